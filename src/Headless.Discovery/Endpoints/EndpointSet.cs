@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// An immutable snapshot of a headless Service's pods, as published by <see cref="IHeadlessService"/>.
+/// </summary>
+/// <remarks>
+/// Endpoints are sorted (see <see cref="PodEndpoint"/> ordering) and unique. A snapshot never changes after it
+/// is published; a new <see cref="Version"/> is published only when membership or staleness changes.
+/// Safe to share across threads.
+/// </remarks>
+public sealed class EndpointSet
+{
+    internal EndpointSet(
+        ServiceName service,
+        ImmutableArray<PodEndpoint> endpoints,
+        long version,
+        DateTimeOffset resolvedAt,
+        TimeSpan ttl,
+        bool isStale,
+        DateTimeOffset? staleSince,
+        Exception? lastError)
+    {
+        Service = service;
+        Endpoints = endpoints;
+        Version = version;
+        ResolvedAt = resolvedAt;
+        Ttl = ttl;
+        IsStale = isStale;
+        StaleSince = staleSince;
+        LastError = lastError;
+    }
+
+    /// <summary>The fully qualified service name the snapshot belongs to.</summary>
+    public ServiceName Service { get; }
+
+    /// <summary>The pods, sorted by address, port, hostname; empty when the service has no ready pods.</summary>
+    public ImmutableArray<PodEndpoint> Endpoints { get; }
+
+    /// <summary>Number of pods in <see cref="Endpoints"/>.</summary>
+    public int Count => Endpoints.Length;
+
+    /// <summary>
+    /// Monotonically increasing version; 0 for the placeholder before the first resolution, 1 for the first published snapshot.
+    /// </summary>
+    public long Version { get; }
+
+    /// <summary>When the DNS answer these endpoints came from was received (from the service's <see cref="TimeProvider"/>).</summary>
+    public DateTimeOffset ResolvedAt { get; }
+
+    /// <summary>The smallest TTL in the DNS answer the endpoints came from.</summary>
+    public TimeSpan Ttl { get; }
+
+    /// <summary>
+    /// <see langword="true"/> when the latest refresh failed (or returned an unconfirmed empty answer) and these are the
+    /// last known good endpoints kept in its place.
+    /// </summary>
+    public bool IsStale { get; }
+
+    /// <summary>When the set first became stale, or <see langword="null"/> when it is fresh.</summary>
+    public DateTimeOffset? StaleSince { get; }
+
+    /// <summary>The error of the refresh that made the set stale (or emptied it), or <see langword="null"/>.</summary>
+    public Exception? LastError { get; }
+
+    /// <summary><see langword="true"/> once at least one resolution attempt has completed (<see cref="Version"/> &gt; 0).</summary>
+    public bool IsInitialized => Version > 0;
+
+    internal static EndpointSet CreateInitial(ServiceName service, DateTimeOffset now) =>
+        new(service, ImmutableArray<PodEndpoint>.Empty, 0, now, TimeSpan.Zero, false, null, null);
+
+    /// <summary>Creates a snapshot from unsorted endpoints (sorted and de-duplicated here); for tests and custom resolvers.</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="endpoints">The endpoints in any order; duplicates are removed.</param>
+    /// <param name="version">The version number (0 or more).</param>
+    /// <param name="resolvedAt">When the endpoints were resolved.</param>
+    /// <param name="ttl">The answer's TTL.</param>
+    /// <returns>A new snapshot that is not stale.</returns>
+    public static EndpointSet Create(ServiceName service, IEnumerable<PodEndpoint> endpoints, long version, DateTimeOffset resolvedAt, TimeSpan ttl)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        return new EndpointSet(service, SortUnique(endpoints), version, resolvedAt, ttl, false, null, null);
+    }
+
+    internal static ImmutableArray<PodEndpoint> SortUnique(IEnumerable<PodEndpoint> endpoints)
+    {
+        PodEndpoint[] array = endpoints.ToArray();
+        if (array.Length == 0)
+        {
+            return ImmutableArray<PodEndpoint>.Empty;
+        }
+
+        Array.Sort(array);
+        int n = 1;
+        for (int i = 1; i < array.Length; i++)
+        {
+            if (!array[i].Equals(array[n - 1]))
+            {
+                array[n++] = array[i];
+            }
+        }
+
+        if (n != array.Length)
+        {
+            Array.Resize(ref array, n);
+        }
+
+        return ImmutableCollectionsMarshal.AsImmutableArray(array);
+    }
+
+    /// <summary>A short description: service, version, count and staleness.</summary>
+    public override string ToString() =>
+        $"{Service} v{Version}: {Count} endpoint(s){(IsStale ? " (stale)" : string.Empty)}";
+}

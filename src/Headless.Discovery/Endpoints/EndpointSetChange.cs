@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+
+namespace Headless.Discovery;
+
+/// <summary>What changed between two published snapshots.</summary>
+[Flags]
+public enum EndpointSetChangeKind
+{
+    /// <summary>Nothing changed.</summary>
+    None = 0,
+
+    /// <summary>The first snapshot a watcher sees: everything in it counts as added.</summary>
+    Initial = 1,
+
+    /// <summary>Pods were added or removed.</summary>
+    Membership = 2,
+
+    /// <summary>The snapshot became stale or fresh again.</summary>
+    Staleness = 4,
+}
+
+/// <summary>
+/// The difference between two snapshots of a headless Service: which pods were added and removed, and whether
+/// staleness changed. Produced by <see cref="IHeadlessService.WatchAsync"/> and <see cref="IHeadlessService.Changed"/>.
+/// </summary>
+public sealed class EndpointSetChange
+{
+    private EndpointSetChange(EndpointSet? previous, EndpointSet current, ImmutableArray<PodEndpoint> added, ImmutableArray<PodEndpoint> removed, EndpointSetChangeKind kind)
+    {
+        Previous = previous;
+        Current = current;
+        Added = added;
+        Removed = removed;
+        Kind = kind;
+    }
+
+    /// <summary>The snapshot before the change, or <see langword="null"/> for the first item of a watch.</summary>
+    public EndpointSet? Previous { get; }
+
+    /// <summary>The snapshot after the change.</summary>
+    public EndpointSet Current { get; }
+
+    /// <summary>Pods in <see cref="Current"/> that were not in <see cref="Previous"/>, sorted.</summary>
+    public ImmutableArray<PodEndpoint> Added { get; }
+
+    /// <summary>Pods in <see cref="Previous"/> that are not in <see cref="Current"/>, sorted.</summary>
+    public ImmutableArray<PodEndpoint> Removed { get; }
+
+    /// <summary>What kind of change this is.</summary>
+    public EndpointSetChangeKind Kind { get; }
+
+    /// <summary>
+    /// Computes the change from <paramref name="previous"/> to <paramref name="current"/> in one linear merge over
+    /// the two sorted endpoint arrays.
+    /// </summary>
+    /// <param name="previous">The earlier snapshot, or <see langword="null"/> to treat every endpoint as added.</param>
+    /// <param name="current">The later snapshot.</param>
+    /// <returns>The change; <see cref="Kind"/> is <see cref="EndpointSetChangeKind.None"/> when nothing differs.</returns>
+    public static EndpointSetChange Compute(EndpointSet? previous, EndpointSet current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        if (previous is null)
+        {
+            return new EndpointSetChange(null, current, current.Endpoints, ImmutableArray<PodEndpoint>.Empty, EndpointSetChangeKind.Initial);
+        }
+
+        Diff(previous.Endpoints, current.Endpoints, out ImmutableArray<PodEndpoint> added, out ImmutableArray<PodEndpoint> removed);
+        EndpointSetChangeKind kind = EndpointSetChangeKind.None;
+        if (added.Length > 0 || removed.Length > 0)
+        {
+            kind |= EndpointSetChangeKind.Membership;
+        }
+
+        if (previous.IsStale != current.IsStale)
+        {
+            kind |= EndpointSetChangeKind.Staleness;
+        }
+
+        return new EndpointSetChange(previous, current, added, removed, kind);
+    }
+
+    /// <summary>Merges two sorted arrays; allocates only for non-empty results.</summary>
+    internal static void Diff(ImmutableArray<PodEndpoint> before, ImmutableArray<PodEndpoint> after, out ImmutableArray<PodEndpoint> added, out ImmutableArray<PodEndpoint> removed)
+    {
+        ImmutableArray<PodEndpoint>.Builder? add = null;
+        ImmutableArray<PodEndpoint>.Builder? rem = null;
+        int i = 0, j = 0;
+        while (i < before.Length && j < after.Length)
+        {
+            PodEndpoint b = before[i];
+            PodEndpoint a = after[j];
+            int c = b.CompareTo(a);
+            if (c == 0)
+            {
+                i++;
+                j++;
+            }
+            else if (c < 0)
+            {
+                (rem ??= ImmutableArray.CreateBuilder<PodEndpoint>()).Add(b);
+                i++;
+            }
+            else
+            {
+                (add ??= ImmutableArray.CreateBuilder<PodEndpoint>()).Add(a);
+                j++;
+            }
+        }
+
+        for (; i < before.Length; i++)
+        {
+            (rem ??= ImmutableArray.CreateBuilder<PodEndpoint>()).Add(before[i]);
+        }
+
+        for (; j < after.Length; j++)
+        {
+            (add ??= ImmutableArray.CreateBuilder<PodEndpoint>()).Add(after[j]);
+        }
+
+        added = add?.ToImmutable() ?? ImmutableArray<PodEndpoint>.Empty;
+        removed = rem?.ToImmutable() ?? ImmutableArray<PodEndpoint>.Empty;
+    }
+
+    /// <summary>True when both arrays hold the same endpoints in the same order.</summary>
+    internal static bool SameMembers(ImmutableArray<PodEndpoint> x, ImmutableArray<PodEndpoint> y)
+    {
+        if (x.Length != y.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (!x[i].Equals(y[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A short description: kind, added and removed counts.</summary>
+    public override string ToString() => $"{Kind}: +{Added.Length} -{Removed.Length} -> {Current}";
+}

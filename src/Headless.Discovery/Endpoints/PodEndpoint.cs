@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// One pod behind a headless Service: an address, a port and, when the answer came from SRV records,
+/// the pod's hostname and (for StatefulSet pods named <c>&lt;set&gt;-&lt;n&gt;</c>) its ordinal.
+/// </summary>
+/// <remarks>
+/// Instances are immutable and shared by every snapshot that contains the pod, so handing one out allocates nothing.
+/// Identity is address + port + hostname (when known): the same IP reappearing under another hostname is another pod.
+/// Ordering is by address bytes (IPv4 before IPv6), then port, then hostname (ordinal, case-insensitive).
+/// </remarks>
+public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoint>
+{
+    private static readonly System.Buffers.SearchValues<char> DigitsAndDash = System.Buffers.SearchValues.Create("0123456789-");
+
+    private readonly int _hashCode;
+
+    /// <summary>Creates an endpoint.</summary>
+    /// <param name="address">The pod's IP address.</param>
+    /// <param name="port">The port, 0 to 65535 (0 means "no port known").</param>
+    /// <param name="hostname">The pod's DNS hostname (SRV target) without a trailing dot, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is outside 0..65535.</exception>
+    public PodEndpoint(IPAddress address, int port, string? hostname = null)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        Address = address;
+        Port = port;
+        Hostname = string.IsNullOrEmpty(hostname) ? null : hostname.TrimEnd('.').ToLowerInvariant();
+        EndPoint = new IPEndPoint(address, port);
+        Ordinal = Hostname is null ? null : ParseOrdinal(Hostname);
+        Key = address.AddressFamily == AddressFamily.InterNetworkV6
+            ? string.Create(CultureInfo.InvariantCulture, $"[{address}]:{port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{address}:{port}");
+        _hashCode = HashCode.Combine(address, port, Hostname is null ? 0 : StringComparer.Ordinal.GetHashCode(Hostname));
+    }
+
+    /// <summary>The pod's IP address (IPv4-mapped IPv6 addresses are normalised to IPv4).</summary>
+    public IPAddress Address { get; }
+
+    /// <summary>The port (0 when the answer carried none and no default port was configured).</summary>
+    public int Port { get; }
+
+    /// <summary>The pod's hostname from the SRV target (lower case, no trailing dot), or <see langword="null"/> for A/AAAA answers.</summary>
+    public string? Hostname { get; }
+
+    /// <summary>
+    /// The StatefulSet ordinal parsed from the first label of <see cref="Hostname"/> (<c>web-2.nginx…</c> gives 2),
+    /// or <see langword="null"/> when there is no hostname or it does not end in <c>-&lt;n&gt;</c>.
+    /// </summary>
+    public int? Ordinal { get; }
+
+    /// <summary>The address and port as an <see cref="IPEndPoint"/> (cached; do not mutate it).</summary>
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>The <c>address:port</c> text (<c>[v6]:port</c> for IPv6), as printed by the CLI and used in logs.</summary>
+    public string Key { get; }
+
+    /// <inheritdoc/>
+    public bool Equals(PodEndpoint? other) =>
+        other is not null
+        && (ReferenceEquals(this, other)
+            || (_hashCode == other._hashCode
+                && Port == other.Port
+                && Address.Equals(other.Address)
+                && string.Equals(Hostname, other.Hostname, StringComparison.Ordinal)));
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as PodEndpoint);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _hashCode;
+
+    /// <inheritdoc/>
+    public int CompareTo(PodEndpoint? other)
+    {
+        if (other is null)
+        {
+            return 1;
+        }
+
+        if (ReferenceEquals(this, other))
+        {
+            return 0;
+        }
+
+        int c = CompareAddresses(Address, other.Address);
+        if (c != 0)
+        {
+            return c;
+        }
+
+        c = Port.CompareTo(other.Port);
+        return c != 0 ? c : string.CompareOrdinal(Hostname, other.Hostname);
+    }
+
+    /// <summary>Returns <see cref="Key"/>, followed by the hostname when known.</summary>
+    public override string ToString() => Hostname is null ? Key : $"{Key} ({Hostname})";
+
+    /// <summary>Equality by identity (address, port, hostname).</summary>
+    public static bool operator ==(PodEndpoint? left, PodEndpoint? right) => left is null ? right is null : left.Equals(right);
+
+    /// <summary>Inequality by identity (address, port, hostname).</summary>
+    public static bool operator !=(PodEndpoint? left, PodEndpoint? right) => !(left == right);
+
+    /// <summary>Orders by address, port, hostname.</summary>
+    public static bool operator <(PodEndpoint? left, PodEndpoint? right) => left is null ? right is not null : left.CompareTo(right) < 0;
+
+    /// <summary>Orders by address, port, hostname.</summary>
+    public static bool operator <=(PodEndpoint? left, PodEndpoint? right) => left is null || left.CompareTo(right) <= 0;
+
+    /// <summary>Orders by address, port, hostname.</summary>
+    public static bool operator >(PodEndpoint? left, PodEndpoint? right) => left is not null && left.CompareTo(right) > 0;
+
+    /// <summary>Orders by address, port, hostname.</summary>
+    public static bool operator >=(PodEndpoint? left, PodEndpoint? right) => left is null ? right is null : left.CompareTo(right) >= 0;
+
+    internal static int CompareAddresses(IPAddress a, IPAddress b)
+    {
+        if (a.AddressFamily != b.AddressFamily)
+        {
+            return a.AddressFamily == AddressFamily.InterNetwork ? -1 : 1;
+        }
+
+        Span<byte> x = stackalloc byte[16];
+        Span<byte> y = stackalloc byte[16];
+        a.TryWriteBytes(x, out int xl);
+        b.TryWriteBytes(y, out int yl);
+        int c = x[..xl].SequenceCompareTo(y[..yl]);
+        if (c != 0)
+        {
+            return c;
+        }
+
+        return a.ScopeId.CompareTo(b.ScopeId);
+    }
+
+    /// <summary>Parses <c>&lt;set&gt;-&lt;n&gt;</c> from the first DNS label; dashed IPs (<c>10-1-2-3</c>) are not ordinals.</summary>
+    internal static int? ParseOrdinal(string hostname)
+    {
+        ReadOnlySpan<char> label = hostname.AsSpan();
+        int dot = label.IndexOf('.');
+        if (dot >= 0)
+        {
+            label = label[..dot];
+        }
+
+        int dash = label.LastIndexOf('-');
+        if (dash <= 0 || dash == label.Length - 1)
+        {
+            return null;
+        }
+
+        ReadOnlySpan<char> set = label[..dash];
+        ReadOnlySpan<char> digits = label[(dash + 1)..];
+        // "10-1-2-3" is how Kubernetes spells a pod IP as a hostname, not a StatefulSet ordinal.
+        if (!set.ContainsAnyExcept(DigitsAndDash))
+        {
+            return null;
+        }
+
+        if (digits.Length > 9 || digits.ContainsAnyExceptInRange('0', '9'))
+        {
+            return null;
+        }
+
+        return int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,151 @@
+namespace Headless.Discovery;
+
+/// <summary>
+/// Options of one <c>HeadlessService</c>: what to resolve, how, and how often. Every option has a documented
+/// default; <see cref="Validate"/> throws an <see cref="ArgumentException"/> naming the first bad option.
+/// </summary>
+public sealed class HeadlessServiceOptions
+{
+    /// <summary>
+    /// The service's DNS name: short (<c>headless-nginx</c>, qualified with the pod's namespace and cluster domain),
+    /// namespaced (<c>headless-nginx.default</c>), or fully qualified (<c>headless-nginx.default.svc.cluster.local</c>,
+    /// or any name with a trailing dot, used as given). Required.
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>The port given to endpoints from A/AAAA answers, 0 to 65535. Default: 0 ("no port known").</summary>
+    public int Port { get; set; }
+
+    /// <summary>Name servers (<c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>). Default: empty, meaning the system's.</summary>
+    public IList<string> DnsServers { get; } = new List<string>();
+
+    /// <summary>Which address records to query. Default: <see cref="DnsAddressFamily.IPv4"/>.</summary>
+    public DnsAddressFamily AddressFamily { get; set; } = DnsAddressFamily.IPv4;
+
+    /// <summary>Query SRV records (port and hostname per pod) instead of A/AAAA. Default: <see langword="false"/>.</summary>
+    public bool UseSrv { get; set; }
+
+    /// <summary>Timeout of one DNS attempt. Default: 2 seconds.</summary>
+    public TimeSpan DnsAttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Retries within one resolution round after a timeout or SERVFAIL, 0 to 10. Default: 2.</summary>
+    public int DnsRetryCount { get; set; } = 2;
+
+    /// <summary>The most endpoints kept from one answer, 1 to 100 000. Default: 5000.</summary>
+    public int MaxEndpoints { get; set; } = DnsEndpointResolverOptions.DefaultMaxEndpoints;
+
+    /// <summary>
+    /// The shortest time between two scheduled refreshes, whatever the TTL says (a TTL of 0 refreshes this often).
+    /// Default: 1 second. Must be positive and not above <see cref="MaxRefreshInterval"/>.
+    /// </summary>
+    public TimeSpan MinRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest time between two scheduled refreshes, whatever the TTL says. Default: 30 seconds (kubeadm's CoreDNS TTL).
+    /// </summary>
+    public TimeSpan MaxRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Random spread applied to each refresh delay, as a fraction: 0.1 means ±10 % (then clamped to the interval bounds),
+    /// so many clients do not refresh in lock step. 0 to 0.5. Default: 0.1.
+    /// </summary>
+    public double RefreshJitter { get; set; } = 0.1;
+
+    /// <summary>
+    /// First delay after a failed refresh; doubles with each consecutive failure (with jitter) up to
+    /// <see cref="FailureBackoffMax"/>. Default: 1 second.
+    /// </summary>
+    public TimeSpan FailureBackoffBase { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest delay between retries after failures. Default: 30 seconds.</summary>
+    public TimeSpan FailureBackoffMax { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the last known good endpoints are kept (marked stale) while DNS keeps failing. After that the set is
+    /// emptied with the error in <see cref="EndpointSet.LastError"/>. Default: <see cref="Timeout.InfiniteTimeSpan"/>:
+    /// a DNS outage never empties the set.
+    /// </summary>
+    public TimeSpan MaxStaleness { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// How many consecutive empty answers (NXDOMAIN or NODATA) it takes before a non-empty set is replaced by an empty
+    /// one; until then the old endpoints are kept, marked stale, and refreshes use the failure backoff. 1 accepts an
+    /// empty answer at once. A set that is already empty takes an empty answer at once. 1 to 100. Default: 3.
+    /// </summary>
+    public int EmptyAnswerConfirmations { get; set; } = 3;
+
+    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">An option is missing or out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException($"{nameof(Name)} is required: the headless Service's DNS name, e.g. 'headless-nginx' or 'headless-nginx.default.svc.cluster.local'.", nameof(Name));
+        }
+
+        string? nameError = ServiceName.Validate(Name);
+        if (nameError is not null)
+        {
+            throw new ArgumentException($"{nameof(Name)}: {nameError}", nameof(Name));
+        }
+
+        ToResolverOptions().Validate();
+        RequirePositive(MinRefreshInterval, nameof(MinRefreshInterval));
+        RequirePositive(MaxRefreshInterval, nameof(MaxRefreshInterval));
+        if (MinRefreshInterval > MaxRefreshInterval)
+        {
+            throw new ArgumentException($"{nameof(MinRefreshInterval)} = {MinRefreshInterval} is greater than {nameof(MaxRefreshInterval)} = {MaxRefreshInterval}.", nameof(MinRefreshInterval));
+        }
+
+        if (double.IsNaN(RefreshJitter) || RefreshJitter is < 0 or > 0.5)
+        {
+            throw new ArgumentException($"{nameof(RefreshJitter)} = {RefreshJitter} must be between 0 and 0.5.", nameof(RefreshJitter));
+        }
+
+        RequirePositive(FailureBackoffBase, nameof(FailureBackoffBase));
+        RequirePositive(FailureBackoffMax, nameof(FailureBackoffMax));
+        if (FailureBackoffBase > FailureBackoffMax)
+        {
+            throw new ArgumentException($"{nameof(FailureBackoffBase)} = {FailureBackoffBase} is greater than {nameof(FailureBackoffMax)} = {FailureBackoffMax}.", nameof(FailureBackoffBase));
+        }
+
+        if (MaxStaleness != Timeout.InfiniteTimeSpan && MaxStaleness < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{nameof(MaxStaleness)} = {MaxStaleness} must be zero or more, or Timeout.InfiniteTimeSpan (never drop stale endpoints).", nameof(MaxStaleness));
+        }
+
+        if (EmptyAnswerConfirmations is < 1 or > 100)
+        {
+            throw new ArgumentException($"{nameof(EmptyAnswerConfirmations)} = {EmptyAnswerConfirmations} must be between 1 and 100.", nameof(EmptyAnswerConfirmations));
+        }
+    }
+
+    private static void RequirePositive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"{name} = {value} must be greater than zero and at most one day.", name);
+        }
+    }
+
+    /// <summary>The resolver options these service options imply.</summary>
+    /// <returns>A new <see cref="DnsEndpointResolverOptions"/>.</returns>
+    public DnsEndpointResolverOptions ToResolverOptions()
+    {
+        var options = new DnsEndpointResolverOptions
+        {
+            AddressFamily = AddressFamily,
+            UseSrv = UseSrv,
+            Port = Port,
+            AttemptTimeout = DnsAttemptTimeout,
+            RetryCount = DnsRetryCount,
+            MaxEndpoints = MaxEndpoints,
+        };
+        foreach (string server in DnsServers)
+        {
+            options.NameServers.Add(server);
+        }
+
+        return options;
+    }
+}

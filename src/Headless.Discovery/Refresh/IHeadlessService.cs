@@ -1,0 +1,54 @@
+namespace Headless.Discovery;
+
+/// <summary>
+/// The live view of one headless Service: the latest endpoint snapshot, kept fresh in the background, with ways to
+/// wait for endpoints, watch changes and force a refresh. Thread-safe. Dispose it to stop every background loop.
+/// </summary>
+public interface IHeadlessService : IAsyncDisposable
+{
+    /// <summary>The fully qualified service name.</summary>
+    ServiceName Name { get; }
+
+    /// <summary>
+    /// The latest snapshot: a single volatile read, no lock, no allocation. Before the first resolution completes it is an
+    /// empty placeholder with <see cref="EndpointSet.Version"/> 0.
+    /// </summary>
+    EndpointSet Current { get; }
+
+    /// <summary>
+    /// Raised after each new snapshot is published, with the difference from the previous one. Handlers run on the
+    /// refresh loop; keep them short. An exception thrown by a handler is logged and swallowed.
+    /// </summary>
+    event EventHandler<EndpointSetChange>? Changed;
+
+    /// <summary>Starts the background refresh loop if it is not running yet. Idempotent; the async members start it too.</summary>
+    void Start();
+
+    /// <summary>
+    /// Returns <see cref="Current"/> at once (a synchronously completed task) when a snapshot exists; otherwise starts
+    /// the loop and waits for the first resolution attempt to finish.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The latest snapshot.</returns>
+    ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until the published snapshot holds at least <paramref name="minCount"/> endpoints.</summary>
+    /// <param name="minCount">The least number of endpoints to wait for; 1 or more. Default: 1.</param>
+    /// <param name="cancellationToken">Cancels the wait (use a timeout token to bound it).</param>
+    /// <returns>The first snapshot with at least <paramref name="minCount"/> endpoints.</returns>
+    ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams changes. The first item is the current snapshot (every endpoint counted as added, kind
+    /// <see cref="EndpointSetChangeKind.Initial"/>), after the first resolution attempt. A slow consumer is never queued
+    /// up: it gets one change from the last snapshot it saw to the latest one.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the stream.</param>
+    /// <returns>The change stream.</returns>
+    IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Resolves now, publishes the result like a scheduled refresh would, and reschedules the next one.</summary>
+    /// <param name="cancellationToken">Cancels the wait for this refresh.</param>
+    /// <returns>The snapshot after the refresh.</returns>
+    ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default);
+}
