@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// The names under which Headless.Discovery publishes metrics and traces. OpenTelemetry picks them up with
+/// <c>AddMeter(DiscoveryTelemetry.Name)</c> and <c>AddSource(DiscoveryTelemetry.Name)</c>.
+/// </summary>
+/// <remarks>
+/// Instruments (durations in seconds; tags never carry a pod IP, so series stay bounded):
+/// <list type="bullet">
+/// <item><c>headless_discovery.resolution.duration</c> (histogram, s; tags <c>service</c>, <c>outcome</c>)</item>
+/// <item><c>headless_discovery.resolution.errors</c> (counter; tags <c>service</c>, <c>outcome</c>)</item>
+/// <item><c>headless_discovery.endpoints</c> (gauge; tags <c>service</c>, <c>state</c> = <c>total</c> | <c>stale</c>)</item>
+/// <item><c>headless_discovery.endpoint.changes</c> (counter; tags <c>service</c>, <c>change</c> = <c>added</c> | <c>removed</c>)</item>
+/// </list>
+/// </remarks>
+public static class DiscoveryTelemetry
+{
+    /// <summary>The name of the <see cref="Meter"/> and the <see cref="ActivitySource"/>: <c>Headless.Discovery</c>.</summary>
+    public const string Name = "Headless.Discovery";
+
+    internal static readonly string Version = typeof(DiscoveryTelemetry).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    internal static readonly ActivitySource ActivitySource = new(Name, Version);
+
+    internal static readonly Meter Meter = new(Name, Version);
+
+    internal static readonly Histogram<double> ResolutionDuration = Meter.CreateHistogram<double>(
+        "headless_discovery.resolution.duration",
+        unit: "s",
+        description: "Duration of one resolution round (all attempts), in seconds.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    internal static readonly Counter<long> ResolutionErrors = Meter.CreateCounter<long>(
+        "headless_discovery.resolution.errors",
+        unit: "{error}",
+        description: "Resolution rounds that failed (timeout, unreachable server, SERVFAIL, malformed answer).");
+
+    internal static readonly Gauge<long> Endpoints = Meter.CreateGauge<long>(
+        "headless_discovery.endpoints",
+        unit: "{endpoint}",
+        description: "Endpoints in the latest published snapshot, by state.");
+
+    internal static readonly Counter<long> EndpointChanges = Meter.CreateCounter<long>(
+        "headless_discovery.endpoint.changes",
+        unit: "{endpoint}",
+        description: "Endpoints added to or removed from a service's published snapshot.");
+
+    internal const string ServiceTag = "service";
+    internal const string OutcomeTag = "outcome";
+    internal const string StateTag = "state";
+    internal const string ChangeTag = "change";
+}
