@@ -144,7 +144,7 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
             return c;
         }
 
-        return a.ScopeId.CompareTo(b.ScopeId);
+        return a.AddressFamily == AddressFamily.InterNetworkV6 ? a.ScopeId.CompareTo(b.ScopeId) : 0;
     }
 
     /// <summary>Parses <c>&lt;set&gt;-&lt;n&gt;</c> from the first DNS label; dashed IPs (<c>10-1-2-3</c>) are not ordinals.</summary>
