@@ -47,7 +47,11 @@ public sealed class EndpointSet
     /// </summary>
     public long Version { get; }
 
-    /// <summary>When the DNS answer these endpoints came from was received (from the service's <see cref="TimeProvider"/>).</summary>
+    /// <summary>
+    /// When the DNS answer that produced this membership was received (from the service's <see cref="TimeProvider"/>).
+    /// Refreshes that return the same endpoints publish no new snapshot, so this is when the membership was first seen,
+    /// not the time of the latest refresh.
+    /// </summary>
     public DateTimeOffset ResolvedAt { get; }
 
     /// <summary>The smallest TTL in the DNS answer the endpoints came from.</summary>
