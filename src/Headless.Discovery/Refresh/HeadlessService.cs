@@ -229,6 +229,18 @@ public sealed partial class HeadlessService : IHeadlessService
         return Current;
     }
 
+    /// <inheritdoc/>
+    public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+
+        // Passive health (outlier ejection) consumes these; until it is configured there is nothing to update.
+        OutcomeReported?.Invoke(endpoint, outcome);
+    }
+
+    /// <summary>Passive health hooks in here.</summary>
+    internal event Action<PodEndpoint, EndpointOutcome>? OutcomeReported;
+
     private void OnTimer()
     {
         lock (_lifecycleLock)
