@@ -1,0 +1,47 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace Headless.Discovery.Benchmarks;
+
+/// <summary>Shared test data: pod addresses, endpoints and snapshots of a given size.</summary>
+internal static class Fixtures
+{
+    public const string ServiceHost = "web.default.svc.cluster.local";
+    public const int Port = 8080;
+
+    public static readonly ServiceName Service = ServiceName.Parse(ServiceHost);
+
+    /// <summary>The <paramref name="index"/>-th pod address in 10.0.0.0/8, distinct for every index below 2^24.</summary>
+    public static IPAddress Address(int index) =>
+        new(new byte[] { 10, (byte)(index >> 16), (byte)(index >> 8), (byte)index });
+
+    public static IPAddress[] Addresses(int count, int offset = 0) =>
+        Enumerable.Range(offset, count).Select(Address).ToArray();
+
+    public static PodEndpoint[] Endpoints(int count, int offset = 0) =>
+        Addresses(count, offset).Select(a => new PodEndpoint(a, Port)).ToArray();
+
+    public static EndpointSet Set(IEnumerable<PodEndpoint> endpoints, long version = 1) =>
+        EndpointSet.Create(Service, endpoints, version, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5));
+
+    /// <summary>Options that keep the background loop quiet while a benchmark runs (refreshes at most every 30 s).</summary>
+    public static HeadlessServiceOptions QuietOptions() => new()
+    {
+        MinRefreshInterval = TimeSpan.FromSeconds(30),
+        MaxRefreshInterval = TimeSpan.FromSeconds(30),
+    };
+}
+
+/// <summary>A resolver that answers every round with one prebuilt result, synchronously: no DNS, no allocation.</summary>
+internal sealed class FixedResolver(ResolutionResult result) : IEndpointResolver
+{
+    public ResolutionResult Result { get; set; } = result;
+
+    public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default) =>
+        new(Result);
+
+    public static FixedResolver For(IEnumerable<PodEndpoint> endpoints) =>
+        new(ResolutionResult.Success(endpoints, TimeSpan.FromSeconds(5)));
+
+    public ImmutableArray<PodEndpoint> Endpoints => Result.Endpoints;
+}

@@ -1,0 +1,110 @@
+using System.Collections.Immutable;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.ServiceDiscovery;
+
+namespace Headless.Discovery.Benchmarks;
+
+/// <summary>
+/// Reading the current endpoints: the synchronous snapshot (<see cref="HeadlessService.Current"/>, its precomputed
+/// available view) against the floor of one volatile field read, and the async "get endpoints" call against
+/// Microsoft.Extensions.ServiceDiscovery's cached <see cref="ServiceEndpointResolver.GetEndpointsAsync"/>
+/// (configuration-based provider, warmed so its cache holds the answer).
+/// </summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class SnapshotBenchmark
+{
+    private const int EndpointCount = 100;
+    private const string MeServiceName = "http://web";
+
+    private EndpointSet _field = null!;
+    private HeadlessService _service = null!;
+    private IHeadlessService _interface = null!;
+    private ServiceProvider _provider = null!;
+    private ServiceEndpointResolver _meResolver = null!;
+
+    [GlobalSetup]
+    public async Task Setup()
+    {
+        PodEndpoint[] endpoints = Fixtures.Endpoints(EndpointCount);
+        _service = new HeadlessService(Fixtures.Service, FixedResolver.For(endpoints), Fixtures.QuietOptions());
+        _interface = _service;
+        EndpointSet set = await _service.RefreshAsync();
+        if (set.Count != EndpointCount)
+        {
+            throw new InvalidOperationException($"Expected {EndpointCount} endpoints, got {set.Count}.");
+        }
+
+        _field = set;
+
+        var settings = new Dictionary<string, string?>();
+        for (int i = 0; i < EndpointCount; i++)
+        {
+            settings[$"Services:web:http:{i}"] = $"{Fixtures.Address(i)}:{Fixtures.Port}";
+        }
+
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddLogging();
+        services.AddServiceDiscoveryCore();
+        services.AddConfigurationServiceEndpointProvider();
+        _provider = services.BuildServiceProvider();
+        _meResolver = _provider.GetRequiredService<ServiceEndpointResolver>();
+        ServiceEndpointSource source = await _meResolver.GetEndpointsAsync(MeServiceName, CancellationToken.None);
+        if (source.Endpoints.Count != EndpointCount)
+        {
+            throw new InvalidOperationException($"Microsoft.Extensions.ServiceDiscovery resolved {source.Endpoints.Count} endpoints, expected {EndpointCount}.");
+        }
+    }
+
+    [GlobalCleanup]
+    public async Task Cleanup()
+    {
+        await _service.DisposeAsync();
+        await _meResolver.DisposeAsync();
+        await _provider.DisposeAsync();
+    }
+
+    // ---- synchronous reads ----
+
+    /// <summary>The floor: one volatile read of a field holding the snapshot.</summary>
+    [Benchmark(Baseline = true, Description = "Floor: Volatile.Read(field)")]
+    [BenchmarkCategory("Read")]
+    public EndpointSet Floor() => Volatile.Read(ref _field);
+
+    [Benchmark(Description = "HeadlessService.Current")]
+    [BenchmarkCategory("Read")]
+    public EndpointSet Current() => _service.Current;
+
+    [Benchmark(Description = "IHeadlessService.Current")]
+    [BenchmarkCategory("Read")]
+    public EndpointSet CurrentViaInterface() => _interface.Current;
+
+    [Benchmark(Description = "Current.Available (healthy view)")]
+    [BenchmarkCategory("Read")]
+    public ImmutableArray<PodEndpoint> Available() => _service.Current.Available;
+
+    // ---- async get ----
+
+    /// <summary>The peer: ME.SD's resolver with a warm cache (the call every ME.SD-resolved HttpClient request makes).</summary>
+    [Benchmark(Baseline = true, Description = "ME.SD ServiceEndpointResolver.GetEndpointsAsync (cached)")]
+    [BenchmarkCategory("Async")]
+    public ServiceEndpointSource MeSdGetEndpointsAsync() => Unwrap(_meResolver.GetEndpointsAsync(MeServiceName, CancellationToken.None));
+
+    [Benchmark(Description = "IHeadlessService.GetEndpointsAsync")]
+    [BenchmarkCategory("Async")]
+    public EndpointSet GetEndpointsAsync() => Unwrap(_interface.GetEndpointsAsync());
+
+    [Benchmark(Description = "IHeadlessService.WaitForEndpointsAsync(1)")]
+    [BenchmarkCategory("Async")]
+    public EndpointSet WaitForEndpointsAsync() => Unwrap(_interface.WaitForEndpointsAsync());
+
+    /// <summary>What <c>await</c> does with a completed ValueTask: read the result, no allocation, no scheduling.</summary>
+    private static T Unwrap<T>(ValueTask<T> task) =>
+        task.IsCompletedSuccessfully ? task.Result : task.AsTask().GetAwaiter().GetResult();
+}
