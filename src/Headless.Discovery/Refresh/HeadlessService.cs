@@ -32,7 +32,8 @@ public sealed partial class HeadlessService : IHeadlessService
 
     private EndpointSet _current;
     private TaskCompletionSource _published = NewSignal();
-    private TaskCompletionSource _refreshed = NewSignal();
+    // Created only when a test asks for it: an unchanged refresh round must allocate nothing.
+    private TaskCompletionSource? _refreshed;
     private ITimer? _timer;
     private Task _scheduledRefresh = Task.CompletedTask;
     private DateTimeOffset _nextRefreshDue = DateTimeOffset.MaxValue;
@@ -114,7 +115,26 @@ public sealed partial class HeadlessService : IHeadlessService
     internal TimeSpan LastScheduledDelay { get; private set; }
 
     /// <summary>For tests: completes after every refresh round (published or not), once the next one is scheduled.</summary>
-    internal Task NextRefreshCompleted => Volatile.Read(ref _refreshed).Task;
+    internal Task NextRefreshCompleted
+    {
+        get
+        {
+            TaskCompletionSource? signal = Volatile.Read(ref _refreshed);
+            if (signal is null)
+            {
+                var created = NewSignal();
+                signal = Interlocked.CompareExchange(ref _refreshed, created, null) ?? created;
+            }
+
+            if (_disposed)
+            {
+                // No round will run any more: never hand out a task that cannot complete.
+                signal.TrySetResult();
+            }
+
+            return signal.Task;
+        }
+    }
 
     /// <summary>For tests: random numbers in [0, 1) used for jitter. Default: <see cref="Random.Shared"/>.</summary>
     [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter, not security.")]
@@ -160,8 +180,12 @@ public sealed partial class HeadlessService : IHeadlessService
             return new ValueTask<EndpointSet>(current);
         }
 
-        return WaitAsync(set => set.Count >= minCount, cancellationToken);
+        return WaitForCountAsync(minCount, cancellationToken);
     }
+
+    // Separate from WaitForEndpointsAsync so the lambda's closure is allocated only on the slow path.
+    private ValueTask<EndpointSet> WaitForCountAsync(int minCount, CancellationToken cancellationToken) =>
+        WaitAsync(set => set.Count >= minCount, cancellationToken);
 
     private async ValueTask<EndpointSet> WaitAsync(Func<EndpointSet, bool> condition, CancellationToken cancellationToken)
     {
@@ -215,11 +239,16 @@ public sealed partial class HeadlessService : IHeadlessService
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Start();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposeCts.Token);
-        await _gate.WaitAsync(linked.Token).ConfigureAwait(false);
+
+        // A caller token that can never be cancelled needs no linked source (saves an allocation per call).
+        using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposeCts.Token)
+            : null;
+        CancellationToken token = linked?.Token ?? _disposeCts.Token;
+        await _gate.WaitAsync(token).ConfigureAwait(false);
         try
         {
-            await RefreshCoreAsync(linked.Token).ConfigureAwait(false);
+            await RefreshCoreAsync(token).ConfigureAwait(false);
         }
         finally
         {
@@ -323,8 +352,7 @@ public sealed partial class HeadlessService : IHeadlessService
         }
         finally
         {
-            TaskCompletionSource refreshed = Interlocked.Exchange(ref _refreshed, NewSignal());
-            refreshed.TrySetResult();
+            Interlocked.Exchange(ref _refreshed, null)?.TrySetResult();
         }
     }
 
@@ -529,7 +557,7 @@ public sealed partial class HeadlessService : IHeadlessService
         }
 
         Volatile.Read(ref _published).TrySetResult();
-        Volatile.Read(ref _refreshed).TrySetResult();
+        Interlocked.Exchange(ref _refreshed, null)?.TrySetResult();
         _disposeCts.Dispose();
     }
 }
