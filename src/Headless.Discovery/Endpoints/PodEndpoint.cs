@@ -39,11 +39,7 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         Address = address;
         Port = port;
         Hostname = string.IsNullOrEmpty(hostname) ? null : hostname.TrimEnd('.').ToLowerInvariant();
-        EndPoint = new IPEndPoint(address, port);
         Ordinal = Hostname is null ? null : ParseOrdinal(Hostname);
-        Key = address.AddressFamily == AddressFamily.InterNetworkV6
-            ? string.Create(CultureInfo.InvariantCulture, $"[{address}]:{port}")
-            : string.Create(CultureInfo.InvariantCulture, $"{address}:{port}");
         _hashCode = HashCode.Combine(address, port, Hostname is null ? 0 : StringComparer.Ordinal.GetHashCode(Hostname));
     }
 
@@ -65,11 +61,21 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
     /// </summary>
     public int? Ordinal { get; }
 
-    /// <summary>The address and port as an <see cref="IPEndPoint"/> (cached; do not mutate it).</summary>
-    public IPEndPoint EndPoint { get; }
+    /// <summary>The address and port as an <see cref="IPEndPoint"/> (created on first use, then cached; do not mutate it).</summary>
+    /// <remarks>
+    /// Lazy because every resolution round parses every record into a <see cref="PodEndpoint"/>, and most of them are
+    /// dropped at once as equal to the published ones. Two threads racing on the first read may each create one; both
+    /// are equal, one is kept.
+    /// </remarks>
+    public IPEndPoint EndPoint => field ??= new IPEndPoint(Address, Port);
 
-    /// <summary>The <c>address:port</c> text (<c>[v6]:port</c> for IPv6), as printed by the CLI and used in logs.</summary>
-    public string Key { get; }
+    /// <summary>
+    /// The <c>address:port</c> text (<c>[v6]:port</c> for IPv6), as printed by the CLI and used in logs. Formatted on
+    /// first use, then cached (see <see cref="EndPoint"/> for why).
+    /// </summary>
+    public string Key => field ??= Address.AddressFamily == AddressFamily.InterNetworkV6
+        ? string.Create(CultureInfo.InvariantCulture, $"[{Address}]:{Port}")
+        : string.Create(CultureInfo.InvariantCulture, $"{Address}:{Port}");
 
     /// <inheritdoc/>
     public bool Equals(PodEndpoint? other) =>

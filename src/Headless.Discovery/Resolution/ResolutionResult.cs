@@ -59,6 +59,12 @@ public sealed class ResolutionResult
             : new ResolutionResult(ResolutionOutcome.Success, sorted, ttl, null);
     }
 
+    /// <summary>A successful answer whose endpoints are already sorted and unique (the resolver's own path: no second sort or copy).</summary>
+    internal static ResolutionResult FromSortedUnique(ImmutableArray<PodEndpoint> sorted, TimeSpan ttl) =>
+        sorted.IsEmpty
+            ? NoData(ttl)
+            : new ResolutionResult(ResolutionOutcome.Success, sorted, ttl, null);
+
     /// <summary>NXDOMAIN: the name does not exist.</summary>
     /// <param name="ttl">The negative-caching TTL, or <see cref="TimeSpan.Zero"/>.</param>
     /// <param name="error">An optional descriptive error.</param>
