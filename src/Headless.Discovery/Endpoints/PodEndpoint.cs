@@ -144,7 +144,8 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
             return c;
         }
 
-        return a.ScopeId.CompareTo(b.ScopeId);
+        // IPAddress.ScopeId throws for IPv4 addresses.
+        return a.AddressFamily == AddressFamily.InterNetworkV6 ? a.ScopeId.CompareTo(b.ScopeId) : 0;
     }
 
     /// <summary>Parses <c>&lt;set&gt;-&lt;n&gt;</c> from the first DNS label; dashed IPs (<c>10-1-2-3</c>) are not ordinals.</summary>
