@@ -21,7 +21,7 @@ internal sealed class CliServices
     /// <summary>The real implementations.</summary>
     public static CliServices Default { get; } = new()
     {
-        Qualify = ServiceName.Parse,
+        Qualify = name => ServiceName.Qualify(name),
         CreateResolver = _ => throw new NotSupportedException("DnsEndpointResolver has not landed on this branch yet."),
         CreateService = (_, _, _) => throw new NotSupportedException("HeadlessService has not landed on this branch yet."),
     };

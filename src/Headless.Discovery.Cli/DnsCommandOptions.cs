@@ -25,6 +25,7 @@ internal sealed class DnsCommandOptions
     {
         Description = "The port given to endpoints from A/AAAA answers (SRV answers carry their own). Default: 0.",
         HelpName = "n",
+        CustomParser = r => ParseInt(r, 0, 65535) ?? 0,
     };
 
     public Option<DnsAddressFamily?> Family { get; } = new("--family")
@@ -50,6 +51,7 @@ internal sealed class DnsCommandOptions
     {
         Description = "Retries after a timed-out or failed DNS attempt (never after NXDOMAIN/NODATA), 0 to 10. Default: 2.",
         HelpName = "n",
+        CustomParser = r => ParseInt(r, 0, 10),
     };
 
     public Option<bool> Json { get; } = new("--json")
@@ -67,22 +69,6 @@ internal sealed class DnsCommandOptions
                 {
                     r.AddError($"--dns-server '{token.Value}' is not a name server: expected 'ip', 'ip:port' or '[ipv6]:port'.");
                 }
-            }
-        });
-        Port.Validators.Add(r =>
-        {
-            int value = r.GetValueOrDefault<int>();
-            if (value is < 0 or > 65535)
-            {
-                r.AddError($"--port {value} is out of range: expected 0 to 65535.");
-            }
-        });
-        Retries.Validators.Add(r =>
-        {
-            int? value = r.GetValueOrDefault<int?>();
-            if (value is < 0 or > 10)
-            {
-                r.AddError($"--retries {value} is out of range: expected 0 to 10.");
             }
         });
     }
@@ -110,6 +96,11 @@ internal sealed class DnsCommandOptions
         catch (ArgumentException ex)
         {
             throw new UsageException(ex.Message, ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A short name outside a cluster: no namespace to qualify it with.
+            throw new UsageException($"{ex.Message} Give the name with its namespace ('{name}.<namespace>') or fully qualified.", ex);
         }
     }
 
@@ -153,6 +144,19 @@ internal sealed class DnsCommandOptions
         {
             result.AddError($"{OptionName(result)} must be greater than zero.");
             return default;
+        }
+
+        return value;
+    }
+
+    private static int? ParseInt(ArgumentResult result, int min, int max)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value)
+            || value < min || value > max)
+        {
+            result.AddError($"{OptionName(result)} '{text}' is not a whole number from {min} to {max}.");
+            return null;
         }
 
         return value;
