@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Headless.Discovery;
 
-/// <summary>Options for <c>DnsEndpointResolver</c>. Call <see cref="Validate"/> (done by the resolver's constructor) to fail early.</summary>
+/// <summary>Options for <see cref="DnsEndpointResolver"/>. Call <see cref="Validate"/> (done by the resolver's constructor) to fail early.</summary>
 public sealed class DnsEndpointResolverOptions
 {
     /// <summary>Default for <see cref="MaxEndpoints"/>.</summary>

@@ -1,7 +1,7 @@
 namespace Headless.Discovery;
 
 /// <summary>
-/// One resolution round for a service: turns a name into endpoints. <c>DnsEndpointResolver</c> is the DNS
+/// One resolution round for a service: turns a name into endpoints. <see cref="DnsEndpointResolver"/> is the DNS
 /// implementation; tests and custom sources can supply their own.
 /// </summary>
 public interface IEndpointResolver
