@@ -22,7 +22,7 @@ internal sealed class CliServices
     public static CliServices Default { get; } = new()
     {
         Qualify = name => ServiceName.Qualify(name),
-        CreateResolver = _ => throw new NotSupportedException("DnsEndpointResolver has not landed on this branch yet."),
+        CreateResolver = options => new DnsEndpointResolver(options),
         CreateService = (_, _, _) => throw new NotSupportedException("HeadlessService has not landed on this branch yet."),
     };
 }
