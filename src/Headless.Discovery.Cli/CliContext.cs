@@ -10,21 +10,33 @@ internal sealed class CliContext
         Services = services;
     }
 
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
     public TextWriter Stdout { get; }
 
     public TextWriter Stderr { get; }
 
     public CliServices Services { get; }
 
-    public async ValueTask WriteLineAsync(string line)
-    {
-        await Stdout.WriteLineAsync(line).ConfigureAwait(false);
-        await Stdout.FlushAsync().ConfigureAwait(false);
-    }
+    public ValueTask WriteLineAsync(string line) => WriteAsync(Stdout, line);
 
-    public async ValueTask ErrorLineAsync(string message)
+    public ValueTask ErrorLineAsync(string message) => WriteAsync(Stderr, $"{CliApp.ToolName}: {message}");
+
+    /// <summary>Writes a line to stderr as is (the demo's narrative when stdout carries JSON).</summary>
+    public ValueTask InfoLineAsync(string line) => WriteAsync(Stderr, line);
+
+    private async ValueTask WriteAsync(TextWriter writer, string line)
     {
-        await Stderr.WriteLineAsync($"{CliApp.ToolName}: {message}").ConfigureAwait(false);
-        await Stderr.FlushAsync().ConfigureAwait(false);
+        // The demo writes from its script and its watcher at once: whole lines only, never interleaved.
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await writer.WriteLineAsync(line).ConfigureAwait(false);
+            await writer.FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 }
