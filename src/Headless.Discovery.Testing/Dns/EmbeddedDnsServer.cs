@@ -56,8 +56,8 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     private long _tcpQueries;
     private readonly Dictionary<DnsRecordType, long> _queriesByType = [];
 
-    private DnsServer? _udpServer;
-    private DnsServer? _tcpServer;
+    private Listener? _udpServer;
+    private Listener? _tcpServer;
 
     private EmbeddedDnsServer(IPEndPoint endPoint)
     {
@@ -489,7 +489,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         }
     }
 
-    private DnsServer CreateAndStart(IServerTransport transport)
+    private Listener CreateAndStart(IServerTransport transport)
     {
         var server = new DnsServer(transport);
         server.QueryReceived += OnQueryReceivedAsync;
@@ -499,16 +499,17 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         }
         catch
         {
+            server.QueryReceived -= OnQueryReceivedAsync;
             transport.Dispose();
             throw;
         }
 
-        return server;
+        return new Listener(server, transport);
     }
 
     private void StopListeners()
     {
-        DnsServer? udp, tcp;
+        Listener? udp, tcp;
         lock (_gate)
         {
             (udp, tcp) = (_udpServer, _tcpServer);
@@ -519,21 +520,26 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         StopQuietly(tcp);
     }
 
-    private void StopQuietly(DnsServer? server)
+    private void StopQuietly(Listener? listener)
     {
-        if (server is null)
+        if (listener is null)
         {
             return;
         }
 
-        server.QueryReceived -= OnQueryReceivedAsync;
+        listener.Server.QueryReceived -= OnQueryReceivedAsync;
         try
         {
-            server.Stop();
+            listener.Server.Stop();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or AggregateException)
         {
             // Stopping a listener whose socket is already gone is fine.
+        }
+        finally
+        {
+            // DnsServer.Stop does not reliably close the socket in ARSoft 3.6.1; disposing the transport does.
+            listener.Transport.Dispose();
         }
     }
 
@@ -811,6 +817,8 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
             }
         }
     }
+
+    private sealed record Listener(DnsServer Server, IServerTransport Transport);
 
     private sealed record ZoneEntry(DnsRecordBase[] A, DnsRecordBase[] Aaaa, DnsRecordBase[] Srv, string[] SrvTargets, bool SrvAdditional)
     {

@@ -144,7 +144,6 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
             return c;
         }
 
-        // IPAddress.ScopeId throws for IPv4 addresses.
         return a.AddressFamily == AddressFamily.InterNetworkV6 ? a.ScopeId.CompareTo(b.ScopeId) : 0;
     }
 

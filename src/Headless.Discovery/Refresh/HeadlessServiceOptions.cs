@@ -90,6 +90,12 @@ public sealed class HeadlessServiceOptions
         }
 
         ToResolverOptions().Validate();
+        ValidateRefresh();
+    }
+
+    /// <summary>Validates the refresh options only (used when a custom resolver supplies the endpoints).</summary>
+    internal void ValidateRefresh()
+    {
         RequirePositive(MinRefreshInterval, nameof(MinRefreshInterval));
         RequirePositive(MaxRefreshInterval, nameof(MaxRefreshInterval));
         if (MinRefreshInterval > MaxRefreshInterval)

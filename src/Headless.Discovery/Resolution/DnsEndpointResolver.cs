@@ -738,7 +738,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         }
     }
 
-    private static bool TryFollowChain(IReadOnlyList<DnsResourceRecord> answers, string name, ref uint ttl, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<string>? chain)
+    internal static bool TryFollowChain(IReadOnlyList<DnsResourceRecord> answers, string name, ref uint ttl, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<string>? chain)
     {
         chain = [name];
         string current = name;

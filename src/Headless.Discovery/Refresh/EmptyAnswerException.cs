@@ -1,0 +1,38 @@
+namespace Headless.Discovery;
+
+/// <summary>
+/// Recorded in <see cref="EndpointSet.LastError"/> while an empty answer (NXDOMAIN or NODATA) has not yet been
+/// confirmed by <see cref="HeadlessServiceOptions.EmptyAnswerConfirmations"/> consecutive empty answers, so the last
+/// known good endpoints are kept, marked stale.
+/// </summary>
+public sealed class EmptyAnswerException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="service">The service.</param>
+    /// <param name="outcome">NotFound or NoData.</param>
+    /// <param name="consecutive">How many empty answers in a row so far.</param>
+    /// <param name="required">How many are needed to accept an empty set.</param>
+    /// <param name="innerException">The resolver's error, if any.</param>
+    public EmptyAnswerException(ServiceName service, ResolutionOutcome outcome, int consecutive, int required, Exception? innerException = null)
+        : base(
+            $"'{service}' answered {(outcome == ResolutionOutcome.NotFound ? "NXDOMAIN" : "NODATA")} ({consecutive} of {required} consecutive empty answers needed before the endpoints are dropped); keeping the last known endpoints.",
+            innerException)
+    {
+        Service = service;
+        Outcome = outcome;
+        ConsecutiveEmptyAnswers = consecutive;
+        RequiredEmptyAnswers = required;
+    }
+
+    /// <summary>The service.</summary>
+    public ServiceName Service { get; }
+
+    /// <summary><see cref="ResolutionOutcome.NotFound"/> or <see cref="ResolutionOutcome.NoData"/>.</summary>
+    public ResolutionOutcome Outcome { get; }
+
+    /// <summary>How many empty answers in a row so far.</summary>
+    public int ConsecutiveEmptyAnswers { get; }
+
+    /// <summary>How many are needed to accept an empty set.</summary>
+    public int RequiredEmptyAnswers { get; }
+}

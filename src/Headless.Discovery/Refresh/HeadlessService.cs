@@ -1,0 +1,491 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// The live, refreshed endpoint set of one headless Service. Resolves the service in the background on a schedule
+/// driven by the answer's TTL (clamped to [<see cref="HeadlessServiceOptions.MinRefreshInterval"/>,
+/// <see cref="HeadlessServiceOptions.MaxRefreshInterval"/>], with jitter), backs off after failures, keeps the last
+/// known good endpoints (marked stale) while DNS fails, and publishes an immutable <see cref="EndpointSet"/> only when
+/// membership or staleness changes.
+/// </summary>
+/// <remarks>
+/// Thread-safe. <see cref="Current"/> is a single volatile read. Refreshes never overlap. Dispose to stop the timer and
+/// wait for an in-flight refresh to finish; waiters and watchers then end with <see cref="ObjectDisposedException"/>
+/// (waiters) or the end of the stream (watchers).
+/// </remarks>
+public sealed partial class HeadlessService : IHeadlessService
+{
+    private readonly IEndpointResolver _resolver;
+    private readonly HeadlessServiceOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _disposeCts = new();
+    private readonly KeyValuePair<string, object?> _serviceTag;
+    private readonly object _lifecycleLock = new();
+
+    private EndpointSet _current;
+    private TaskCompletionSource _published = NewSignal();
+    private TaskCompletionSource _refreshed = NewSignal();
+    private ITimer? _timer;
+    private Task _scheduledRefresh = Task.CompletedTask;
+    private DateTimeOffset _nextRefreshDue = DateTimeOffset.MaxValue;
+    private int _consecutiveFailures;
+    private int _consecutiveEmptyAnswers;
+    private bool _started;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a live view of <paramref name="service"/> over any resolver (a custom source, or a test double).</summary>
+    /// <param name="service">The fully qualified service name.</param>
+    /// <param name="resolver">Resolves the service on each refresh.</param>
+    /// <param name="options">Refresh options; <see cref="HeadlessServiceOptions.Name"/> and the DNS options are not used here.</param>
+    /// <param name="timeProvider">The clock and timers. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">Logging. Default: no logging.</param>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    public HeadlessService(
+        ServiceName service,
+        IEndpointResolver resolver,
+        HeadlessServiceOptions options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(options);
+        options.ValidateRefresh();
+
+        Name = service;
+        _resolver = resolver;
+        _options = options;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<HeadlessService>() ?? NullLogger.Instance;
+        _serviceTag = new KeyValuePair<string, object?>(DiscoveryTelemetry.ServiceTag, service.Value);
+        _current = EndpointSet.CreateInitial(service, _timeProvider.GetUtcNow());
+    }
+
+    /// <inheritdoc/>
+    public ServiceName Name { get; }
+
+    /// <inheritdoc/>
+    public EndpointSet Current => Volatile.Read(ref _current);
+
+    /// <inheritdoc/>
+    public event EventHandler<EndpointSetChange>? Changed;
+
+    /// <summary>For tests: the delay chosen for the next scheduled refresh.</summary>
+    internal TimeSpan LastScheduledDelay { get; private set; }
+
+    /// <summary>For tests: completes after every refresh round (published or not), once the next one is scheduled.</summary>
+    internal Task NextRefreshCompleted => Volatile.Read(ref _refreshed).Task;
+
+    /// <summary>For tests: random numbers in [0, 1) used for jitter. Default: <see cref="Random.Shared"/>.</summary>
+    [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter, not security.")]
+    internal Func<double> NextRandom { get; set; } = Random.Shared.NextDouble;
+
+    /// <inheritdoc/>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_lifecycleLock)
+        {
+            if (_started || _disposed)
+            {
+                return;
+            }
+
+            _started = true;
+            _timer = _timeProvider.CreateTimer(static state => ((HeadlessService)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _nextRefreshDue = _timeProvider.GetUtcNow();
+            _scheduledRefresh = Task.Run(RunScheduledRefreshAsync);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default)
+    {
+        EndpointSet current = Current;
+        if (current.Version > 0)
+        {
+            return new ValueTask<EndpointSet>(current);
+        }
+
+        return WaitAsync(static set => set.Version > 0, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minCount, 1);
+        EndpointSet current = Current;
+        if (current.Count >= minCount)
+        {
+            return new ValueTask<EndpointSet>(current);
+        }
+
+        return WaitAsync(set => set.Count >= minCount, cancellationToken);
+    }
+
+    private async ValueTask<EndpointSet> WaitAsync(Func<EndpointSet, bool> condition, CancellationToken cancellationToken)
+    {
+        Start();
+        while (true)
+        {
+            Task signal = Volatile.Read(ref _published).Task;
+            EndpointSet current = Current;
+            if (condition(current))
+            {
+                return current;
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<EndpointSetChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Start();
+        EndpointSet? last = null;
+        while (true)
+        {
+            Task signal = Volatile.Read(ref _published).Task;
+            EndpointSet current = Current;
+            if (current.Version > 0 && (last is null || current.Version != last.Version))
+            {
+                EndpointSetChange change = EndpointSetChange.Compute(last, current);
+                last = current;
+                if (change.Kind != EndpointSetChangeKind.None)
+                {
+                    yield return change;
+                }
+
+                continue;
+            }
+
+            if (_disposed)
+            {
+                yield break;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Start();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposeCts.Token);
+        await _gate.WaitAsync(linked.Token).ConfigureAwait(false);
+        try
+        {
+            await RefreshCoreAsync(linked.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return Current;
+    }
+
+    private void OnTimer()
+    {
+        lock (_lifecycleLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            Task previous = _scheduledRefresh;
+            _scheduledRefresh = previous.IsCompleted
+                ? RunScheduledRefreshAsync()
+                : previous.ContinueWith(static (_, s) => ((HeadlessService)s!).RunScheduledRefreshAsync(), this, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        }
+    }
+
+    private async Task RunScheduledRefreshAsync()
+    {
+        CancellationToken token = _disposeCts.Token;
+        try
+        {
+            await _gate.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                // A RefreshAsync call may have run (and rescheduled) while this timer tick waited for the gate.
+                if (_timeProvider.GetUtcNow() < _nextRefreshDue)
+                {
+                    return;
+                }
+
+                await RefreshCoreAsync(token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+        catch (Exception ex)
+        {
+            // Never let the background loop die: log and try again after the failure backoff.
+            Log.RefreshLoopError(_logger, Name.Value, ex);
+            Schedule(FailureDelay(Math.Max(1, _consecutiveFailures)));
+        }
+    }
+
+    /// <summary>One refresh round. Caller holds <see cref="_gate"/>.</summary>
+    private async Task RefreshCoreAsync(CancellationToken cancellationToken)
+    {
+        ResolutionResult result;
+        try
+        {
+            result = await _resolver.ResolveAsync(Name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // A custom resolver that throws is treated like a failed DNS round: never lose the set over it.
+            result = ResolutionResult.Failed(ex);
+        }
+
+        try
+        {
+            DateTimeOffset now = _timeProvider.GetUtcNow();
+            EndpointSet previous = Current;
+            (EndpointSet? next, TimeSpan delay) = Decide(previous, result, now);
+
+            Schedule(delay);
+
+            if (next is not null)
+            {
+                Publish(previous, next);
+            }
+        }
+        finally
+        {
+            TaskCompletionSource refreshed = Interlocked.Exchange(ref _refreshed, NewSignal());
+            refreshed.TrySetResult();
+        }
+    }
+
+    /// <summary>The failure and empty-answer policy: what to publish (null = nothing) and when to refresh next.</summary>
+    private (EndpointSet? Next, TimeSpan Delay) Decide(EndpointSet previous, ResolutionResult result, DateTimeOffset now)
+    {
+        switch (result.Outcome)
+        {
+            case ResolutionOutcome.Success:
+            {
+                bool recovered = previous.IsStale || _consecutiveFailures > 0 || _consecutiveEmptyAnswers > 0;
+                if (recovered && previous.Version > 0)
+                {
+                    Log.Recovered(_logger, Name.Value, result.Endpoints.Length);
+                }
+
+                _consecutiveFailures = 0;
+                _consecutiveEmptyAnswers = 0;
+                TimeSpan delay = TtlDelay(result.Ttl);
+                if (previous.Version > 0 && !previous.IsStale && EndpointSetChange.SameMembers(previous.Endpoints, result.Endpoints))
+                {
+                    return (null, delay);
+                }
+
+                return (new EndpointSet(Name, result.Endpoints, previous.Version + 1, now, result.Ttl, false, null, null), delay);
+            }
+
+            case ResolutionOutcome.NotFound:
+            case ResolutionOutcome.NoData:
+            {
+                _consecutiveFailures = 0;
+                _consecutiveEmptyAnswers++;
+                if (previous.Count == 0 || _consecutiveEmptyAnswers >= _options.EmptyAnswerConfirmations)
+                {
+                    TimeSpan delay = TtlDelay(result.Ttl);
+                    if (previous.Version > 0 && previous.Count == 0 && !previous.IsStale)
+                    {
+                        return (null, delay);
+                    }
+
+                    if (previous.Count > 0)
+                    {
+                        Log.EmptyAnswerAccepted(_logger, Name.Value, result.Outcome, _consecutiveEmptyAnswers, previous.Count);
+                    }
+
+                    return (new EndpointSet(Name, ImmutableArray<PodEndpoint>.Empty, previous.Version + 1, now, result.Ttl, false, null, null), delay);
+                }
+
+                Log.EmptyAnswerNotYetAccepted(_logger, Name.Value, result.Outcome, _consecutiveEmptyAnswers, _options.EmptyAnswerConfirmations);
+                var error = new EmptyAnswerException(Name, result.Outcome, _consecutiveEmptyAnswers, _options.EmptyAnswerConfirmations, result.Error);
+                return (MarkStale(previous, error, now), Jitter(_options.MinRefreshInterval));
+            }
+
+            default:
+            {
+                _consecutiveFailures++;
+                Exception error = result.Error ?? new InvalidOperationException($"Resolving '{Name}' failed.");
+                Log.RefreshFailed(_logger, Name.Value, _consecutiveFailures, previous.Count, error);
+                return (MarkStale(previous, error, now), FailureDelay(_consecutiveFailures));
+            }
+        }
+    }
+
+    /// <summary>Keeps the last known good endpoints, marked stale, until <see cref="HeadlessServiceOptions.MaxStaleness"/> runs out.</summary>
+    private EndpointSet? MarkStale(EndpointSet previous, Exception error, DateTimeOffset now)
+    {
+        DateTimeOffset staleSince = previous.StaleSince ?? now;
+        bool expired = _options.MaxStaleness != Timeout.InfiniteTimeSpan && now - staleSince > _options.MaxStaleness;
+        if (expired && previous.Count > 0)
+        {
+            Log.StaleEndpointsDropped(_logger, Name.Value, previous.Count, _options.MaxStaleness);
+            return new EndpointSet(Name, ImmutableArray<PodEndpoint>.Empty, previous.Version + 1, previous.ResolvedAt, previous.Ttl, true, staleSince, error);
+        }
+
+        if (previous.IsStale && previous.Version > 0)
+        {
+            // Already published as stale: a further failure changes nothing a reader can act on.
+            return null;
+        }
+
+        return new EndpointSet(Name, previous.Endpoints, previous.Version + 1, previous.ResolvedAt, previous.Ttl, true, staleSince, error);
+    }
+
+    private void Publish(EndpointSet previous, EndpointSet next)
+    {
+        Volatile.Write(ref _current, next);
+        EndpointSetChange change = EndpointSetChange.Compute(previous.Version == 0 ? null : previous, next);
+
+        DiscoveryTelemetry.Endpoints.Record(next.Count, _serviceTag, new(DiscoveryTelemetry.StateTag, "total"));
+        DiscoveryTelemetry.Endpoints.Record(next.IsStale ? next.Count : 0, _serviceTag, new(DiscoveryTelemetry.StateTag, "stale"));
+        if (change.Added.Length > 0)
+        {
+            DiscoveryTelemetry.EndpointChanges.Add(change.Added.Length, _serviceTag, new(DiscoveryTelemetry.ChangeTag, "added"));
+        }
+
+        if (change.Removed.Length > 0)
+        {
+            DiscoveryTelemetry.EndpointChanges.Add(change.Removed.Length, _serviceTag, new(DiscoveryTelemetry.ChangeTag, "removed"));
+        }
+
+        Log.Published(_logger, Name.Value, next.Version, next.Count, change.Added.Length, change.Removed.Length, next.IsStale);
+
+        TaskCompletionSource published = Interlocked.Exchange(ref _published, NewSignal());
+        published.TrySetResult();
+
+        EventHandler<EndpointSetChange>? handler = Changed;
+        if (handler is not null)
+        {
+            foreach (EventHandler<EndpointSetChange> h in handler.GetInvocationList().Cast<EventHandler<EndpointSetChange>>())
+            {
+                try
+                {
+                    h(this, change);
+                }
+                catch (Exception ex)
+                {
+                    Log.ChangedHandlerFailed(_logger, Name.Value, ex);
+                }
+            }
+        }
+    }
+
+    private void Schedule(TimeSpan delay)
+    {
+        lock (_lifecycleLock)
+        {
+            if (_disposed || _timer is null)
+            {
+                return;
+            }
+
+            LastScheduledDelay = delay;
+            _nextRefreshDue = _timeProvider.GetUtcNow() + delay;
+            _timer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>TTL clamped to [Min, Max] after jitter.</summary>
+    internal TimeSpan TtlDelay(TimeSpan ttl)
+    {
+        TimeSpan jittered = Jitter(ttl);
+        if (jittered < _options.MinRefreshInterval)
+        {
+            return _options.MinRefreshInterval;
+        }
+
+        return jittered > _options.MaxRefreshInterval ? _options.MaxRefreshInterval : jittered;
+    }
+
+    private TimeSpan Jitter(TimeSpan delay)
+    {
+        double spread = _options.RefreshJitter;
+        if (spread <= 0 || delay <= TimeSpan.Zero)
+        {
+            return delay;
+        }
+
+        double factor = 1 + (((NextRandom() * 2) - 1) * spread);
+        return TimeSpan.FromTicks((long)(delay.Ticks * factor));
+    }
+
+    /// <summary>Exponential backoff, Base × 2^(n-1) capped at Max, with "equal jitter": a uniform pick in [d/2, d].</summary>
+    internal TimeSpan FailureDelay(int consecutiveFailures)
+    {
+        double exponent = Math.Min(consecutiveFailures - 1, 30);
+        double ticks = Math.Min(_options.FailureBackoffMax.Ticks, _options.FailureBackoffBase.Ticks * Math.Pow(2, exponent));
+        double jittered = (ticks / 2) + (NextRandom() * ticks / 2);
+        return TimeSpan.FromTicks(Math.Max(1, (long)jittered));
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Stops the timer, cancels an in-flight refresh and waits for it; ends watchers and waiters.</summary>
+    /// <returns>A task that completes when everything has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        Task scheduled;
+        lock (_lifecycleLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            scheduled = _scheduledRefresh;
+        }
+
+        await _disposeCts.CancelAsync().ConfigureAwait(false);
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await scheduled.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected when the refresh was cancelled by disposal.
+        }
+
+        Volatile.Read(ref _published).TrySetResult();
+        Volatile.Read(ref _refreshed).TrySetResult();
+        _disposeCts.Dispose();
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+
+namespace Headless.Discovery.Tests.Resolution;
+
+public sealed class NameServerParsingTests
+{
+    [Theory]
+    [InlineData("10.96.0.10", "10.96.0.10:53")]
+    [InlineData(" 127.0.0.1:5353 ", "127.0.0.1:5353")]
+    [InlineData("::1", "[::1]:53")]
+    [InlineData("[fd00::10]:1053", "[fd00::10]:1053")]
+    [InlineData("[fd00::10]", "[fd00::10]:53")]
+    public void Valid_name_servers_parse(string text, string expected)
+    {
+        Assert.True(DnsEndpointResolverOptions.TryParseNameServer(text, out IPEndPoint? endPoint));
+        Assert.Equal(expected, endPoint.ToString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("dns.example.com")]
+    [InlineData("10.0.0.1:0")]
+    [InlineData("10.0.0.1:70000")]
+    [InlineData("10.0.0.1:abc")]
+    public void Invalid_name_servers_are_rejected(string? text)
+    {
+        Assert.False(DnsEndpointResolverOptions.TryParseNameServer(text, out _));
+    }
+
+    [Fact]
+    public void Resolver_constructor_validates_and_names_the_bad_server()
+    {
+        var options = new DnsEndpointResolverOptions();
+        options.NameServers.Add("127.0.0.1:53");
+        options.NameServers.Add("not-an-ip");
+        var ex = Assert.Throws<ArgumentException>(() => new DnsEndpointResolver(options));
+        Assert.Contains("NameServers[1]", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolver_lists_configured_servers_in_order_without_repeats()
+    {
+        var options = new DnsEndpointResolverOptions();
+        options.NameServers.Add("127.0.0.2:5300");
+        options.NameServers.Add("::1");
+        options.NameServers.Add("127.0.0.2:5300");
+        var resolver = new DnsEndpointResolver(options);
+        Assert.Equal(["127.0.0.2:5300", "[::1]:53"], resolver.NameServers);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0", "Unspecified")]
+    [InlineData("::", "Unspecified")]
+    [InlineData("224.0.0.1", "Multicast")]
+    [InlineData("239.255.255.250", "Multicast")]
+    [InlineData("ff02::1", "Multicast")]
+    [InlineData("255.255.255.255", "Broadcast")]
+    [InlineData("::ffff:224.0.0.5", "Multicast")]
+    [InlineData("10.1.2.3", "None")]
+    [InlineData("223.255.255.255", "None")]
+    [InlineData("240.0.0.1", "None")]
+    [InlineData("fd00::1", "None")]
+    public void Address_hygiene_classifies(string address, string expected)
+    {
+        Assert.Equal(expected, DnsEndpointResolver.Hygiene.Classify(IPAddress.Parse(address)).ToString());
+    }
+}
