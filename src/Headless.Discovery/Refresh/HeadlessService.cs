@@ -221,9 +221,13 @@ public sealed partial class HeadlessService : IHeadlessService
             await _gate.WaitAsync(token).ConfigureAwait(false);
             try
             {
-                // A RefreshAsync call may have run (and rescheduled) while this timer tick waited for the gate.
-                if (_timeProvider.GetUtcNow() < _nextRefreshDue)
+                // A RefreshAsync call may have run (and rescheduled) while this timer tick waited for the gate,
+                // or the timer fired a little early (its clock is coarser than GetUtcNow): re-arm for the rest, so
+                // the loop never stops. Re-arming for the same due time is harmless.
+                DateTimeOffset now = _timeProvider.GetUtcNow();
+                if (now < _nextRefreshDue)
                 {
+                    Schedule(_nextRefreshDue - now);
                     return;
                 }
 
