@@ -10,7 +10,7 @@ internal sealed class CliContext
         Services = services;
     }
 
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly object _writeGate = new();
 
     public TextWriter Stdout { get; }
 
@@ -25,18 +25,16 @@ internal sealed class CliContext
     /// <summary>Writes a line to stderr as is (the demo's narrative when stdout carries JSON).</summary>
     public ValueTask InfoLineAsync(string line) => WriteAsync(Stderr, line);
 
-    private async ValueTask WriteAsync(TextWriter writer, string line)
+    private ValueTask WriteAsync(TextWriter writer, string line)
     {
         // The demo writes from its script and its watcher at once: whole lines only, never interleaved.
-        await _writeGate.WaitAsync().ConfigureAwait(false);
-        try
+        // Synchronous on purpose: a line to a console or a pipe is quick, and a lock cannot be held across awaits.
+        lock (_writeGate)
         {
-            await writer.WriteLineAsync(line).ConfigureAwait(false);
-            await writer.FlushAsync().ConfigureAwait(false);
+            writer.WriteLine(line);
+            writer.Flush();
         }
-        finally
-        {
-            _writeGate.Release();
-        }
+
+        return ValueTask.CompletedTask;
     }
 }

@@ -23,6 +23,6 @@ internal sealed class CliServices
     {
         Qualify = name => ServiceName.Qualify(name),
         CreateResolver = options => new DnsEndpointResolver(options),
-        CreateService = (_, _, _) => throw new NotSupportedException("HeadlessService has not landed on this branch yet."),
+        CreateService = (service, resolver, options) => new HeadlessService(service, resolver, options),
     };
 }
