@@ -48,9 +48,11 @@ internal static class TextOutput
         {
             header.Append(" fresh again");
         }
-        else if (current.Count == 0 && current.LastError is { } emptyReason)
+        else if (current.Count == 0)
         {
-            header.Append(" (").Append(emptyReason.Message).Append(')');
+            header.Append(current.LastError is { } emptyReason
+                ? " (" + emptyReason.Message + ")"
+                : " (no ready pods: the name does not exist or has no records)");
         }
 
         yield return header.ToString();
