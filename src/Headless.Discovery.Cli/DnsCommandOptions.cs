@@ -56,7 +56,7 @@ internal sealed class DnsCommandOptions
 
     public Option<bool> Json { get; } = new("--json")
     {
-        Description = "Write JSON to stdout (see the README for the exact shape).",
+        Description = "Write JSON to stdout.",
     };
 
     public DnsCommandOptions()

@@ -9,6 +9,7 @@ internal static class ResolveCommand
     {
         var options = new DnsCommandOptions();
         var command = new Command("resolve", "Resolve a headless Service once and print its endpoints. Exit 0: found; 2: NXDOMAIN or no records; 3: DNS failed or timed out.");
+        options.Json.Description = """Write one JSON object to stdout: {"service":"<fqdn>","ttl":<seconds>,"endpoints":[{"address":"10.1.2.3","port":80,"hostname":null}]}, endpoints sorted by address then port.""";
         options.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => RunAsync(context, options, parseResult, cancellationToken));
         return command;

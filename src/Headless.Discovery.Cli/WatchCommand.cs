@@ -31,6 +31,7 @@ internal static class WatchCommand
             "watch",
             "Follow a headless Service: print its endpoints, then every change (pods added or removed, DNS failing or recovering). "
             + "With --json, one JSON object per line. Ends with exit 0 after --duration, on Ctrl+C or on SIGTERM.");
+        options.Json.Description = """Write JSON Lines to stdout, one at start and one per change: {"time":"<ISO-8601>","service":"<fqdn>","version":<n>,"stale":<bool>,"endpoints":[{"address":"…","port":<n>,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":["ip:port"]}.""";
         options.AddTo(command);
         command.Options.Add(minRefresh);
         command.Options.Add(maxRefresh);
