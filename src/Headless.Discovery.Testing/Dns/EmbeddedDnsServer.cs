@@ -543,30 +543,26 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         }
     }
 
-    private Task OnQueryReceivedAsync(object sender, QueryReceivedEventArgs e)
+    private async Task OnQueryReceivedAsync(object sender, QueryReceivedEventArgs e)
     {
         var task = HandleQueryAsync(e);
-        if (task.IsCompleted)
-        {
-            return task;
-        }
-
         lock (_gate)
         {
             _inflight.Add(task);
         }
 
-        return task.ContinueWith(
-            t =>
+        try
+        {
+            // Exceptions flow back to ARSoft, which reports them and answers SERVFAIL.
+            await task.ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
             {
-                lock (_gate)
-                {
-                    _inflight.Remove(t);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+                _inflight.Remove(task);
+            }
+        }
     }
 
     private async Task HandleQueryAsync(QueryReceivedEventArgs e)

@@ -21,10 +21,61 @@ public sealed class EndpointSet
         TimeSpan ttl,
         bool isStale,
         DateTimeOffset? staleSince,
-        Exception? lastError)
+        Exception? lastError,
+        ImmutableArray<EndpointStatus> statuses = default,
+        bool isPanic = false)
     {
         Service = service;
         Endpoints = endpoints;
+        if (statuses.IsDefault)
+        {
+            var unknown = new EndpointStatus[endpoints.Length];
+            for (int i = 0; i < unknown.Length; i++)
+            {
+                unknown[i] = endpoints[i].UnknownStatus;
+            }
+
+            Statuses = ImmutableCollectionsMarshal.AsImmutableArray(unknown);
+            Available = endpoints;
+        }
+        else
+        {
+            if (statuses.Length != endpoints.Length)
+            {
+                throw new ArgumentException("One status per endpoint, in the same order, is required.", nameof(statuses));
+            }
+
+            Statuses = statuses;
+            int available = 0;
+            foreach (EndpointStatus status in statuses)
+            {
+                HealthyCount += status.Health == EndpointHealth.Healthy ? 1 : 0;
+                UnhealthyCount += status.Health == EndpointHealth.Unhealthy ? 1 : 0;
+                EjectedCount += status.IsEjected ? 1 : 0;
+                available += status.IsAvailable ? 1 : 0;
+            }
+
+            if (isPanic || available == endpoints.Length)
+            {
+                Available = endpoints;
+            }
+            else
+            {
+                var selectable = new PodEndpoint[available];
+                int n = 0;
+                foreach (EndpointStatus status in statuses)
+                {
+                    if (status.IsAvailable)
+                    {
+                        selectable[n++] = status.Endpoint;
+                    }
+                }
+
+                Available = ImmutableCollectionsMarshal.AsImmutableArray(selectable);
+            }
+        }
+
+        IsPanic = isPanic;
         Version = version;
         ResolvedAt = resolvedAt;
         Ttl = ttl;
@@ -39,6 +90,43 @@ public sealed class EndpointSet
     /// <summary>The pods, sorted by address, port, hostname; empty when the service has no ready pods.</summary>
     public ImmutableArray<PodEndpoint> Endpoints { get; }
 
+    /// <summary>Each pod's health, aligned by index with <see cref="Endpoints"/>. All <see cref="EndpointHealth.Unknown"/> without health checking.</summary>
+    public ImmutableArray<EndpointStatus> Statuses { get; }
+
+    /// <summary>
+    /// The pods selectors choose from, sorted: those neither unhealthy nor ejected, or every pod in panic mode
+    /// (<see cref="IsPanic"/>). Precomputed once per snapshot: reading it allocates nothing.
+    /// </summary>
+    public ImmutableArray<PodEndpoint> Available { get; }
+
+    /// <summary>
+    /// <see langword="true"/> when too few pods are available (below the panic threshold), so <see cref="Available"/>
+    /// holds every pod rather than overloading the few healthy ones.
+    /// </summary>
+    public bool IsPanic { get; }
+
+    /// <summary>Pods whose active health is <see cref="EndpointHealth.Healthy"/>.</summary>
+    public int HealthyCount { get; }
+
+    /// <summary>Pods whose active health is <see cref="EndpointHealth.Unhealthy"/>.</summary>
+    public int UnhealthyCount { get; }
+
+    /// <summary>Pods ejected by passive outlier detection.</summary>
+    public int EjectedCount { get; }
+
+    /// <summary>The status of <paramref name="endpoint"/> in this snapshot, or <see langword="null"/> if it is not a member.</summary>
+    /// <param name="endpoint">The pod.</param>
+    /// <returns>Its status (binary search; no allocation).</returns>
+    public EndpointStatus? GetStatus(PodEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        int index = IndexOf(endpoint);
+        return index >= 0 ? Statuses[index] : null;
+    }
+
+    /// <summary>The index of <paramref name="endpoint"/> in <see cref="Endpoints"/>, or a negative number.</summary>
+    internal int IndexOf(PodEndpoint endpoint) => Endpoints.BinarySearch(endpoint);
+
     /// <summary>Number of pods in <see cref="Endpoints"/>.</summary>
     public int Count => Endpoints.Length;
 
@@ -47,7 +135,11 @@ public sealed class EndpointSet
     /// </summary>
     public long Version { get; }
 
-    /// <summary>When the DNS answer these endpoints came from was received (from the service's <see cref="TimeProvider"/>).</summary>
+    /// <summary>
+    /// When the DNS answer that produced this membership was received (from the service's <see cref="TimeProvider"/>).
+    /// Refreshes that return the same endpoints publish no new snapshot, so this is when the membership was first seen,
+    /// not the time of the latest refresh.
+    /// </summary>
     public DateTimeOffset ResolvedAt { get; }
 
     /// <summary>The smallest TTL in the DNS answer the endpoints came from.</summary>

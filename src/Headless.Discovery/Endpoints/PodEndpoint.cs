@@ -47,6 +47,9 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         _hashCode = HashCode.Combine(address, port, Hostname is null ? 0 : StringComparer.Ordinal.GetHashCode(Hostname));
     }
 
+    /// <summary>The shared "not probed" status of this pod, so snapshots without health checking allocate no statuses.</summary>
+    internal EndpointStatus UnknownStatus => field ??= new EndpointStatus(this);
+
     /// <summary>The pod's IP address (IPv4-mapped IPv6 addresses are normalised to IPv4).</summary>
     public IPAddress Address { get; }
 

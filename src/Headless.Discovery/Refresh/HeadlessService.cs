@@ -41,6 +41,38 @@ public sealed partial class HeadlessService : IHeadlessService
     private bool _started;
     private volatile bool _disposed;
 
+    /// <summary>
+    /// Creates a live view of the headless Service named by <see cref="HeadlessServiceOptions.Name"/>, resolved over DNS
+    /// by a <see cref="DnsEndpointResolver"/>. A short name is qualified with <see cref="ServiceName.Qualify"/>.
+    /// Nothing is resolved until <see cref="Start"/> or an async member is called.
+    /// </summary>
+    /// <param name="options">What to resolve and how; validated here.</param>
+    /// <param name="timeProvider">The clock and timers. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">Logging. Default: no logging.</param>
+    /// <param name="environment">Where to read the pod's namespace and cluster domain from. Default: <see cref="KubernetesDnsEnvironment.Default"/>.</param>
+    /// <exception cref="ArgumentException">An option is missing or out of range (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">A short name needs a namespace and none could be found.</exception>
+    public HeadlessService(
+        HeadlessServiceOptions options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        KubernetesDnsEnvironment? environment = null)
+        : this(
+            QualifyValidated(options, environment),
+            new DnsEndpointResolver(options.ToResolverOptions(), loggerFactory?.CreateLogger<DnsEndpointResolver>(), timeProvider),
+            options,
+            timeProvider,
+            loggerFactory)
+    {
+    }
+
+    private static ServiceName QualifyValidated(HeadlessServiceOptions options, KubernetesDnsEnvironment? environment)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return ServiceName.Qualify(options.Name!, environment);
+    }
+
     /// <summary>Creates a live view of <paramref name="service"/> over any resolver (a custom source, or a test double).</summary>
     /// <param name="service">The fully qualified service name.</param>
     /// <param name="resolver">Resolves the service on each refresh.</param>
@@ -196,6 +228,18 @@ public sealed partial class HeadlessService : IHeadlessService
 
         return Current;
     }
+
+    /// <inheritdoc/>
+    public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+
+        // Passive health (outlier ejection) consumes these; until it is configured there is nothing to update.
+        OutcomeReported?.Invoke(endpoint, outcome);
+    }
+
+    /// <summary>Passive health hooks in here.</summary>
+    internal event Action<PodEndpoint, EndpointOutcome>? OutcomeReported;
 
     private void OnTimer()
     {

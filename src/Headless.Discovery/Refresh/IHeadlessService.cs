@@ -47,6 +47,14 @@ public interface IHeadlessService : IAsyncDisposable
     /// <returns>The change stream.</returns>
     IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reports the outcome of a call to <paramref name="endpoint"/> to passive health (outlier detection). Cheap and
+    /// thread-safe; outcomes for pods that are no longer members are ignored.
+    /// </summary>
+    /// <param name="endpoint">The pod that was called.</param>
+    /// <param name="outcome">How the call went.</param>
+    void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome);
+
     /// <summary>Resolves now, publishes the result like a scheduled refresh would, and reschedules the next one.</summary>
     /// <param name="cancellationToken">Cancels the wait for this refresh.</param>
     /// <returns>The snapshot after the refresh.</returns>

@@ -195,7 +195,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         Assert.Null(fresh.LastError);
         Assert.Null(fresh.StaleSince);
         Assert.Equal(3, fresh.Version);
-        Assert.Equal(good.Endpoints, fresh.Endpoints);
+        Assert.Equal(good.Endpoints.ToArray(), fresh.Endpoints.ToArray());
 
         EndpointSetChange[] all = changes.ToArray();
         Assert.Equal(EndpointSetChangeKind.Staleness, all[1].Kind);
