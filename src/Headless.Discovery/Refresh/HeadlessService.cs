@@ -21,6 +21,9 @@ namespace Headless.Discovery;
 /// </remarks>
 public sealed partial class HeadlessService : IHeadlessService
 {
+    /// <summary>A timer tick this close to the due time counts as due (system timers are coarser than the clock).</summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(15);
+
     private readonly IEndpointResolver _resolver;
     private readonly HeadlessServiceOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -269,7 +272,7 @@ public sealed partial class HeadlessService : IHeadlessService
                 // or the timer fired a little early (its clock is coarser than GetUtcNow): re-arm for the rest, so
                 // the loop never stops. Re-arming for the same due time is harmless.
                 DateTimeOffset now = _timeProvider.GetUtcNow();
-                if (now < _nextRefreshDue)
+                if (now + TimerSlack < _nextRefreshDue)
                 {
                     Schedule(_nextRefreshDue - now);
                     return;
