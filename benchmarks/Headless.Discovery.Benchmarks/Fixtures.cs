@@ -21,6 +21,10 @@ internal static class Fixtures
     public static PodEndpoint[] Endpoints(int count, int offset = 0) =>
         Addresses(count, offset).Select(a => new PodEndpoint(a, Port)).ToArray();
 
+    /// <summary>StatefulSet-style pods as SRV answers give them: hostname <c>web-&lt;n&gt;.web.default.svc.cluster.local</c>.</summary>
+    public static PodEndpoint[] StatefulEndpoints(int count) =>
+        Enumerable.Range(0, count).Select(i => new PodEndpoint(Address(i), Port, $"web-{i}.{ServiceHost}")).ToArray();
+
     public static EndpointSet Set(IEnumerable<PodEndpoint> endpoints, long version = 1) =>
         EndpointSet.Create(Service, endpoints, version, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5));
 
