@@ -5,11 +5,12 @@ using Microsoft.Extensions.ServiceDiscovery;
 namespace Headless.Discovery.Benchmarks;
 
 /// <summary>
-/// One pick from a snapshot of N pods. The floor is the least any round robin can do: one
-/// <see cref="Interlocked.Increment(ref int)"/> and an array index. The peer is Microsoft.Extensions.ServiceDiscovery's
-/// round-robin selector (internal: bound through reflection once, see <see cref="MeSdRoundRobinSelector"/>).
-/// "Contended" variants measure the benchmark thread's pick while a second thread picks from the same selector
-/// in a tight loop (2 cores: both busy), against the floor under the same contention.
+/// One pick from a live <see cref="HeadlessService"/> holding N StatefulSet-style pods (SRV hostnames <c>web-&lt;n&gt;</c>).
+/// The floor is the least any round robin can do: one <see cref="Interlocked.Increment(ref int)"/> and an array index.
+/// The peer is Microsoft.Extensions.ServiceDiscovery's round-robin selector (internal: bound through reflection once,
+/// see <see cref="MeSdRoundRobinSelector"/>). The "2 threads" category measures the benchmark thread's pick while a
+/// second thread runs the same pick on the same selector in a tight loop (this machine has 2 cores: both busy),
+/// against the floor under the same contention.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
@@ -18,10 +19,21 @@ public class SelectionBenchmark
 {
     private const string Single = "1 thread";
     private const string Contended = "2 threads";
+    private const string Key = "user-4711";
+    private const int SubsetSize = 10;
 
     private PodEndpoint[] _endpoints = null!;
     private int _floorCounter;
     private MeSdRoundRobinSelector _meSd = null!;
+    private HeadlessService _service = null!;
+    private IEndpointSelector _roundRobin = null!;
+    private IEndpointSelector _random = null!;
+    private IEndpointSelector _p2c = null!;
+    private ConsistentHashSelector _hash = null!;
+    private ulong _keyHash;
+    private OrdinalSelector _ordinal = null!;
+    private IEndpointSelector _pickFirst = null!;
+    private IEndpointSelector _subset = null!;
     private Contention? _contention;
 
     [Params(3, 100, 1000)]
@@ -30,8 +42,32 @@ public class SelectionBenchmark
     [GlobalSetup]
     public async Task Setup()
     {
-        _endpoints = Fixtures.Endpoints(Endpoints);
+        _endpoints = Fixtures.StatefulEndpoints(Endpoints);
         _meSd = await MeSdRoundRobinSelector.CreateAsync(Endpoints);
+        _service = new HeadlessService(Fixtures.Service, FixedResolver.For(_endpoints), Fixtures.QuietOptions());
+        EndpointSet set = await _service.RefreshAsync();
+        _endpoints = [.. set.Endpoints];
+
+        _roundRobin = EndpointSelectors.RoundRobin(_service);
+        _random = EndpointSelectors.Random(_service);
+        _p2c = EndpointSelectors.PowerOfTwoChoices(_service);
+        _hash = EndpointSelectors.ConsistentHash(_service);
+        _keyHash = StableHash.Hash(Key.AsSpan());
+        _ordinal = EndpointSelectors.Ordinal(_service, ordinal: Endpoints - 1);
+        _pickFirst = EndpointSelectors.PickFirst(_service);
+        _subset = EndpointSelectors.Subset(_service, SubsetSize, "client-a");
+
+        // Build every table now: the first pick after a snapshot change pays for it, the benchmark measures the rest.
+        _ = _roundRobin.Pick();
+        _ = _random.Pick();
+        _ = _p2c.Pick();
+        _ = _hash.Pick(_keyHash);
+        _ = _pickFirst.Pick();
+        _ = _subset.Pick();
+        if (_ordinal.Pick().Ordinal != Endpoints - 1)
+        {
+            throw new InvalidOperationException("The ordinal selector picked the wrong pod.");
+        }
     }
 
     [GlobalCleanup]
@@ -40,22 +76,7 @@ public class SelectionBenchmark
         _contention?.Dispose();
         _contention = null;
         await _meSd.DisposeAsync();
-    }
-
-    // ---- contention: a second thread runs the same pick for the whole run of the contended benchmark ----
-
-    [GlobalSetup(Target = nameof(FloorContended))]
-    public async Task SetupFloorContended()
-    {
-        await Setup();
-        _contention = new Contention(() => Floor());
-    }
-
-    [GlobalSetup(Target = nameof(MeSdRoundRobinContended))]
-    public async Task SetupMeSdContended()
-    {
-        await Setup();
-        _contention = new Contention(() => _meSd.Pick(null));
+        await _service.DisposeAsync();
     }
 
     // ---- single-threaded ----
@@ -74,7 +95,83 @@ public class SelectionBenchmark
     [BenchmarkCategory(Single)]
     public ServiceEndpoint MeSdRoundRobin() => _meSd.Pick(null);
 
-    // ---- contended ----
+    [Benchmark(Description = "RoundRobin")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint RoundRobin() => _roundRobin.Pick();
+
+    [Benchmark(Description = "Random")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint Random() => _random.Pick();
+
+    [Benchmark(Description = "PowerOfTwoChoices (pick)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint PowerOfTwoChoices() => _p2c.Pick();
+
+    [Benchmark(Description = "PowerOfTwoChoices (lease + dispose)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint PowerOfTwoChoicesLease()
+    {
+        using EndpointLease lease = _p2c.Lease();
+        return lease.Endpoint;
+    }
+
+    [Benchmark(Description = "ConsistentHash (key hash)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint ConsistentHash() => _hash.Pick(_keyHash);
+
+    [Benchmark(Description = "ConsistentHash (string key)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint ConsistentHashStringKey() => _hash.Pick(Key.AsSpan());
+
+    [Benchmark(Description = "Ordinal (last ordinal)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint Ordinal() => _ordinal.Pick();
+
+    [Benchmark(Description = "PickFirst")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint PickFirst() => _pickFirst.Pick();
+
+    [Benchmark(Description = "Subset(10)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint Subset() => _subset.Pick();
+
+    // ---- 2 threads: a second thread runs the same pick for the whole run of the benchmark ----
+
+    [GlobalSetup(Target = nameof(FloorContended))]
+    public Task SetupFloorContended() => SetupContended(() => Floor());
+
+    [GlobalSetup(Target = nameof(MeSdRoundRobinContended))]
+    public Task SetupMeSdContended() => SetupContended(() => _meSd.Pick(null));
+
+    [GlobalSetup(Target = nameof(RoundRobinContended))]
+    public Task SetupRoundRobinContended() => SetupContended(() => _roundRobin.Pick());
+
+    [GlobalSetup(Target = nameof(RandomContended))]
+    public Task SetupRandomContended() => SetupContended(() => _random.Pick());
+
+    [GlobalSetup(Target = nameof(PowerOfTwoChoicesLeaseContended))]
+    public Task SetupP2CContended() => SetupContended(() =>
+    {
+        using EndpointLease lease = _p2c.Lease();
+    });
+
+    [GlobalSetup(Target = nameof(ConsistentHashContended))]
+    public Task SetupHashContended() => SetupContended(() => _hash.Pick(_keyHash));
+
+    [GlobalSetup(Target = nameof(OrdinalContended))]
+    public Task SetupOrdinalContended() => SetupContended(() => _ordinal.Pick());
+
+    [GlobalSetup(Target = nameof(PickFirstContended))]
+    public Task SetupPickFirstContended() => SetupContended(() => _pickFirst.Pick());
+
+    [GlobalSetup(Target = nameof(SubsetContended))]
+    public Task SetupSubsetContended() => SetupContended(() => _subset.Pick());
+
+    private async Task SetupContended(Action pick)
+    {
+        await Setup();
+        _contention = new Contention(pick);
+    }
 
     [Benchmark(Baseline = true, Description = "Floor: Interlocked.Increment + index")]
     [BenchmarkCategory(Contended)]
@@ -83,4 +180,32 @@ public class SelectionBenchmark
     [Benchmark(Description = "Peer: ME.SD RoundRobinServiceEndpointSelector")]
     [BenchmarkCategory(Contended)]
     public ServiceEndpoint MeSdRoundRobinContended() => _meSd.Pick(null);
+
+    [Benchmark(Description = "RoundRobin")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint RoundRobinContended() => _roundRobin.Pick();
+
+    [Benchmark(Description = "Random")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint RandomContended() => _random.Pick();
+
+    [Benchmark(Description = "PowerOfTwoChoices (lease + dispose)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint PowerOfTwoChoicesLeaseContended() => PowerOfTwoChoicesLease();
+
+    [Benchmark(Description = "ConsistentHash (key hash)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint ConsistentHashContended() => _hash.Pick(_keyHash);
+
+    [Benchmark(Description = "Ordinal (last ordinal)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint OrdinalContended() => _ordinal.Pick();
+
+    [Benchmark(Description = "PickFirst")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint PickFirstContended() => _pickFirst.Pick();
+
+    [Benchmark(Description = "Subset(10)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint SubsetContended() => _subset.Pick();
 }

@@ -81,6 +81,7 @@ internal static class CliApp
             "Client-side service discovery for Kubernetes headless Services: resolve and watch the pods behind a headless Service through DNS.");
         root.Subcommands.Add(ResolveCommand.Create(context));
         root.Subcommands.Add(WatchCommand.Create(context));
+        root.Subcommands.Add(FanOutCommand.Create(context));
         root.Subcommands.Add(DemoCommand.Create(context));
         return root;
     }
