@@ -307,7 +307,6 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         var hygiene = new Hygiene();
         int capacity = response.Answers.Count;
         var addresses = new List<IPAddress>(capacity);
-        var seen = new HashSet<IPAddress>(capacity);
         int foreign = 0;
         int records = 0;
         foreach (DnsResourceRecord record in response.Answers)
@@ -327,7 +326,8 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             }
 
             records++;
-            if (hygiene.Drop(address) || !seen.Add(Normalize(address)))
+            // Duplicates are kept here: sorting the endpoints removes them (and logs them) for less than a hash set costs.
+            if (hygiene.Drop(address))
             {
                 continue;
             }
@@ -336,7 +336,6 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             addresses.Add(Normalize(address));
         }
 
-        hygiene.Duplicates = records - addresses.Count - hygiene.Dropped;
         Report(name, hygiene, foreign);
 
         if (addresses.Count == 0)
@@ -856,11 +855,6 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             Log.AddressesDropped(_logger, name, hygiene.Unspecified, hygiene.Multicast, hygiene.Broadcast);
         }
 
-        if (hygiene.Duplicates > 0)
-        {
-            Log.DuplicatesDropped(_logger, name, hygiene.Duplicates);
-        }
-
         if (foreign > 0)
         {
             Log.ForeignRecordsIgnored(_logger, name, foreign);
@@ -885,8 +879,6 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         public int Multicast { get; private set; }
 
         public int Broadcast { get; private set; }
-
-        public int Duplicates { get; set; }
 
         public int Dropped => Unspecified + Multicast + Broadcast;
 
