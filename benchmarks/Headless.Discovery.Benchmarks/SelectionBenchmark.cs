@@ -22,6 +22,12 @@ public class SelectionBenchmark
     private const string Key = "user-4711";
     private const int SubsetSize = 10;
 
+    /// <summary>
+    /// Picks per invocation: a loop of 64 makes the per-pick figure robust against BenchmarkDotNet's overhead subtraction,
+    /// which at one pick per call (about a nanosecond) is noisier than the pick itself.
+    /// </summary>
+    private const int Picks = 64;
+
     private PodEndpoint[] _endpoints = null!;
     private int _floorCounter;
     private MeSdRoundRobinSelector _meSd = null!;
@@ -82,63 +88,166 @@ public class SelectionBenchmark
     // ---- single-threaded ----
 
     /// <summary>The floor: an interlocked counter and an array index, nothing else.</summary>
-    [Benchmark(Baseline = true, Description = "Floor: Interlocked.Increment + index")]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Picks, Description = "Floor: Interlocked.Increment + index")]
     [BenchmarkCategory(Single)]
     public PodEndpoint Floor()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = FloorPick();
+        }
+
+        return last;
+    }
+
+    private PodEndpoint FloorPick()
     {
         PodEndpoint[] endpoints = _endpoints;
         uint next = (uint)Interlocked.Increment(ref _floorCounter);
         return endpoints[(int)(next % (uint)endpoints.Length)];
     }
 
-    [Benchmark(Description = "Peer: ME.SD RoundRobinServiceEndpointSelector")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Peer: ME.SD RoundRobinServiceEndpointSelector")]
     [BenchmarkCategory(Single)]
-    public ServiceEndpoint MeSdRoundRobin() => _meSd.Pick(null);
+    public ServiceEndpoint MeSdRoundRobin()
+    {
+        ServiceEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _meSd.Pick(null);
+        }
 
-    [Benchmark(Description = "RoundRobin")]
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "RoundRobin")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint RoundRobin() => _roundRobin.Pick();
+    public PodEndpoint RoundRobin()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _roundRobin.Pick();
+        }
 
-    [Benchmark(Description = "Random")]
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Random")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint Random() => _random.Pick();
+    public PodEndpoint Random()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _random.Pick();
+        }
 
-    [Benchmark(Description = "PowerOfTwoChoices (pick)")]
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (pick)")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint PowerOfTwoChoices() => _p2c.Pick();
+    public PodEndpoint PowerOfTwoChoices()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _p2c.Pick();
+        }
 
-    [Benchmark(Description = "PowerOfTwoChoices (lease + dispose)")]
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (lease + dispose)")]
     [BenchmarkCategory(Single)]
     public PodEndpoint PowerOfTwoChoicesLease()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = LeaseOnce();
+        }
+
+        return last;
+    }
+
+    private PodEndpoint LeaseOnce()
     {
         using EndpointLease lease = _p2c.Lease();
         return lease.Endpoint;
     }
 
-    [Benchmark(Description = "ConsistentHash (key hash)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "ConsistentHash (key hash)")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint ConsistentHash() => _hash.Pick(_keyHash);
+    public PodEndpoint ConsistentHash()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _hash.Pick(_keyHash);
+        }
 
-    [Benchmark(Description = "ConsistentHash (string key)")]
-    [BenchmarkCategory(Single)]
-    public PodEndpoint ConsistentHashStringKey() => _hash.Pick(Key.AsSpan());
+        return last;
+    }
 
-    [Benchmark(Description = "Ordinal (last ordinal)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "ConsistentHash (string key)")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint Ordinal() => _ordinal.Pick();
+    public PodEndpoint ConsistentHashStringKey()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _hash.Pick(Key.AsSpan());
+        }
 
-    [Benchmark(Description = "PickFirst")]
-    [BenchmarkCategory(Single)]
-    public PodEndpoint PickFirst() => _pickFirst.Pick();
+        return last;
+    }
 
-    [Benchmark(Description = "Subset(10)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Ordinal (last ordinal)")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint Subset() => _subset.Pick();
+    public PodEndpoint Ordinal()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _ordinal.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "PickFirst")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint PickFirst()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _pickFirst.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Subset(10)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint Subset()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _subset.Pick();
+        }
+
+        return last;
+    }
 
     // ---- 2 threads: a second thread runs the same pick for the whole run of the benchmark ----
 
     [GlobalSetup(Target = nameof(FloorContended))]
-    public Task SetupFloorContended() => SetupContended(() => Floor());
+    public Task SetupFloorContended() => SetupContended(() => FloorPick());
 
     [GlobalSetup(Target = nameof(MeSdRoundRobinContended))]
     public Task SetupMeSdContended() => SetupContended(() => _meSd.Pick(null));
@@ -150,10 +259,10 @@ public class SelectionBenchmark
     public Task SetupRandomContended() => SetupContended(() => _random.Pick());
 
     [GlobalSetup(Target = nameof(PowerOfTwoChoicesLeaseContended))]
-    public Task SetupP2CContended() => SetupContended(() =>
-    {
-        using EndpointLease lease = _p2c.Lease();
-    });
+    public Task SetupP2CContended() => SetupContended(() => LeaseOnce());
+
+    [GlobalSetup(Target = nameof(PowerOfTwoChoicesContended))]
+    public Task SetupP2CPickContended() => SetupContended(() => _p2c.Pick());
 
     [GlobalSetup(Target = nameof(ConsistentHashContended))]
     public Task SetupHashContended() => SetupContended(() => _hash.Pick(_keyHash));
@@ -173,39 +282,133 @@ public class SelectionBenchmark
         _contention = new Contention(pick);
     }
 
-    [Benchmark(Baseline = true, Description = "Floor: Interlocked.Increment + index")]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Picks, Description = "Floor: Interlocked.Increment + index")]
     [BenchmarkCategory(Contended)]
-    public PodEndpoint FloorContended() => Floor();
+    public PodEndpoint FloorContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = FloorPick();
+        }
 
-    [Benchmark(Description = "Peer: ME.SD RoundRobinServiceEndpointSelector")]
-    [BenchmarkCategory(Contended)]
-    public ServiceEndpoint MeSdRoundRobinContended() => _meSd.Pick(null);
+        return last;
+    }
 
-    [Benchmark(Description = "RoundRobin")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Peer: ME.SD RoundRobinServiceEndpointSelector")]
     [BenchmarkCategory(Contended)]
-    public PodEndpoint RoundRobinContended() => _roundRobin.Pick();
+    public ServiceEndpoint MeSdRoundRobinContended()
+    {
+        ServiceEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _meSd.Pick(null);
+        }
 
-    [Benchmark(Description = "Random")]
-    [BenchmarkCategory(Contended)]
-    public PodEndpoint RandomContended() => _random.Pick();
+        return last;
+    }
 
-    [Benchmark(Description = "PowerOfTwoChoices (lease + dispose)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "RoundRobin")]
     [BenchmarkCategory(Contended)]
-    public PodEndpoint PowerOfTwoChoicesLeaseContended() => PowerOfTwoChoicesLease();
+    public PodEndpoint RoundRobinContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _roundRobin.Pick();
+        }
 
-    [Benchmark(Description = "ConsistentHash (key hash)")]
-    [BenchmarkCategory(Contended)]
-    public PodEndpoint ConsistentHashContended() => _hash.Pick(_keyHash);
+        return last;
+    }
 
-    [Benchmark(Description = "Ordinal (last ordinal)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Random")]
     [BenchmarkCategory(Contended)]
-    public PodEndpoint OrdinalContended() => _ordinal.Pick();
+    public PodEndpoint RandomContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _random.Pick();
+        }
 
-    [Benchmark(Description = "PickFirst")]
-    [BenchmarkCategory(Contended)]
-    public PodEndpoint PickFirstContended() => _pickFirst.Pick();
+        return last;
+    }
 
-    [Benchmark(Description = "Subset(10)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (pick)")]
     [BenchmarkCategory(Contended)]
-    public PodEndpoint SubsetContended() => _subset.Pick();
+    public PodEndpoint PowerOfTwoChoicesContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _p2c.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (lease + dispose)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint PowerOfTwoChoicesLeaseContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = LeaseOnce();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "ConsistentHash (key hash)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint ConsistentHashContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _hash.Pick(_keyHash);
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Ordinal (last ordinal)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint OrdinalContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _ordinal.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "PickFirst")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint PickFirstContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _pickFirst.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "Subset(10)")]
+    [BenchmarkCategory(Contended)]
+    public PodEndpoint SubsetContended()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _subset.Pick();
+        }
+
+        return last;
+    }
 }
