@@ -170,8 +170,13 @@ public sealed partial class HeadlessService : IHeadlessService
             return new ValueTask<EndpointSet>(current);
         }
 
-        return WaitAsync(static set => set.Version > 0, cancellationToken);
+        return WaitForFirstAsync(cancellationToken);
     }
+
+    // Out of line so the async state machine of the slow path is not inlined (and zeroed) on the fast path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<EndpointSet> WaitForFirstAsync(CancellationToken cancellationToken) =>
+        WaitAsync(static set => set.Version > 0, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default)
@@ -187,6 +192,7 @@ public sealed partial class HeadlessService : IHeadlessService
     }
 
     // Separate from WaitForEndpointsAsync so the lambda's closure is allocated only on the slow path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<EndpointSet> WaitForCountAsync(int minCount, CancellationToken cancellationToken) =>
         WaitAsync(set => set.Count >= minCount, cancellationToken);
 
