@@ -186,7 +186,7 @@ public sealed class EndpointSet
             return ImmutableArray<PodEndpoint>.Empty;
         }
 
-        Array.Sort(array);
+        SortInPlace(array);
         int n = 1;
         for (int i = 1; i < array.Length; i++)
         {
@@ -202,6 +202,31 @@ public sealed class EndpointSet
         }
 
         return ImmutableCollectionsMarshal.AsImmutableArray(array);
+    }
+
+    /// <summary>
+    /// Sorts by <see cref="PodEndpoint"/> order. An A answer (IPv4, no hostnames: the common case, re-sorted on every
+    /// refresh) is sorted on primitive keys, several times faster than comparing objects; anything else by comparison.
+    /// </summary>
+    private static void SortInPlace(PodEndpoint[] array)
+    {
+        if (array.Length > 16)
+        {
+            ulong[] keys = new ulong[array.Length];
+            bool primitive = true;
+            for (int i = 0; i < array.Length && primitive; i++)
+            {
+                primitive = array[i].TryGetSortKey(out keys[i]);
+            }
+
+            if (primitive)
+            {
+                Array.Sort(keys, array);
+                return;
+            }
+        }
+
+        Array.Sort(array);
     }
 
     /// <summary>A short description: service, version, count and staleness.</summary>

@@ -56,6 +56,16 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         _hashCode = HashCode.Combine(address, port, Hostname is null ? 0 : StringComparer.Ordinal.GetHashCode(Hostname));
     }
 
+    /// <summary>
+    /// For an IPv4 endpoint without a hostname, a number whose order is this type's order (address, then port), so a
+    /// whole A answer can be sorted as primitive keys; <see langword="false"/> otherwise.
+    /// </summary>
+    internal bool TryGetSortKey(out ulong key)
+    {
+        key = ((ulong)_ipv4 << 16) | (uint)Port;
+        return _isIPv4 && Hostname is null;
+    }
+
     /// <summary>The shared "not probed" status of this pod, so snapshots without health checking allocate no statuses.</summary>
     internal EndpointStatus UnknownStatus => field ??= new EndpointStatus(this);
 
