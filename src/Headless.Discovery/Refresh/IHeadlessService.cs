@@ -55,6 +55,14 @@ public interface IHeadlessService : IAsyncDisposable
     /// <param name="outcome">How the call went.</param>
     void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome);
 
+    /// <summary>
+    /// Live health details of every pod in <see cref="Current"/> (aligned by index with its
+    /// <see cref="EndpointSet.Endpoints"/>): the latest probe latency, error and failure count, which change without
+    /// publishing a new snapshot. For tables and diagnostics; allocates one array per call. Thread-safe.
+    /// </summary>
+    /// <returns>One status per pod; the snapshot's own <see cref="EndpointSet.Statuses"/> when there is no health tracking.</returns>
+    System.Collections.Immutable.ImmutableArray<EndpointStatus> GetHealthDetails() => Current.Statuses;
+
     /// <summary>Resolves now, publishes the result like a scheduled refresh would, and reschedules the next one.</summary>
     /// <param name="cancellationToken">Cancels the wait for this refresh.</param>
     /// <returns>The snapshot after the refresh.</returns>
