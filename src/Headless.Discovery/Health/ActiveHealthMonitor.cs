@@ -77,7 +77,9 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
 
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposeCts.Token);
         state.ProbeCts = cts;
-        Task loop = Task.Run(() => RunAsync(state, cts.Token), CancellationToken.None);
+        // The first due time is fixed now, when the pod joins, not when the loop gets a thread.
+        DateTimeOffset firstDue = _timeProvider.GetUtcNow() + InitialDelay();
+        Task loop = Task.Run(() => RunAsync(state, firstDue, cts.Token), CancellationToken.None);
         _loops[state] = loop;
         _ = loop.ContinueWith(
             static (t, s) =>
@@ -124,10 +126,9 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         return TimeSpan.FromTicks((long)(_options.Interval.Ticks * factor));
     }
 
-    private async Task RunAsync(EndpointHealthState state, CancellationToken cancellationToken)
+    private async Task RunAsync(EndpointHealthState state, DateTimeOffset due, CancellationToken cancellationToken)
     {
         // Due times are absolute, so a delay registered late (a slow loop, or fake time advanced early) is not lost.
-        DateTimeOffset due = _timeProvider.GetUtcNow() + InitialDelay();
         try
         {
             while (true)
