@@ -30,6 +30,9 @@ namespace Headless.Discovery;
 /// </remarks>
 public sealed partial class HeadlessService : IHeadlessService
 {
+    /// <summary>A timer tick this close to the due time counts as due (system timers are coarser than the clock).</summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(15);
+
     private readonly IEndpointResolver _resolver;
     private readonly HeadlessServiceOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -347,9 +350,13 @@ public sealed partial class HeadlessService : IHeadlessService
             await _gate.WaitAsync(token).ConfigureAwait(false);
             try
             {
-                // A RefreshAsync call may have run (and rescheduled) while this timer tick waited for the gate.
-                if (_timeProvider.GetUtcNow() < _nextRefreshDue)
+                // A RefreshAsync call may have run (and rescheduled) while this timer tick waited for the gate,
+                // or the timer fired a little early (its clock is coarser than GetUtcNow): re-arm for the rest, so
+                // the loop never stops. Re-arming for the same due time is harmless.
+                DateTimeOffset now = _timeProvider.GetUtcNow();
+                if (now + TimerSlack < _nextRefreshDue)
                 {
+                    Schedule(_nextRefreshDue - now);
                     return;
                 }
 

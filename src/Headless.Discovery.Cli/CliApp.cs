@@ -1,0 +1,87 @@
+using System.CommandLine;
+
+namespace Headless.Discovery.Cli;
+
+/// <summary>
+/// The whole command line, runnable in-process: parse <c>args</c>, run the command, return the exit code.
+/// <see cref="Program"/> wires it to the console and to Ctrl+C / SIGTERM.
+/// </summary>
+internal static class CliApp
+{
+    public const string ToolName = "headless-discovery";
+
+    /// <summary>Runs the CLI with the real DNS resolver and live service.</summary>
+    /// <param name="args">The command-line arguments (without the program name).</param>
+    /// <param name="stdout">Where results go (JSON with <c>--json</c>).</param>
+    /// <param name="stderr">Where errors and diagnostics go.</param>
+    /// <param name="cancellationToken">Ctrl+C / SIGTERM: <c>watch</c> and <c>demo</c> end cleanly with exit 0.</param>
+    /// <returns>The exit code (see <see cref="ExitCodes"/>).</returns>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, stdout, stderr, CliServices.Default, cancellationToken);
+
+    /// <summary>Runs the CLI on the given <paramref name="services"/>.</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CliServices services, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(services);
+
+        var context = new CliContext(stdout, stderr, services);
+        RootCommand root = CreateRootCommand(context);
+        ParseResult parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (System.CommandLine.Parsing.ParseError error in parseResult.Errors)
+            {
+                await context.ErrorLineAsync(error.Message).ConfigureAwait(false);
+            }
+
+            string command = parseResult.CommandResult.Command is RootCommand ? string.Empty : " " + parseResult.CommandResult.Command.Name;
+            await context.ErrorLineAsync($"Run '{ToolName}{command} --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var invocation = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+
+            // Program owns Ctrl+C / SIGTERM (and in-process callers own their token).
+            ProcessTerminationTimeout = null,
+            EnableDefaultExceptionHandler = false,
+        };
+
+        try
+        {
+            return await parseResult.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UsageException ex)
+        {
+            await context.ErrorLineAsync(ex.Message).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM during a one-shot command: an orderly end, not a failure.
+            return ExitCodes.Ok;
+        }
+#pragma warning disable CA1031 // The CLI's last line of defence: report, never crash with a stack trace.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await context.ErrorLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+    }
+
+    internal static RootCommand CreateRootCommand(CliContext context)
+    {
+        var root = new RootCommand(
+            "Client-side service discovery for Kubernetes headless Services: resolve and watch the pods behind a headless Service through DNS.");
+        root.Subcommands.Add(ResolveCommand.Create(context));
+        root.Subcommands.Add(WatchCommand.Create(context));
+        root.Subcommands.Add(DemoCommand.Create(context));
+        return root;
+    }
+}

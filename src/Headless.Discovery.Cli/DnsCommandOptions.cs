@@ -1,0 +1,186 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace Headless.Discovery.Cli;
+
+/// <summary>The argument and options <c>resolve</c> and <c>watch</c> share: what to ask and whom.</summary>
+internal sealed class DnsCommandOptions
+{
+    public Argument<string> Name { get; } = new("name")
+    {
+        Description = "The headless Service: short ('headless-nginx', qualified with the pod's namespace and cluster domain), "
+            + "namespaced ('headless-nginx.default') or fully qualified ('headless-nginx.default.svc.cluster.local' or with a trailing dot). "
+            + "With --srv, the SRV name ('_http._tcp.headless-nginx').",
+    };
+
+    public Option<string[]> DnsServers { get; } = new("--dns-server")
+    {
+        Description = "Name server to ask, 'ip', 'ip:port' or '[ipv6]:port' (port 53 when omitted). Repeatable. Default: the system's (/etc/resolv.conf).",
+        HelpName = "ip[:port]",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<int> Port { get; } = new("--port")
+    {
+        Description = "The port given to endpoints from A/AAAA answers (SRV answers carry their own). Default: 0.",
+        HelpName = "n",
+        CustomParser = r => ParseInt(r, 0, 65535) ?? 0,
+    };
+
+    public Option<DnsAddressFamily?> Family { get; } = new("--family")
+    {
+        Description = "Which address records to query: ipv4 (A), ipv6 (AAAA) or both. Default: ipv4.",
+        HelpName = "ipv4|ipv6|both",
+        CustomParser = ParseFamily,
+    };
+
+    public Option<bool> Srv { get; } = new("--srv")
+    {
+        Description = "Query SRV records (port and hostname per pod) instead of A/AAAA.",
+    };
+
+    public Option<TimeSpan?> Timeout { get; } = new("--timeout")
+    {
+        Description = "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.",
+        HelpName = "dur",
+        CustomParser = r => ParseDuration(r, allowZero: false),
+    };
+
+    public Option<int?> Retries { get; } = new("--retries")
+    {
+        Description = "Retries after a timed-out or failed DNS attempt (never after NXDOMAIN/NODATA), 0 to 10. Default: 2.",
+        HelpName = "n",
+        CustomParser = r => ParseInt(r, 0, 10),
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Write JSON to stdout.",
+    };
+
+    public DnsCommandOptions()
+    {
+        DnsServers.Validators.Add(r =>
+        {
+            foreach (Token token in r.Tokens)
+            {
+                if (!DnsEndpointResolverOptions.TryParseNameServer(token.Value, out _))
+                {
+                    r.AddError($"--dns-server '{token.Value}' is not a name server: expected 'ip', 'ip:port' or '[ipv6]:port'.");
+                }
+            }
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Name);
+        command.Options.Add(DnsServers);
+        command.Options.Add(Port);
+        command.Options.Add(Family);
+        command.Options.Add(Srv);
+        command.Options.Add(Timeout);
+        command.Options.Add(Retries);
+        command.Options.Add(Json);
+    }
+
+    /// <summary>Qualifies the name argument; an invalid name is a usage error.</summary>
+    public ServiceName GetServiceName(ParseResult parseResult, CliServices services)
+    {
+        string name = parseResult.GetValue(Name) ?? string.Empty;
+        try
+        {
+            return services.Qualify(name);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message, ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A short name outside a cluster: no namespace to qualify it with.
+            throw new UsageException($"{ex.Message} Give the name with its namespace ('{name}.<namespace>') or fully qualified.", ex);
+        }
+    }
+
+    public DnsEndpointResolverOptions GetResolverOptions(ParseResult parseResult)
+    {
+        var options = new DnsEndpointResolverOptions
+        {
+            UseSrv = parseResult.GetValue(Srv),
+            Port = parseResult.GetValue(Port),
+        };
+        options.AddressFamily = parseResult.GetValue(Family) ?? options.AddressFamily;
+        options.AttemptTimeout = parseResult.GetValue(Timeout) ?? options.AttemptTimeout;
+        options.RetryCount = parseResult.GetValue(Retries) ?? options.RetryCount;
+        foreach (string server in parseResult.GetValue(DnsServers) ?? [])
+        {
+            options.NameServers.Add(server);
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message, ex);
+        }
+
+        return options;
+    }
+
+    internal static TimeSpan? ParseDuration(ArgumentResult result, bool allowZero)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!DurationParser.TryParse(text, out TimeSpan value))
+        {
+            result.AddError($"{OptionName(result)} '{text}' is not a duration: use e.g. 500ms, 5s, 1m, 1m30s or 00:00:05.");
+            return default;
+        }
+
+        if (!allowZero && value <= TimeSpan.Zero)
+        {
+            result.AddError($"{OptionName(result)} must be greater than zero.");
+            return default;
+        }
+
+        return value;
+    }
+
+    private static int? ParseInt(ArgumentResult result, int min, int max)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value)
+            || value < min || value > max)
+        {
+            result.AddError($"{OptionName(result)} '{text}' is not a whole number from {min} to {max}.");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static DnsAddressFamily? ParseFamily(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        switch (text.ToUpperInvariant())
+        {
+            case "IPV4":
+            case "4":
+                return DnsAddressFamily.IPv4;
+            case "IPV6":
+            case "6":
+                return DnsAddressFamily.IPv6;
+            case "BOTH":
+                return DnsAddressFamily.Both;
+            default:
+                result.AddError($"--family '{text}' is not one of ipv4, ipv6, both.");
+                return null;
+        }
+    }
+
+    private static string OptionName(ArgumentResult result) =>
+        result.Parent is OptionResult option ? option.Option.Name : "value";
+}

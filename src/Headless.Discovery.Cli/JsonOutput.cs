@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Headless.Discovery.Cli;
+
+/// <summary>
+/// Writes the CLI's JSON documents with <see cref="Utf8JsonWriter"/>, so property names, their order and the number
+/// formats are exactly the documented contract. Each document is one line.
+/// </summary>
+internal static class JsonOutput
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = false };
+
+    /// <summary>
+    /// The <c>resolve --json</c> document:
+    /// <c>{"service":"…","ttl":5,"endpoints":[{"address":"10.1.2.3","port":80,"hostname":null}]}</c>.
+    /// </summary>
+    /// <param name="service">The fully qualified service name.</param>
+    /// <param name="ttl">The answer's smallest TTL; written as whole seconds.</param>
+    /// <param name="endpoints">The endpoints, already sorted by address then port.</param>
+    /// <returns>The document, without a trailing newline.</returns>
+    public static string Resolve(ServiceName service, TimeSpan ttl, ImmutableArray<PodEndpoint> endpoints)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + (endpoints.Length * 56));
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("service", service.Value);
+            writer.WriteNumber("ttl", TtlSeconds(ttl));
+            writer.WriteStartArray("endpoints");
+            foreach (PodEndpoint endpoint in endpoints)
+            {
+                writer.WriteStartObject();
+                WriteEndpointFields(writer, endpoint);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// One <c>watch --json</c> line:
+    /// <c>{"time":"…","service":"…","version":1,"stale":false,"endpoints":[{"address":"…","port":80,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":[]}</c>.
+    /// </summary>
+    /// <param name="time">When the change was observed.</param>
+    /// <param name="change">The change.</param>
+    /// <returns>The line, without a trailing newline.</returns>
+    public static string WatchLine(DateTimeOffset time, EndpointSetChange change)
+    {
+        EndpointSet current = change.Current;
+        var buffer = new ArrayBufferWriter<byte>(256 + (current.Count * 72) + ((change.Added.Length + change.Removed.Length) * 24));
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("time", time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            writer.WriteString("service", current.Service.Value);
+            writer.WriteNumber("version", current.Version);
+            writer.WriteBoolean("stale", current.IsStale);
+            writer.WriteStartArray("endpoints");
+            foreach (PodEndpoint endpoint in current.Endpoints)
+            {
+                writer.WriteStartObject();
+                WriteEndpointFields(writer, endpoint);
+
+                // Health probing is not wired into the CLI yet; null means "not probed".
+                writer.WriteNull("healthy");
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            WriteKeys(writer, "added", change.Added);
+            WriteKeys(writer, "removed", change.Removed);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Whole seconds, rounded up so a sub-second TTL does not read as 0 unless it is 0.</summary>
+    internal static long TtlSeconds(TimeSpan ttl) =>
+        ttl <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(ttl.TotalSeconds - 1e-9);
+
+    private static void WriteEndpointFields(Utf8JsonWriter writer, PodEndpoint endpoint)
+    {
+        writer.WriteString("address", endpoint.Address.ToString());
+        writer.WriteNumber("port", endpoint.Port);
+        if (endpoint.Hostname is null)
+        {
+            writer.WriteNull("hostname");
+        }
+        else
+        {
+            writer.WriteString("hostname", endpoint.Hostname);
+        }
+    }
+
+    private static void WriteKeys(Utf8JsonWriter writer, string name, ImmutableArray<PodEndpoint> endpoints)
+    {
+        writer.WriteStartArray(name);
+        foreach (PodEndpoint endpoint in endpoints)
+        {
+            writer.WriteStringValue(endpoint.Key);
+        }
+
+        writer.WriteEndArray();
+    }
+}

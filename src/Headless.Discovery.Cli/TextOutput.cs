@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text;
+
+namespace Headless.Discovery.Cli;
+
+/// <summary>The human-readable output of <c>resolve</c>, <c>watch</c> and <c>demo</c> (no contract: scripts use <c>--json</c>).</summary>
+internal static class TextOutput
+{
+    public static IEnumerable<string> Resolve(ServiceName service, ResolutionResult result)
+    {
+        yield return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{service}: {Pods(result.Endpoints.Length)}, ttl {JsonOutput.TtlSeconds(result.Ttl)}s");
+        foreach (PodEndpoint endpoint in result.Endpoints)
+        {
+            yield return "  " + Describe(endpoint);
+        }
+    }
+
+    /// <summary>One change as a few lines: a header (time, version, count, +/- counts, stale marker), then one line per added or removed pod.</summary>
+    public static IEnumerable<string> Change(DateTimeOffset localTime, EndpointSetChange change, bool includeService, int maxListed = 50)
+    {
+        EndpointSet current = change.Current;
+        var header = new StringBuilder();
+        header.Append(CultureInfo.InvariantCulture, $"[{localTime:HH:mm:ss.fff}] v{current.Version}");
+        if (includeService)
+        {
+            header.Append(CultureInfo.InvariantCulture, $" {current.Service}:");
+        }
+
+        header.Append(CultureInfo.InvariantCulture, $" {Pods(current.Count)}");
+        if (change.Kind.HasFlag(EndpointSetChangeKind.Membership))
+        {
+            header.Append(CultureInfo.InvariantCulture, $" (+{change.Added.Length} -{change.Removed.Length})");
+        }
+
+        if (current.IsStale)
+        {
+            header.Append(" STALE: DNS is failing");
+            if (current.LastError is { } error)
+            {
+                header.Append(" (").Append(error.Message).Append(')');
+            }
+
+            header.Append(", keeping the last known pods");
+        }
+        else if (change.Kind.HasFlag(EndpointSetChangeKind.Staleness))
+        {
+            header.Append(" fresh again");
+        }
+        else if (current.Count == 0)
+        {
+            header.Append(current.LastError is { } emptyReason
+                ? " (" + emptyReason.Message + ")"
+                : " (no ready pods: the name does not exist or has no records)");
+        }
+
+        yield return header.ToString();
+
+        int listed = 0;
+        foreach (PodEndpoint endpoint in change.Added)
+        {
+            if (listed++ == maxListed)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"    … and {change.Added.Length + change.Removed.Length - maxListed} more");
+                yield break;
+            }
+
+            yield return "    + " + Describe(endpoint);
+        }
+
+        foreach (PodEndpoint endpoint in change.Removed)
+        {
+            if (listed++ == maxListed)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"    … and {change.Added.Length + change.Removed.Length - maxListed} more");
+                yield break;
+            }
+
+            yield return "    - " + Describe(endpoint);
+        }
+    }
+
+    public static string Pods(int count) =>
+        count == 1 ? "1 pod" : string.Create(CultureInfo.InvariantCulture, $"{count} pods");
+
+    public static string Describe(PodEndpoint endpoint) =>
+        endpoint.Hostname is null ? endpoint.Key : $"{endpoint.Key}  {endpoint.Hostname}";
+
+    public static string RecordTypes(DnsEndpointResolverOptions options) =>
+        options.UseSrv ? "SRV" : options.AddressFamily switch
+        {
+            DnsAddressFamily.IPv6 => "AAAA",
+            DnsAddressFamily.Both => "A/AAAA",
+            _ => "A",
+        };
+}

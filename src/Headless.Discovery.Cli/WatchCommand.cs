@@ -1,0 +1,172 @@
+using System.CommandLine;
+
+namespace Headless.Discovery.Cli;
+
+/// <summary><c>headless-discovery watch &lt;name&gt;</c>: follow a headless Service and print every change.</summary>
+internal static class WatchCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var options = new DnsCommandOptions();
+        var minRefresh = new Option<TimeSpan?>("--min-refresh")
+        {
+            Description = "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.",
+            HelpName = "dur",
+            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
+        };
+        var maxRefresh = new Option<TimeSpan?>("--max-refresh")
+        {
+            Description = "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.",
+            HelpName = "dur",
+            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
+        };
+        var duration = new Option<TimeSpan?>("--duration")
+        {
+            Description = "Stop after this long and exit 0, e.g. 30s, 5m. Default: run until Ctrl+C or SIGTERM.",
+            HelpName = "dur",
+            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: true),
+        };
+
+        var command = new Command(
+            "watch",
+            "Follow a headless Service: print its endpoints, then every change (pods added or removed, DNS failing or recovering). "
+            + "With --json, one JSON object per line. Ends with exit 0 after --duration, on Ctrl+C or on SIGTERM.");
+        options.Json.Description = """Write JSON Lines to stdout, one at start and one per change: {"time":"<ISO-8601>","service":"<fqdn>","version":<n>,"stale":<bool>,"endpoints":[{"address":"…","port":<n>,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":["ip:port"]}.""";
+        options.AddTo(command);
+        command.Options.Add(minRefresh);
+        command.Options.Add(maxRefresh);
+        command.Options.Add(duration);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            context,
+            options,
+            parseResult.GetValue(minRefresh),
+            parseResult.GetValue(maxRefresh),
+            parseResult.GetValue(duration),
+            parseResult,
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        CliContext context,
+        DnsCommandOptions options,
+        TimeSpan? minRefresh,
+        TimeSpan? maxRefresh,
+        TimeSpan? duration,
+        ParseResult parseResult,
+        CancellationToken cancellationToken)
+    {
+        ServiceName service = options.GetServiceName(parseResult, context.Services);
+        DnsEndpointResolverOptions resolverOptions = options.GetResolverOptions(parseResult);
+        bool json = parseResult.GetValue(options.Json);
+        HeadlessServiceOptions serviceOptions = CreateServiceOptions(service, resolverOptions, minRefresh, maxRefresh);
+
+        using CancellationTokenSource? durationCts = duration is { } d ? new CancellationTokenSource(d, context.Services.TimeProvider) : null;
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationCts?.Token ?? CancellationToken.None);
+
+        IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
+        try
+        {
+            IHeadlessService live = context.Services.CreateService(service, resolver, serviceOptions);
+            await using (live.ConfigureAwait(false))
+            {
+                await WatchAsync(context, live, json, includeService: true, linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            // --duration elapsed, or Ctrl+C / SIGTERM: a normal end.
+        }
+        finally
+        {
+            await ResolveCommand.DisposeAsync(resolver).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Prints every change of <paramref name="live"/> until <paramref name="cancellationToken"/> fires (then throws <see cref="OperationCanceledException"/>).</summary>
+    internal static async Task WatchAsync(CliContext context, IHeadlessService live, bool json, bool includeService, CancellationToken cancellationToken, Action<EndpointSetChange>? observed = null)
+    {
+        await foreach (EndpointSetChange change in live.WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await WriteChangeAsync(context, change, json, includeService).ConfigureAwait(false);
+            observed?.Invoke(change);
+        }
+    }
+
+    internal static async ValueTask WriteChangeAsync(CliContext context, EndpointSetChange change, bool json, bool includeService)
+    {
+        if (json)
+        {
+            await context.WriteLineAsync(JsonOutput.WatchLine(context.Services.TimeProvider.GetUtcNow(), change)).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (string line in TextOutput.Change(context.Services.TimeProvider.GetLocalNow(), change, includeService))
+        {
+            await context.WriteLineAsync(line).ConfigureAwait(false);
+        }
+    }
+
+    internal static HeadlessServiceOptions CreateServiceOptions(ServiceName service, DnsEndpointResolverOptions resolverOptions, TimeSpan? minRefresh, TimeSpan? maxRefresh)
+    {
+        var serviceOptions = new HeadlessServiceOptions
+        {
+            // Already qualified: the trailing dot keeps it from being qualified again.
+            Name = service.Value + ".",
+            Port = resolverOptions.Port,
+            AddressFamily = resolverOptions.AddressFamily,
+            UseSrv = resolverOptions.UseSrv,
+            DnsAttemptTimeout = resolverOptions.AttemptTimeout,
+            DnsRetryCount = resolverOptions.RetryCount,
+            MaxEndpoints = resolverOptions.MaxEndpoints,
+        };
+        foreach (string server in resolverOptions.NameServers)
+        {
+            serviceOptions.DnsServers.Add(server);
+        }
+
+        // Only one bound given: move the other default out of its way rather than reject the pair.
+        if (minRefresh is { } min)
+        {
+            serviceOptions.MinRefreshInterval = min;
+            if (maxRefresh is null && serviceOptions.MaxRefreshInterval < min)
+            {
+                serviceOptions.MaxRefreshInterval = min;
+            }
+        }
+
+        if (maxRefresh is { } max)
+        {
+            serviceOptions.MaxRefreshInterval = max;
+            if (minRefresh is null && serviceOptions.MinRefreshInterval > max)
+            {
+                serviceOptions.MinRefreshInterval = max;
+            }
+        }
+
+        // A failing DNS is retried no slower than the refresh bound the user asked for.
+        if (serviceOptions.FailureBackoffMax > serviceOptions.MaxRefreshInterval)
+        {
+            serviceOptions.FailureBackoffMax = serviceOptions.MaxRefreshInterval;
+        }
+
+        if (serviceOptions.FailureBackoffBase > serviceOptions.FailureBackoffMax)
+        {
+            serviceOptions.FailureBackoffBase = serviceOptions.FailureBackoffMax;
+        }
+
+        try
+        {
+            serviceOptions.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message.Replace(nameof(HeadlessServiceOptions.MinRefreshInterval), "--min-refresh", StringComparison.Ordinal)
+                .Replace(nameof(HeadlessServiceOptions.MaxRefreshInterval), "--max-refresh", StringComparison.Ordinal), ex);
+        }
+
+        return serviceOptions;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Net;
+
+namespace Headless.Discovery.Cli.Tests;
+
+public class UsageTests
+{
+    private static CliHarness NeverResolving() => new()
+    {
+        Services = CliHarness.WithResolver((_, _) => throw new InvalidOperationException("A usage error must not reach DNS.")),
+    };
+
+    [Theory]
+    [InlineData]
+    [InlineData("frobnicate")]
+    [InlineData("resolve")]
+    [InlineData("resolve", "web", "--port", "70000")]
+    [InlineData("resolve", "web", "--port", "eighty")]
+    [InlineData("resolve", "web", "--family", "ipv5")]
+    [InlineData("resolve", "web", "--dns-server", "not-an-ip")]
+    [InlineData("resolve", "web", "--dns-server", "127.0.0.1:99999")]
+    [InlineData("resolve", "web", "--timeout", "soon")]
+    [InlineData("resolve", "web", "--retries", "11")]
+    [InlineData("resolve", "web", "--bogus")]
+    [InlineData("resolve", "bad_name!")]
+    [InlineData("resolve", "a..b")]
+    [InlineData("watch", "web", "--duration", "5x")]
+    [InlineData("watch", "web", "--min-refresh", "0s")]
+    [InlineData("watch", "web", "--min-refresh", "10s", "--max-refresh", "1s")]
+    [InlineData("watch", "web", "--max-refresh")]
+    public async Task BadUsageExits64WithAMessage(params string[] args)
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.NotEmpty(cli.Stderr.Lines);
+        Assert.All(cli.Stderr.Lines, line => Assert.StartsWith("headless-discovery: ", line, StringComparison.Ordinal));
+        Assert.Empty(cli.Stdout.Lines);
+    }
+
+    [Fact]
+    public async Task ABadOptionValueIsNamedInTheMessage()
+    {
+        CliHarness cli = NeverResolving();
+
+        await cli.RunAsync("watch", "web", "--duration", "5x");
+
+        Assert.Contains("--duration '5x' is not a duration", cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AShortNameWithoutANamespaceIsAUsageError()
+    {
+        string dir = Directory.CreateTempSubdirectory("hd-cli-nons-").FullName;
+        var nowhere = new KubernetesDnsEnvironment(Path.Combine(dir, "none"), Path.Combine(dir, "none"), _ => null);
+        var cli = new CliHarness
+        {
+            Services = new CliServices
+            {
+                Qualify = name => ServiceName.Qualify(name, nowhere),
+                CreateResolver = _ => throw new InvalidOperationException("must not resolve"),
+                CreateService = (_, _, _) => throw new InvalidOperationException("must not watch"),
+            },
+        };
+
+        int exitCode = await cli.RunAsync("resolve", "web");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("web.<namespace>", cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("resolve", "--help")]
+    [InlineData("watch", "--help")]
+    public async Task HelpExitsZeroAndListsTheOptions(params string[] args)
+    {
+        var cli = new CliHarness();
+
+        int exitCode = await cli.RunAsync(args);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Usage:", cli.Stdout.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OptionsReachTheResolver()
+    {
+        DnsEndpointResolverOptions? seen = null;
+        ServiceName? asked = null;
+        var cli = new CliHarness
+        {
+            Services = CliHarness.WithResolver((options, service) =>
+            {
+                seen = options;
+                asked = service;
+                return ResolutionResult.Success([new PodEndpoint(IPAddress.Loopback, options.Port)], TimeSpan.FromSeconds(1));
+            }),
+        };
+
+        int exitCode = await cli.RunAsync(
+            "resolve", "web", "--dns-server", "127.0.0.1:5353", "--dns-server", "127.0.0.2", "--port", "8080",
+            "--family", "both", "--timeout", "750ms", "--retries", "0");
+
+        Assert.Equal(0, exitCode);
+        Assert.NotNull(seen);
+        Assert.Equal("web.default.svc.cluster.local", asked!.Value);
+        Assert.Equal(["127.0.0.1:5353", "127.0.0.2"], seen.NameServers);
+        Assert.Equal(8080, seen.Port);
+        Assert.Equal(DnsAddressFamily.Both, seen.AddressFamily);
+        Assert.Equal(TimeSpan.FromMilliseconds(750), seen.AttemptTimeout);
+        Assert.Equal(0, seen.RetryCount);
+        Assert.False(seen.UseSrv);
+    }
+
+    [Theory]
+    [InlineData(ResolutionOutcome.NotFound, ExitCodes.NotFound, "NXDOMAIN")]
+    [InlineData(ResolutionOutcome.NoData, ExitCodes.NotFound, "NODATA")]
+    [InlineData(ResolutionOutcome.Failed, ExitCodes.DnsFailure, "DNS lookup failed")]
+    public async Task OutcomesMapToExitCodes(ResolutionOutcome outcome, int expectedExitCode, string expectedText)
+    {
+        var cli = new CliHarness
+        {
+            Services = CliHarness.WithResolver((_, _) => outcome switch
+            {
+                ResolutionOutcome.NotFound => ResolutionResult.NotFound(),
+                ResolutionOutcome.NoData => ResolutionResult.NoData(),
+                _ => ResolutionResult.Failed(new TimeoutException("timed out")),
+            }),
+        };
+
+        int exitCode = await cli.RunAsync("resolve", "web.default", "--json");
+
+        Assert.Equal(expectedExitCode, exitCode);
+        Assert.Empty(cli.Stdout.Lines);
+        Assert.Contains("web.default.svc.cluster.local", cli.Stderr.Text, StringComparison.Ordinal);
+        Assert.Contains(expectedText, cli.Stderr.Text, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using Headless.Discovery.Testing;
+
+namespace Headless.Discovery.Cli.Tests;
+
+/// <summary><c>watch</c> end to end against the in-process DNS server on loopback.</summary>
+public sealed class WatchCommandTests : IAsyncLifetime
+{
+    private const string Name = "web.default.svc.cluster.local";
+    private EmbeddedDnsServer _dns = null!;
+
+    public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();
+
+    public async Task DisposeAsync() => await _dns.DisposeAsync();
+
+    private static readonly CliServices Services = new()
+    {
+        Qualify = name => ServiceName.Qualify(name, CliHarness.TestEnvironment),
+        CreateResolver = CliServices.Default.CreateResolver,
+        CreateService = CliServices.Default.CreateService,
+    };
+
+    private string[] FastWatch(params string[] extra) =>
+        ["watch", "web", "--dns-server", _dns.NameServer, "--port", "80", "--min-refresh", "50ms", "--max-refresh", "200ms", "--timeout", "250ms", "--retries", "0", .. extra];
+
+    [Fact]
+    public async Task JsonEmitsTheInitialSnapshotThenEachChange()
+    {
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.2"), IPAddress.Parse("10.0.0.1")], TimeSpan.Zero);
+        await using var run = new BackgroundRun(Services, FastWatch("--json"));
+
+        (int first, WatchLine initial) = await WatchLine.WaitAsync(run.Stdout, _ => true, what: "the initial snapshot");
+        Assert.Equal(0, first);
+        Assert.Equal(Name, initial.Service);
+        Assert.False(initial.Stale);
+        Assert.Equal(["10.0.0.1:80", "10.0.0.2:80"], initial.Endpoints);
+        Assert.Equal(["10.0.0.1:80", "10.0.0.2:80"], initial.Added);
+        Assert.Empty(initial.Removed);
+
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.2"), IPAddress.Parse("10.0.0.3")], TimeSpan.Zero);
+        (int second, WatchLine change) = await WatchLine.WaitAsync(run.Stdout, w => w.Added.Length > 0, first + 1, what: "the change");
+        Assert.Equal(["10.0.0.2:80", "10.0.0.3:80"], change.Endpoints);
+        Assert.Equal(["10.0.0.3:80"], change.Added);
+        Assert.Equal(["10.0.0.1:80"], change.Removed);
+        Assert.True(change.Version > initial.Version);
+        Assert.True(change.Time >= initial.Time);
+
+        Assert.Equal(0, await run.StopAsync());
+        Assert.All(run.Stdout.Lines, line => WatchLine.Parse(line));
+        Assert.Empty(run.Stderr.Lines);
+    }
+
+    [Fact]
+    public async Task DnsFailureEmitsAStaleLineKeepingTheEndpoints()
+    {
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.1")], TimeSpan.Zero);
+        await using var run = new BackgroundRun(Services, FastWatch("--json"));
+        (int first, _) = await WatchLine.WaitAsync(run.Stdout, _ => true, what: "the initial snapshot");
+
+        _dns.InjectFault(DnsFault.Drop);
+        (int staleIndex, WatchLine stale) = await WatchLine.WaitAsync(run.Stdout, w => w.Stale, first + 1, what: "stale:true");
+        Assert.Equal(["10.0.0.1:80"], stale.Endpoints);
+        Assert.Empty(stale.Added);
+        Assert.Empty(stale.Removed);
+
+        _dns.ClearFaults();
+        (_, WatchLine fresh) = await WatchLine.WaitAsync(run.Stdout, w => !w.Stale, staleIndex + 1, what: "stale:false again");
+        Assert.Equal(["10.0.0.1:80"], fresh.Endpoints);
+
+        Assert.Equal(0, await run.StopAsync());
+    }
+
+    [Fact]
+    public async Task DurationEndsTheWatchWithExitZero()
+    {
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.1")]);
+        var cli = new CliHarness { Services = Services };
+
+        int exitCode = await cli.RunAsync(FastWatch("--json", "--duration", "300ms")).WaitAsync(LineWriter.DefaultTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(["10.0.0.1:80"], WatchLine.Parse(cli.Stdout.Lines[0]).Endpoints);
+    }
+
+    [Fact]
+    public async Task CancellationEndsTheWatchWithExitZero()
+    {
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.1")]);
+        await using var run = new BackgroundRun(Services, FastWatch());
+        await run.Stdout.WaitForTextAsync("v1");
+
+        Assert.Equal(0, await run.StopAsync());
+    }
+
+    [Fact]
+    public async Task TextOutputIsReadable()
+    {
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.1")], TimeSpan.Zero);
+        await using var run = new BackgroundRun(Services, FastWatch());
+        (int header, string first) = await run.Stdout.WaitForTextAsync(" v1 ");
+        Assert.Contains("web.default.svc.cluster.local: 1 pod", first, StringComparison.Ordinal);
+        await run.Stdout.WaitForTextAsync("    + 10.0.0.1:80", header);
+
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.1"), IPAddress.Parse("10.0.0.5")], TimeSpan.Zero);
+        (int second, string changed) = await run.Stdout.WaitForTextAsync("2 pods (+1 -0)", header + 1);
+        await run.Stdout.WaitForTextAsync("    + 10.0.0.5:80", second);
+
+        _dns.InjectFault(DnsFault.Drop);
+        (_, string stale) = await run.Stdout.WaitForTextAsync("STALE", second + 1);
+        Assert.Contains("2 pods", stale, StringComparison.Ordinal);
+
+        Assert.Equal(0, await run.StopAsync());
+    }
+}
