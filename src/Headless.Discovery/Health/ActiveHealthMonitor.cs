@@ -67,6 +67,20 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     /// <summary>Pods with a running probe loop.</summary>
     internal int ActiveLoops => _loops.Count;
 
+    /// <summary>For tests: the running probe loop of <paramref name="endpoint"/>, or a completed task when there is none.</summary>
+    internal Task LoopOf(PodEndpoint endpoint)
+    {
+        foreach (KeyValuePair<EndpointHealthState, Task> loop in _loops)
+        {
+            if (loop.Key.Endpoint.Equals(endpoint))
+            {
+                return loop.Value;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     /// <summary>Starts probing <paramref name="state"/>'s pod.</summary>
     public void Start(EndpointHealthState state)
     {
