@@ -33,7 +33,17 @@ internal sealed class EndpointHealthState(PodEndpoint endpoint)
     /// <summary>Nothing known yet: publish the pod's shared unknown status.</summary>
     public bool IsBlank => Health == EndpointHealth.Unknown && !IsEjected && LastProbedAt is null;
 
-    public EndpointStatus ToStatus() => IsBlank
+    /// <summary>The status built from the current fields; cached until <see cref="Changed"/> is called.</summary>
+    private EndpointStatus? _status;
+
+    /// <summary>Call after mutating any published field, so the next <see cref="ToStatus"/> rebuilds.</summary>
+    public void Changed() => _status = null;
+
+    /// <summary>
+    /// The status for a snapshot. Reused across publications while nothing changed, so republishing a large set after
+    /// one pod's transition allocates only for the pods probed since.
+    /// </summary>
+    public EndpointStatus ToStatus() => _status ??= IsBlank
         ? Endpoint.UnknownStatus
         : new EndpointStatus(Endpoint, Health, IsEjected, EjectedUntil, LastError, LastLatency, ConsecutiveFailures, LastTransitionAt);
 }

@@ -244,6 +244,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         TimeSpan duration = PassiveHealthPolicy.EjectionDuration(_passive.BaseEjectionTime, _passive.MaxEjectionTime, state.TimesEjected);
         state.IsEjected = true;
         state.EjectedUntil = now + duration;
+        state.Changed();
         Volatile.Write(ref state.PassiveFailures, 0);
         _ejectedCount++;
         state.EjectionTimer = _timeProvider.CreateTimer(
@@ -280,6 +281,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     {
         state.IsEjected = false;
         state.EjectedUntil = null;
+        state.Changed();
         state.LastEjectionEndedAt = _timeProvider.GetUtcNow();
         state.EjectionTimer?.Dispose();
         state.EjectionTimer = null;
@@ -302,6 +304,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             state.LastProbedAt = now;
             state.LastLatency = result.Latency;
             state.LastError = result.Succeeded ? null : result.Error;
+            state.Changed();
             if (result.Succeeded)
             {
                 state.ConsecutiveFailures = 0;
