@@ -134,6 +134,9 @@ public sealed partial class HeadlessService : IHeadlessService
     /// <summary>For tests: the health tracker, or <see langword="null"/> when health is off.</summary>
     internal HealthTracker? Health => _health;
 
+    /// <summary>Cancelled when the service is disposed, so work started on it (fan-outs) stops with it.</summary>
+    internal CancellationToken StoppingToken => _disposeCts.Token;
+
     /// <summary>For tests: the delay chosen for the next scheduled refresh.</summary>
     internal TimeSpan LastScheduledDelay { get; private set; }
 
@@ -641,6 +644,7 @@ public sealed partial class HeadlessService : IHeadlessService
 
         Volatile.Read(ref _published).TrySetResult();
         Volatile.Read(ref _refreshed).TrySetResult();
-        _disposeCts.Dispose();
+        // _disposeCts is not disposed: StoppingToken may still be read by fan-outs racing with disposal, and a
+        // CancellationTokenSource without a timer holds nothing that needs releasing.
     }
 }
