@@ -8,7 +8,7 @@ namespace Headless.Discovery.Examples.Tests;
 public sealed class ExampleAppTests : IAsyncLifetime
 {
     private const string Name = "backend.shop.svc.cluster.local";
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Generous = AppProbe.Generous;
     private EmbeddedDnsServer _dns = null!;
     private LoopbackPodSet _pods = null!;
     private ExampleAppFactory _app = null!;
@@ -31,37 +31,20 @@ public sealed class ExampleAppTests : IAsyncLifetime
         await _dns.DisposeAsync();
     }
 
-    private async Task<JsonElement> GetJsonAsync(string path)
+    private async Task<JsonElement> PodsWhenAsync(Func<EndpointSet, bool> condition)
     {
-        using HttpResponseMessage response = await _client.GetAsync(path).WaitAsync(Generous);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        await AppProbe.WaitForAsync(_app.Services, condition);
+        return await AppProbe.GetJsonAsync(_client, "/pods");
     }
 
-    private async Task<JsonElement> PodsWhenAsync(Func<JsonElement, bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Generous);
-        JsonElement pods = await GetJsonAsync("/pods");
-        while (!condition(pods))
-        {
-            // Wait for the next DNS query (the next refresh) rather than sleeping.
-            long queries = _dns.TotalQueries;
-            await _dns.WaitForQueriesAsync((int)queries + 1, cancellationToken: timeout.Token);
-            pods = await GetJsonAsync("/pods");
-        }
-
-        return pods;
-    }
-
-    private static string[] Keys(JsonElement pods) =>
-        pods.GetProperty("endpoints").EnumerateArray().Select(e => $"{e.GetProperty("address").GetString()}:{e.GetProperty("port").GetInt32()}").ToArray();
+    private static string[] Keys(JsonElement pods) => AppProbe.Keys(pods);
 
     private string[] RunningPodKeys() => _pods.Pods.Select(p => $"{p.Address}:{p.Port}").Order(StringComparer.Ordinal).ToArray();
 
     [Fact]
     public async Task Pods_lists_the_pods_in_the_watch_json_schema_and_follows_scaling()
     {
-        JsonElement pods = await PodsWhenAsync(p => p.GetProperty("endpoints").GetArrayLength() == 3);
+        JsonElement pods = await PodsWhenAsync(s => s.Count == 3);
 
         Assert.Equal(["time", "service", "version", "stale", "endpoints", "added", "removed"], pods.EnumerateObject().Select(p => p.Name));
         Assert.Equal(Name, pods.GetProperty("service").GetString());
@@ -72,19 +55,19 @@ public sealed class ExampleAppTests : IAsyncLifetime
 
         await _pods.ScaleAsync(5);
         _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
-        pods = await PodsWhenAsync(p => p.GetProperty("endpoints").GetArrayLength() == 5);
+        pods = await PodsWhenAsync(s => s.Count == 5);
         Assert.Equal(RunningPodKeys(), Keys(pods));
 
         await _pods.ScaleAsync(2);
         _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
-        pods = await PodsWhenAsync(p => p.GetProperty("endpoints").GetArrayLength() == 2);
+        pods = await PodsWhenAsync(s => s.Count == 2);
         Assert.Equal(RunningPodKeys(), Keys(pods));
     }
 
     [Fact]
     public async Task Healthz_is_200_with_pods_and_503_without()
     {
-        await PodsWhenAsync(p => p.GetProperty("endpoints").GetArrayLength() == 3);
+        await PodsWhenAsync(s => s.Count == 3);
         using (HttpResponseMessage ok = await _client.GetAsync("/healthz").WaitAsync(Generous))
         {
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
@@ -96,7 +79,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
         // Every pod goes away (NXDOMAIN, confirmed over the default 3 answers): unhealthy.
         await _pods.ScaleAsync(0);
         _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
-        await PodsWhenAsync(p => p.GetProperty("endpoints").GetArrayLength() == 0);
+        await PodsWhenAsync(s => s.Count == 0);
         using HttpResponseMessage unavailable = await _client.GetAsync("/healthz").WaitAsync(Generous);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.Contains("\"Unhealthy\"", await unavailable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
