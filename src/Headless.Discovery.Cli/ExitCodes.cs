@@ -15,6 +15,9 @@ internal static class ExitCodes
     /// <summary>DNS failed: unreachable, timed out, SERVFAIL, REFUSED or a malformed answer.</summary>
     public const int DnsFailure = 3;
 
+    /// <summary><c>fanout</c>: the mode's goal was not met (a pod failed, timed out or a quorum was out of reach).</summary>
+    public const int GoalNotMet = 5;
+
     /// <summary>Bad usage: unknown command or option, missing or invalid argument (EX_USAGE from sysexits.h).</summary>
     public const int Usage = 64;
 }

@@ -1,0 +1,319 @@
+using System.Buffers;
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Headless.Discovery.Cli;
+
+/// <summary><c>headless-discovery fanout &lt;name&gt; --http &lt;path&gt;</c>: one HTTP GET to every pod, one result per pod.</summary>
+internal static class FanOutCommand
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
+
+    public static Command Create(CliContext context)
+    {
+        var dns = new DnsCommandOptions();
+        var http = new Option<string>("--http")
+        {
+            Description = "The path to GET on every pod, e.g. /healthz (sent to http://<pod ip>:<port><path>).",
+            HelpName = "path",
+            Required = true,
+        };
+        http.Validators.Add(r =>
+        {
+            string path = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+            if (!path.StartsWith('/') || path.StartsWith("//", StringComparison.Ordinal) || path.Any(char.IsWhiteSpace))
+            {
+                r.AddError($"--http '{path}' is not a path: expected e.g. /healthz.");
+            }
+        });
+        var mode = new Option<FanOutMode?>("--mode")
+        {
+            Description = "all: every pod must answer 2xx; quorum:<k>: done once k pods answer 2xx (the rest are cancelled); first: hedged, done on the first 2xx. Default: all.",
+            HelpName = "all|quorum:<k>|first",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (FanOutMode.TryParse(text, out FanOutMode? parsed))
+                {
+                    return parsed;
+                }
+
+                r.AddError($"--mode '{text}' is not one of all, quorum:<k> (k >= 1), first.");
+                return null;
+            },
+        };
+        var timeout = new Option<TimeSpan?>("--timeout")
+        {
+            Description = "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.",
+            HelpName = "dur",
+            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
+        };
+        var parallelism = new Option<int?>("--parallelism")
+        {
+            Description = "The most requests in flight at once, 1 to 1024. Default: 32.",
+            HelpName = "n",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1024)
+                {
+                    return n;
+                }
+
+                r.AddError($"--parallelism '{text}' is not a whole number from 1 to 1024.");
+                return null;
+            },
+        };
+        var dnsTimeout = new Option<TimeSpan?>("--dns-timeout")
+        {
+            Description = "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.",
+            HelpName = "dur",
+            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
+        };
+
+        var command = new Command(
+            "fanout",
+            "Send an HTTP GET to every pod of a headless Service and report each pod's outcome. "
+            + "Exit 0: the mode's goal was met; 5: it was not; 2: NXDOMAIN or no records; 3: DNS failed or timed out.");
+        dns.Json.Description = """Write one JSON object to stdout: {"service":"<fqdn>","mode":"all|quorum:<k>|first","succeeded":<n>,"failed":<n>,"results":[{"address":"…","port":<n>,"status":"ok|failed|timeout|skipped|cancelled","httpStatus":<n|null>,"latencyMs":<number>,"error":null|"…"}]}, results sorted by address then port.""";
+        command.Arguments.Add(dns.Name);
+        command.Options.Add(dns.DnsServers);
+        command.Options.Add(dns.Port);
+        command.Options.Add(dns.Family);
+        command.Options.Add(dns.Srv);
+        command.Options.Add(dns.Retries);
+        command.Options.Add(http);
+        command.Options.Add(mode);
+        command.Options.Add(timeout);
+        command.Options.Add(parallelism);
+        command.Options.Add(dnsTimeout);
+        command.Options.Add(dns.Json);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            context,
+            dns,
+            new Settings(
+                parseResult.GetRequiredValue(http),
+                parseResult.GetValue(mode) ?? FanOutMode.All,
+                parseResult.GetValue(timeout) ?? TimeSpan.FromSeconds(5),
+                parseResult.GetValue(parallelism) ?? FanOutOptions.DefaultMaxParallelism,
+                parseResult.GetValue(dnsTimeout),
+                parseResult.GetValue(dns.Json)),
+            parseResult,
+            cancellationToken));
+        return command;
+    }
+
+    private sealed record Settings(string Path, FanOutMode Mode, TimeSpan Timeout, int Parallelism, TimeSpan? DnsTimeout, bool Json);
+
+    private static async Task<int> RunAsync(CliContext context, DnsCommandOptions dns, Settings settings, ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        ServiceName service = dns.GetServiceName(parseResult, context.Services);
+        DnsEndpointResolverOptions resolverOptions = dns.GetResolverOptions(parseResult);
+        if (settings.DnsTimeout is { } dnsTimeout)
+        {
+            resolverOptions.AttemptTimeout = dnsTimeout;
+        }
+
+        // One DNS round, judged exactly like `resolve`; the fan-out then runs over that answer.
+        IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
+        ResolutionResult resolution;
+        try
+        {
+            resolution = await resolver.ResolveAsync(service, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ResolveCommand.DisposeAsync(resolver).ConfigureAwait(false);
+        }
+
+        switch (resolution.Outcome)
+        {
+            case ResolutionOutcome.Success:
+                break;
+            case ResolutionOutcome.NotFound:
+                await context.ErrorLineAsync($"{service}: not found (NXDOMAIN): the service does not exist or has no ready pods.").ConfigureAwait(false);
+                return ExitCodes.NotFound;
+            case ResolutionOutcome.NoData:
+                await context.ErrorLineAsync($"{service}: no {TextOutput.RecordTypes(resolverOptions)} records (NODATA): the name exists but has no pods of that kind.").ConfigureAwait(false);
+                return ExitCodes.NotFound;
+            default:
+                await context.ErrorLineAsync($"{service}: DNS lookup failed: {resolution.Error?.Message ?? "unknown error"}").ConfigureAwait(false);
+                return ExitCodes.DnsFailure;
+        }
+
+        if (resolution.Endpoints.Any(e => e.Port == 0))
+        {
+            throw new UsageException($"{service}: the answer carries no port; give one with --port (or use --srv).");
+        }
+
+        HeadlessServiceOptions serviceOptions = WatchCommand.CreateServiceOptions(service, resolverOptions, null, null);
+        IHeadlessService live = context.Services.CreateService(service, new AnsweredResolver(resolution), serviceOptions);
+        await using (live.ConfigureAwait(false))
+        {
+            await live.GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
+            using var client = new HttpClient(new SocketsHttpHandler
+            {
+                // One request per pod: no pooling, no proxy, no redirects (a redirect would leave the pod).
+                PooledConnectionLifetime = TimeSpan.Zero,
+                UseProxy = false,
+                AllowAutoRedirect = false,
+                ConnectTimeout = settings.Timeout,
+            })
+            {
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+
+            var options = new FanOutOptions
+            {
+                Mode = settings.Mode,
+                MaxParallelism = settings.Parallelism,
+                PerPodTimeout = settings.Timeout,
+
+                // A single probe run: every pod the DNS answer lists, whatever an outcome before ours said.
+                IncludeUnhealthy = true,
+                TimeProvider = context.Services.TimeProvider,
+            };
+            FanOutResult<int> result = await live.FanOutAsync(
+                (endpoint, ct) => GetAsync(client, endpoint, settings.Path, ct),
+                options,
+                cancellationToken).ConfigureAwait(false);
+
+            if (settings.Json)
+            {
+                await context.WriteLineAsync(Json(service, result)).ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (string line in Text(service, result))
+                {
+                    await context.WriteLineAsync(line).ConfigureAwait(false);
+                }
+            }
+
+            return result.GoalMet ? ExitCodes.Ok : ExitCodes.GoalNotMet;
+        }
+    }
+
+    private static async ValueTask<int> GetAsync(HttpClient client, PodEndpoint endpoint, string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{endpoint.Key}{path}"));
+        using HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        int status = (int)response.StatusCode;
+        if (status is < 200 or > 299)
+        {
+            throw new HttpRequestException(
+                string.Create(CultureInfo.InvariantCulture, $"HTTP {status} {response.ReasonPhrase}").TrimEnd(),
+                null,
+                response.StatusCode);
+        }
+
+        return status;
+    }
+
+    internal static string StatusText(FanOutPodStatus status) => status switch
+    {
+        FanOutPodStatus.Succeeded => "ok",
+        FanOutPodStatus.Failed => "failed",
+        FanOutPodStatus.TimedOut => "timeout",
+        FanOutPodStatus.Skipped => "skipped",
+        _ => "cancelled",
+    };
+
+    private static int? HttpStatusOf(FanOutPodResult<int> result) =>
+        result.IsSuccess ? result.Value : result.Exception is HttpRequestException { StatusCode: HttpStatusCode code } ? (int)code : null;
+
+    private static string? ErrorOf(FanOutPodResult<int> result) => result.Status switch
+    {
+        FanOutPodStatus.Succeeded or FanOutPodStatus.Skipped => null,
+        FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + Innermost(result.Exception),
+        FanOutPodStatus.Cancelled => "cancelled: the mode's goal was decided without this pod",
+        _ => result.Exception is null ? "failed" : Innermost(result.Exception),
+    };
+
+    private static string Innermost(Exception exception)
+    {
+        // HttpRequestException wraps the socket error that says what happened ("Connection refused").
+        var message = new StringBuilder(exception.Message);
+        for (Exception? inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!message.ToString().Contains(inner.Message, StringComparison.Ordinal))
+            {
+                message.Append(" (").Append(inner.Message).Append(')');
+            }
+        }
+
+        return message.ToString();
+    }
+
+    internal static string Json(ServiceName service, FanOutResult<int> result)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("service", service.Value);
+            writer.WriteString("mode", result.Mode.ToString());
+            writer.WriteNumber("succeeded", result.Succeeded);
+            writer.WriteNumber("failed", result.Failed);
+            writer.WriteStartArray("results");
+            foreach (FanOutPodResult<int> pod in result.Results)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("address", pod.Endpoint.Address.ToString());
+                writer.WriteNumber("port", pod.Endpoint.Port);
+                writer.WriteString("status", StatusText(pod.Status));
+                if (HttpStatusOf(pod) is { } code)
+                {
+                    writer.WriteNumber("httpStatus", code);
+                }
+                else
+                {
+                    writer.WriteNull("httpStatus");
+                }
+
+                writer.WriteNumber("latencyMs", Math.Round(pod.Latency.TotalMilliseconds, 3));
+                if (ErrorOf(pod) is { } error)
+                {
+                    writer.WriteString("error", error);
+                }
+                else
+                {
+                    writer.WriteNull("error");
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static IEnumerable<string> Text(ServiceName service, FanOutResult<int> result)
+    {
+        yield return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{service}: {result.Mode}: {result.Succeeded} ok, {result.Failed} failed of {result.Results.Length} pod(s); goal {(result.GoalMet ? "met" : "NOT met")}");
+        foreach (FanOutPodResult<int> pod in result.Results)
+        {
+            string code = HttpStatusOf(pod) is { } c ? c.ToString(CultureInfo.InvariantCulture) : "-";
+            string error = ErrorOf(pod) is { } e ? "  " + e : string.Empty;
+            yield return string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {pod.Endpoint.Key,-22} {StatusText(pod.Status),-9} {code,3} {pod.Latency.TotalMilliseconds,9:0.0} ms{error}");
+        }
+    }
+
+    /// <summary>Hands the live service the answer already received, so one DNS round serves both the exit code and the fan-out.</summary>
+    private sealed class AnsweredResolver(ResolutionResult answer) : IEndpointResolver
+    {
+        public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(answer);
+    }
+}

@@ -1,0 +1,526 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// Connect-to-all: keeps exactly one live connection per pod of a headless Service as membership and health change.
+/// A pod that joins (or becomes available) is connected, with retries and exponential backoff while it stays a
+/// member; a pod that leaves (or becomes unavailable) has its connection taken out of the set and closed as soon as the
+/// last in-flight use (<see cref="ConnectionLease{TConnection}"/>) ends; a connection reported broken is replaced.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Never two connections for one pod: a replacement is made only after the previous connection is closed. Thread-safe.
+/// <see cref="Connections"/> is a volatile read of an immutable snapshot; <see cref="TryAcquire(PodEndpoint, out ConnectionLease{TConnection})"/>
+/// takes no lock and allocates nothing.
+/// </para>
+/// <para>
+/// Dispose to close every connection: disposal waits for in-flight leases to end. Connections are closed with the
+/// close delegate given to the constructor, or else through <see cref="IAsyncDisposable"/> / <see cref="IDisposable"/>.
+/// </para>
+/// </remarks>
+/// <typeparam name="TConnection">The connection type (a socket, a client, a channel…).</typeparam>
+public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
+    where TConnection : class
+{
+    private readonly IHeadlessService _service;
+    private readonly Func<PodEndpoint, CancellationToken, ValueTask<TConnection>> _connect;
+    private readonly Func<TConnection, ValueTask> _close;
+    private readonly ConnectionSetOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline _connectPipeline;
+    private readonly Lock _sync = new();
+    private readonly Dictionary<PodEndpoint, Slot> _slots = [];
+    private readonly List<Task> _loops = [];
+    private Published _published = new([], FrozenDictionary<PodEndpoint, Holder>.Empty);
+    private TaskCompletionSource _changed = NewSignal();
+    private bool _started;
+    private bool _disposed;
+
+    /// <summary>Creates a connection set; nothing connects until <see cref="Start"/>.</summary>
+    /// <param name="service">The service whose pods to connect to.</param>
+    /// <param name="connect">Makes one connection to a pod; honour the token (it carries the connect timeout and removal). Throw to fail the attempt.</param>
+    /// <param name="close">Closes a connection. Default: <see cref="IAsyncDisposable.DisposeAsync"/> or <see cref="IDisposable.Dispose"/> when implemented.</param>
+    /// <param name="options">Connect options. Default: a new <see cref="ConnectionSetOptions"/>.</param>
+    /// <param name="loggerFactory">Logging. Default: none.</param>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    public ConnectionSet(
+        IHeadlessService service,
+        Func<PodEndpoint, CancellationToken, ValueTask<TConnection>> connect,
+        Func<TConnection, ValueTask>? close = null,
+        ConnectionSetOptions? options = null,
+        ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(connect);
+        options ??= new ConnectionSetOptions();
+        options.Validate();
+        _service = service;
+        _connect = connect;
+        _close = close ?? DefaultClose;
+        _options = options;
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<ConnectionSet<TConnection>>() ?? NullLogger.Instance;
+        _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.InitialBackoff,
+                MaxDelay = options.MaxBackoff,
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(static ex => ex is not OperationCanceledException),
+                OnRetry = args =>
+                {
+                    if (args.Context.Properties.TryGetValue(EndpointKey, out PodEndpoint? endpoint))
+                    {
+                        Log.ConnectFailed(_logger, _service.Name.Value, endpoint.Key, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception);
+                    }
+
+                    return default;
+                },
+            })
+            .AddTimeout(options.ConnectTimeout)
+            .Build();
+    }
+
+    private static readonly ResiliencePropertyKey<PodEndpoint> EndpointKey = new("Headless.Discovery.Endpoint");
+
+    /// <summary>The service whose pods are connected.</summary>
+    public IHeadlessService Service => _service;
+
+    /// <summary>The live connections, one per connected pod, in snapshot order. A volatile read; no lock, no allocation.</summary>
+    public ImmutableArray<PodConnection<TConnection>> Connections => Volatile.Read(ref _published).Connections;
+
+    /// <summary>
+    /// Raised when a connection is made or let go. Handlers run on a background task; keep them short. An exception
+    /// thrown by a handler is logged and swallowed.
+    /// </summary>
+    public event EventHandler<ConnectionSetChange<TConnection>>? Changed;
+
+    /// <summary>Starts following the service (and starts the service). Idempotent.</summary>
+    /// <exception cref="ObjectDisposedException">The set is disposed.</exception>
+    public void Start()
+    {
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_started)
+            {
+                return;
+            }
+
+            _started = true;
+        }
+
+        _service.Changed += OnServiceChanged;
+        _service.Start();
+        Reconcile();
+    }
+
+    /// <summary>Uses the connection to <paramref name="endpoint"/>, if one is live. Dispose the lease when done.</summary>
+    /// <param name="endpoint">The pod.</param>
+    /// <param name="lease">The lease, or <see langword="default"/>.</param>
+    /// <returns><see langword="true"/> when the pod has a live connection.</returns>
+    public bool TryAcquire(PodEndpoint endpoint, out ConnectionLease<TConnection> lease)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (Volatile.Read(ref _published).ByEndpoint.TryGetValue(endpoint, out Holder? holder) && holder.TryAddRef())
+        {
+            lease = new ConnectionLease<TConnection>(holder);
+            return true;
+        }
+
+        lease = default;
+        return false;
+    }
+
+    /// <summary>Picks a pod with <paramref name="selector"/> and uses its connection, if it has one.</summary>
+    /// <param name="selector">A selector over the same service.</param>
+    /// <param name="lease">The lease, or <see langword="default"/>.</param>
+    /// <returns><see langword="true"/> when a pod was picked and has a live connection.</returns>
+    public bool TryAcquire(IEndpointSelector selector, out ConnectionLease<TConnection> lease)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        if (selector.TryPick(out PodEndpoint? endpoint))
+        {
+            return TryAcquire(endpoint, out lease);
+        }
+
+        lease = default;
+        return false;
+    }
+
+    /// <summary>Reports the live connection of <paramref name="endpoint"/> broken: it is replaced (see <see cref="ConnectionLease{TConnection}.MarkBroken"/>).</summary>
+    /// <param name="endpoint">The pod.</param>
+    /// <returns><see langword="true"/> when the pod had a live connection.</returns>
+    public bool ReportBroken(PodEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (Volatile.Read(ref _published).ByEndpoint.TryGetValue(endpoint, out Holder? holder))
+        {
+            holder.Retire(ConnectionCloseReason.Broken);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Starts the set if needed and waits until at least <paramref name="count"/> connections are live.</summary>
+    /// <param name="count">The least number of live connections, 0 or more.</param>
+    /// <param name="cancellationToken">Cancels the wait (use a timeout token to bound it).</param>
+    /// <returns>The connections at that moment.</returns>
+    public ValueTask<ImmutableArray<PodConnection<TConnection>>> WaitForConnectionsAsync(int count, CancellationToken cancellationToken = default) =>
+        WaitAsync(c => c.Length >= count, cancellationToken);
+
+    /// <summary>Waits until the live connections satisfy <paramref name="condition"/> (checked after each change).</summary>
+    /// <param name="condition">The condition over the current connections.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The connections at that moment.</returns>
+    public async ValueTask<ImmutableArray<PodConnection<TConnection>>> WaitAsync(Func<ImmutableArray<PodConnection<TConnection>>, bool> condition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        Start();
+        while (true)
+        {
+            Task signal = Volatile.Read(ref _changed).Task;
+            ImmutableArray<PodConnection<TConnection>> current = Connections;
+            if (condition(current))
+            {
+                return current;
+            }
+
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops following the service and closes every connection, after in-flight leases end. Idempotent.</summary>
+    /// <returns>A task that completes when every connection is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        List<(CancellationTokenSource Cancel, Holder? Holder)> stopping = [];
+        Task[] loops;
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (Slot slot in _slots.Values)
+            {
+                if (slot.Desired)
+                {
+                    slot.Desired = false;
+                    stopping.Add((slot.Cancel, slot.Holder));
+                }
+            }
+
+            loops = [.. _loops];
+        }
+
+        _service.Changed -= OnServiceChanged;
+        Stop(stopping, ConnectionCloseReason.Disposed);
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        Volatile.Read(ref _changed).TrySetResult();
+    }
+
+    /// <summary>A short description.</summary>
+    public override string ToString() => $"ConnectionSet over {_service.Name}: {Connections.Length} connection(s)";
+
+    private void OnServiceChanged(object? sender, EndpointSetChange change) => Reconcile();
+
+    private void Reconcile()
+    {
+        List<(CancellationTokenSource Cancel, Holder? Holder)> stopping = [];
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            // Always the latest snapshot, so out-of-order notifications cannot apply an older one.
+            EndpointSet current = _service.Current;
+            ImmutableArray<PodEndpoint> wanted = _options.IncludeUnhealthy ? current.Endpoints : current.Available;
+            var wantedSet = new HashSet<PodEndpoint>(wanted);
+            foreach (Slot slot in _slots.Values)
+            {
+                if (slot.Desired && !wantedSet.Contains(slot.Endpoint))
+                {
+                    slot.Desired = false;
+                    stopping.Add((slot.Cancel, slot.Holder));
+                }
+            }
+
+            foreach (PodEndpoint endpoint in wanted)
+            {
+                if (_slots.TryGetValue(endpoint, out Slot? slot))
+                {
+                    if (!slot.Desired)
+                    {
+                        // Back before its old connection finished closing: the same loop reconnects once it has.
+                        slot.Desired = true;
+                        slot.Cancel = new CancellationTokenSource();
+                    }
+                }
+                else
+                {
+                    slot = new Slot(endpoint);
+                    _slots.Add(endpoint, slot);
+                    _loops.RemoveAll(static t => t.IsCompleted);
+                    _loops.Add(RunSlotAsync(slot));
+                }
+            }
+        }
+
+        Stop(stopping, ConnectionCloseReason.Removed);
+    }
+
+    private static void Stop(List<(CancellationTokenSource Cancel, Holder? Holder)> stopping, ConnectionCloseReason reason)
+    {
+        // Outside the lock: cancellation runs continuations inline.
+        foreach ((CancellationTokenSource cancel, Holder? holder) in stopping)
+        {
+            cancel.Cancel();
+            holder?.Retire(reason);
+        }
+    }
+
+    private async Task RunSlotAsync(Slot slot)
+    {
+        await Task.Yield();
+        while (true)
+        {
+            CancellationToken token;
+            lock (_sync)
+            {
+                if (!slot.Desired)
+                {
+                    _slots.Remove(slot.Endpoint);
+                    slot.Cancel.Dispose();
+                    return;
+                }
+
+                token = slot.Cancel.Token;
+            }
+
+            TConnection connection;
+            ResilienceContext context = ResilienceContextPool.Shared.Get(token);
+            context.Properties.Set(EndpointKey, slot.Endpoint);
+            try
+            {
+                connection = await _connectPipeline.ExecuteAsync(
+                    static (ctx, state) => state.Connect(state.Endpoint, ctx.CancellationToken),
+                    context,
+                    (Connect: _connect, slot.Endpoint)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                continue;
+            }
+#pragma warning disable CA1031 // The retry strategy handles every failure; anything escaping it must not kill the loop.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ConnectFailed(_logger, _service.Name.Value, slot.Endpoint.Key, 0, _options.MaxBackoff.TotalMilliseconds, ex);
+                await DelayAsync(_options.MaxBackoff, token).ConfigureAwait(false);
+                continue;
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+
+            var holder = new Holder(this, slot.Endpoint, connection, _time.GetUtcNow());
+            bool installed;
+            lock (_sync)
+            {
+                installed = slot.Desired;
+                if (installed)
+                {
+                    slot.Holder = holder;
+                    PublishLocked();
+                }
+            }
+
+            if (!installed)
+            {
+                // The pod left while connecting: this connection was never handed out.
+                holder.Release();
+                await holder.Closed.ConfigureAwait(false);
+                continue;
+            }
+
+            Log.Connected(_logger, _service.Name.Value, slot.Endpoint.Key);
+            Raise(new ConnectionSetChange<TConnection>(slot.Endpoint, connection, true, ConnectionCloseReason.None));
+
+            ConnectionCloseReason reason = await holder.Retired.ConfigureAwait(false);
+            lock (_sync)
+            {
+                slot.Holder = null;
+                PublishLocked();
+            }
+
+            holder.Release();
+            Log.Disconnected(_logger, _service.Name.Value, slot.Endpoint.Key, reason);
+            Raise(new ConnectionSetChange<TConnection>(slot.Endpoint, connection, false, reason));
+
+            // One connection per pod, ever: the next is made only after this one is closed (its last lease ended).
+            await holder.Closed.ConfigureAwait(false);
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Removed meanwhile: the loop checks.
+        }
+    }
+
+    private void PublishLocked()
+    {
+        var holders = _slots.Values.Where(s => s.Holder is not null).Select(s => s.Holder!).OrderBy(h => h.Endpoint).ToArray();
+        Volatile.Write(ref _published, new Published(
+            [.. holders.Select(h => h.Public)],
+            holders.ToFrozenDictionary(h => h.Endpoint)));
+        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+    }
+
+    private void Raise(ConnectionSetChange<TConnection> change)
+    {
+        try
+        {
+            Changed?.Invoke(this, change);
+        }
+#pragma warning disable CA1031 // A subscriber's bug must not stop the connection loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.HandlerFailed(_logger, _service.Name.Value, ex);
+        }
+    }
+
+    private async Task CloseAsync(Holder holder)
+    {
+        try
+        {
+            await _close(holder.Connection).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failing close is logged; the slot must still move on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.CloseFailed(_logger, _service.Name.Value, holder.Endpoint.Key, ex);
+        }
+    }
+
+    private static async ValueTask DefaultClose(TConnection connection)
+    {
+        switch (connection)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed record Published(ImmutableArray<PodConnection<TConnection>> Connections, FrozenDictionary<PodEndpoint, Holder> ByEndpoint);
+
+    private sealed class Slot(PodEndpoint endpoint)
+    {
+        public PodEndpoint Endpoint { get; } = endpoint;
+
+        public bool Desired { get; set; } = true;
+
+        public CancellationTokenSource Cancel { get; set; } = new();
+
+        public Holder? Holder { get; set; }
+    }
+
+    /// <summary>One connection and its use count: the set's own reference plus one per lease; closed when it reaches zero.</summary>
+    internal sealed class Holder
+    {
+        private readonly ConnectionSet<TConnection> _owner;
+        private readonly TaskCompletionSource<ConnectionCloseReason> _retired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _references = 1;
+
+        internal Holder(ConnectionSet<TConnection> owner, PodEndpoint endpoint, TConnection connection, DateTimeOffset connectedAt)
+        {
+            _owner = owner;
+            Endpoint = endpoint;
+            Connection = connection;
+            Public = new PodConnection<TConnection>(endpoint, connection, connectedAt);
+        }
+
+        internal PodEndpoint Endpoint { get; }
+
+        internal TConnection Connection { get; }
+
+        internal PodConnection<TConnection> Public { get; }
+
+        internal Task<ConnectionCloseReason> Retired => _retired.Task;
+
+        internal Task Closed => _closed.Task;
+
+        internal bool TryAddRef()
+        {
+            // Not once retired: a removed or broken connection gets no new users.
+            if (_retired.Task.IsCompleted)
+            {
+                return false;
+            }
+
+            int current = Volatile.Read(ref _references);
+            while (current > 0)
+            {
+                int seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+                if (seen == current)
+                {
+                    return true;
+                }
+
+                current = seen;
+            }
+
+            return false;
+        }
+
+        internal void Retire(ConnectionCloseReason reason) => _retired.TrySetResult(reason);
+
+        [SuppressMessage("Reliability", "CA2012:Use ValueTasks correctly", Justification = "Fire and forget; completion is observed through Closed.")]
+        internal void Release()
+        {
+            if (Interlocked.Decrement(ref _references) == 0)
+            {
+                _ = CloseThenSignalAsync();
+            }
+        }
+
+        private async Task CloseThenSignalAsync()
+        {
+            await _owner.CloseAsync(this).ConfigureAwait(false);
+            _closed.TrySetResult();
+        }
+    }
+}

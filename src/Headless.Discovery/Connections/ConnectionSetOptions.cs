@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace Headless.Discovery;
+
+/// <summary>How a <see cref="ConnectionSet{TConnection}"/> connects. Validated by the constructor.</summary>
+public sealed class ConnectionSetOptions
+{
+    /// <summary>
+    /// Keep connections to unhealthy and ejected pods too. Default <see langword="false"/>: a connection is kept for each
+    /// pod of <see cref="EndpointSet.Available"/> (every pod in panic mode), and closed when its pod becomes unavailable.
+    /// </summary>
+    public bool IncludeUnhealthy { get; set; }
+
+    /// <summary>How long one connect attempt may take before it is abandoned and retried; positive. Default 10 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The delay before the first retry of a failed connect; doubles per attempt (with jitter) up to <see cref="MaxBackoff"/>. Positive. Default 100 ms.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest delay between connect attempts; at least <see cref="InitialBackoff"/>. Default 30 seconds. Attempts go on while the pod is a member.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock for backoff and timeouts. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Throws when an option is out of range; the message names the option.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        Positive(ConnectTimeout, nameof(ConnectTimeout));
+        Positive(InitialBackoff, nameof(InitialBackoff));
+        Positive(MaxBackoff, nameof(MaxBackoff));
+        if (MaxBackoff < InitialBackoff)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ConnectionSetOptions.MaxBackoff ({MaxBackoff}) must be at least ConnectionSetOptions.InitialBackoff ({InitialBackoff})."), nameof(MaxBackoff));
+        }
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ConnectionSetOptions.{name} must be positive and at most one day (was {value})."), name);
+        }
+    }
+}

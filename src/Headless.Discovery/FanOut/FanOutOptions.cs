@@ -1,0 +1,73 @@
+using System.Globalization;
+using Polly;
+
+namespace Headless.Discovery;
+
+/// <summary>How <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/> runs. Validated when a fan-out starts; not thread-safe to mutate while in use.</summary>
+public sealed class FanOutOptions
+{
+    /// <summary>The default <see cref="MaxParallelism"/>: 32.</summary>
+    public const int DefaultMaxParallelism = 32;
+
+    /// <summary>The completion rule. Default <see cref="FanOutMode.All"/>.</summary>
+    public FanOutMode Mode { get; set; } = FanOutMode.All;
+
+    /// <summary>The most calls in flight at once, 1 or more. Default <see cref="DefaultMaxParallelism"/> (32).</summary>
+    public int MaxParallelism { get; set; } = DefaultMaxParallelism;
+
+    /// <summary>
+    /// How long one pod's call may take (including every attempt of <see cref="Pipeline"/>) before it is cancelled and
+    /// counted as timed out; positive, or <see langword="null"/> (the default) for no per-pod limit.
+    /// </summary>
+    public TimeSpan? PerPodTimeout { get; set; }
+
+    /// <summary>
+    /// How long the whole fan-out may take; positive, or <see langword="null"/> (the default) for no limit. When it passes,
+    /// calls in flight are cancelled and reported as timed out, pods not yet called as skipped, and the result (not an
+    /// exception) is returned with <see cref="FanOutResult{T}.DeadlineExceeded"/> set.
+    /// </summary>
+    public TimeSpan? Deadline { get; set; }
+
+    /// <summary>An optional Polly pipeline around each pod's call (retries, circuit breaker…). Default: none.</summary>
+    public ResiliencePipeline? Pipeline { get; set; }
+
+    /// <summary>
+    /// Call pods that are unhealthy or ejected too. Default <see langword="false"/>: only <see cref="EndpointSet.Available"/>
+    /// pods are called (every pod in panic mode); the others appear in the result as skipped.
+    /// </summary>
+    public bool IncludeUnhealthy { get; set; }
+
+    /// <summary>
+    /// Report each call's outcome (success, or failure and timeout) to passive health through
+    /// <see cref="IHeadlessService.ReportOutcome"/>. Cancelled and skipped calls are never reported. Default <see langword="true"/>.
+    /// </summary>
+    public bool ReportOutcomes { get; set; } = true;
+
+    /// <summary>The clock for latencies, timeouts, the deadline and hedging. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Throws when an option is out of range; the message names the option.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        if (Mode is null)
+        {
+            throw new ArgumentException("FanOutOptions.Mode is required.", nameof(Mode));
+        }
+
+        if (MaxParallelism < 1)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"FanOutOptions.MaxParallelism must be 1 or more (was {MaxParallelism})."), nameof(MaxParallelism));
+        }
+
+        if (PerPodTimeout is { } timeout && (timeout <= TimeSpan.Zero || timeout.TotalMilliseconds > uint.MaxValue - 1))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"FanOutOptions.PerPodTimeout must be positive and under 49 days, or null for none (was {timeout})."), nameof(PerPodTimeout));
+        }
+
+        if (Deadline is { } deadline && (deadline <= TimeSpan.Zero || deadline.TotalMilliseconds > uint.MaxValue - 1))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"FanOutOptions.Deadline must be positive and under 49 days, or null for none (was {deadline})."), nameof(Deadline));
+        }
+    }
+}

@@ -1,0 +1,88 @@
+namespace Headless.Discovery;
+
+/// <summary>
+/// One call to a picked pod: while it is held the pod counts one more outstanding call (for least-outstanding
+/// selection); when it ends the outcome and latency go to passive health through
+/// <see cref="IHeadlessService.ReportOutcome"/>. A struct: acquiring one allocates nothing.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Use it with <c>using var lease = selector.Lease();</c> and call <see cref="Succeed"/> or <see cref="Fail"/> when the
+/// outcome is known; each ends the lease, and the later <see cref="Dispose"/> does nothing. A plain
+/// <see cref="Dispose"/> without an outcome releases the outstanding count and reports <b>nothing</b>: the lease cannot
+/// tell success from an exception unwinding through the <c>using</c>, and guessing either way would mislead outlier detection.
+/// </para>
+/// <para>
+/// Not thread-safe, and must not be copied: end it once, through the variable it was acquired into (pass it by
+/// <see langword="ref"/>). A <see langword="default"/> lease has no endpoint and ending it does nothing.
+/// </para>
+/// </remarks>
+public struct EndpointLease : IDisposable
+{
+    private readonly IHeadlessService? _service;
+    private readonly LeaseTracker? _tracker;
+    private readonly TimeProvider? _timeProvider;
+    private readonly long _startedAt;
+    private bool _ended;
+
+    internal EndpointLease(IHeadlessService service, PodEndpoint endpoint, LeaseTracker? tracker, TimeProvider timeProvider)
+    {
+        _service = service;
+        Endpoint = endpoint;
+        _tracker = tracker;
+        _timeProvider = timeProvider;
+        _startedAt = timeProvider.GetTimestamp();
+        _ended = false;
+    }
+
+    /// <summary>The leased pod; <see langword="null"/> only for a <see langword="default"/> lease.</summary>
+    public PodEndpoint Endpoint { get; }
+
+    /// <summary><see langword="true"/> once the lease has ended (through <see cref="Succeed"/>, <see cref="Fail"/> or <see cref="Dispose"/>).</summary>
+    public readonly bool IsEnded => _ended || _service is null;
+
+    /// <summary>Time since the lease was acquired, from the selector's <see cref="TimeProvider"/>.</summary>
+    public readonly TimeSpan Elapsed => _timeProvider?.GetElapsedTime(_startedAt) ?? TimeSpan.Zero;
+
+    /// <summary>Ends the lease and reports a successful call, with the time since it was acquired as the latency.</summary>
+    public void Succeed() => End(1);
+
+    /// <summary>Ends the lease and reports a failed call (connection error, timeout, 5xx), with the time since it was acquired as the latency.</summary>
+    public void Fail() => End(-1);
+
+    /// <summary>Ends the lease and reports <paramref name="succeeded"/>.</summary>
+    /// <param name="succeeded">Whether the call succeeded.</param>
+    public void Complete(bool succeeded) => End(succeeded ? 1 : -1);
+
+    /// <summary>Ends the lease without reporting an outcome, unless <see cref="Succeed"/>, <see cref="Fail"/> or <see cref="Complete"/> already did.</summary>
+    public void Dispose() => End(0);
+
+    private void End(int outcome)
+    {
+        if (_ended || _service is null)
+        {
+            return;
+        }
+
+        _ended = true;
+        if (outcome != 0)
+        {
+            TimeSpan latency = _timeProvider!.GetElapsedTime(_startedAt);
+            try
+            {
+                _service.ReportOutcome(Endpoint, new EndpointOutcome(outcome > 0, latency));
+            }
+            finally
+            {
+                _tracker?.Release(Endpoint, outcome);
+            }
+        }
+        else
+        {
+            _tracker?.Release(Endpoint, outcome);
+        }
+    }
+
+    /// <summary>The endpoint and whether the lease has ended.</summary>
+    public override readonly string ToString() => Endpoint is null ? "(no endpoint)" : $"{Endpoint}{(_ended ? " (ended)" : string.Empty)}";
+}

@@ -1,0 +1,84 @@
+namespace Headless.Discovery;
+
+/// <summary>
+/// Creates selectors over a <see cref="IHeadlessService"/>. Each selector honours health (it picks from
+/// <see cref="EndpointSet.Available"/>, which holds every pod in panic mode), takes no lock and allocates nothing per
+/// pick, and rebuilds its table only when the service publishes a new snapshot. Create one selector per purpose and
+/// keep it: creation is not free, picking is.
+/// </summary>
+public static class EndpointSelectors
+{
+    /// <summary>
+    /// Round robin over the available pods. A single thread sees an exact rotation; under concurrency each thread
+    /// advances its own striped cursor (no shared atomic counter), so the rotation is even only approximately.
+    /// </summary>
+    /// <param name="service">The service to pick from.</param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    public static IEndpointSelector RoundRobin(IHeadlessService service, TimeProvider? timeProvider = null) =>
+        new RoundRobinSelector(service, timeProvider);
+
+    /// <summary>Uniformly random among the available pods.</summary>
+    /// <param name="service">The service to pick from.</param>
+    /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    public static IEndpointSelector Random(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
+        new RandomSelector(service, timeProvider, seed);
+
+    /// <summary>
+    /// Power of two choices (least outstanding requests): two random available pods, the one with fewer outstanding
+    /// leases wins. Only <see cref="IEndpointSelector.Lease"/> / <see cref="IEndpointSelector.TryLease"/> count as
+    /// outstanding work; plain picks do not.
+    /// </summary>
+    /// <param name="service">The service to pick from.</param>
+    /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    public static IEndpointSelector PowerOfTwoChoices(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
+        new PowerOfTwoChoicesSelector(service, timeProvider, seed);
+
+    /// <summary>Consistent hashing (Maglev): a key maps to a pod, and about 1/N of keys move when one of N pods leaves.</summary>
+    /// <param name="service">The service to pick from.</param>
+    /// <param name="tableSize">
+    /// The lookup table size (rounded up to a prime), 1 to 1 048 573. Default: the first prime at or above 100 × the
+    /// available pod count, at least 257. A fixed size keeps the table the same across pod counts; it should stay well
+    /// above the pod count for an even spread.
+    /// </param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    public static ConsistentHashSelector ConsistentHash(IHeadlessService service, int? tableSize = null, TimeProvider? timeProvider = null) =>
+        new(service, tableSize, timeProvider);
+
+    /// <summary>StatefulSet identity: the pod with a given ordinal (hostname <c>&lt;set&gt;-&lt;n&gt;</c>, from SRV answers).</summary>
+    /// <param name="service">The service to pick from; resolve it through SRV records so pods carry hostnames.</param>
+    /// <param name="ordinal">The ordinal <see cref="IEndpointSelector.Pick"/> picks, 0 or more. Default 0 (the usual primary).</param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    public static OrdinalSelector Ordinal(IHeadlessService service, int ordinal = 0, TimeProvider? timeProvider = null) =>
+        new(service, ordinal, timeProvider);
+
+    /// <summary>
+    /// Sticky: one pod until it stops being available or a lease on it fails, then the next in snapshot order. The
+    /// first pod is chosen at a random position so many clients spread out.
+    /// </summary>
+    /// <param name="service">The service to pick from.</param>
+    /// <param name="seed">A seed for the starting position (tests). Default: random.</param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    public static IEndpointSelector PickFirst(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
+        new PickFirstSelector(service, timeProvider, seed);
+
+    /// <summary>
+    /// Deterministic subsetting for large services: this client uses a stable subset of <paramref name="size"/> available
+    /// pods (rendezvous hashing on <paramref name="clientId"/> and pod identity), round robin within it. Clients spread
+    /// evenly over the pods, and one pod of churn changes at most one member of a subset.
+    /// </summary>
+    /// <param name="service">The service to pick from.</param>
+    /// <param name="size">How many pods each client uses, 1 or more (all of them when fewer are available).</param>
+    /// <param name="clientId">A stable, unique id of this client, e.g. the pod name (<c>HOSTNAME</c>).</param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    public static IEndpointSelector Subset(IHeadlessService service, int size, string clientId, TimeProvider? timeProvider = null) =>
+        new SubsetSelector(service, size, clientId, timeProvider);
+}

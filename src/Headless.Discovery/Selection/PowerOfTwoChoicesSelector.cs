@@ -1,0 +1,128 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// Power of two choices: two distinct random available pods, the one with fewer outstanding leases wins (the first on
+/// a tie). Outstanding counts follow the pod identity across snapshots; plain picks (without a lease) count nothing.
+/// </summary>
+internal sealed class PowerOfTwoChoicesSelector : EndpointSelectorBase
+{
+    private readonly FastRandom _random;
+    private readonly Lock _rebuild = new();
+    private Dictionary<PodEndpoint, OutstandingCounter> _counters = [];
+    private Table _table;
+
+    internal PowerOfTwoChoicesSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
+        : base(service, timeProvider)
+    {
+        _random = new FastRandom(seed);
+        _table = Build(service.Current);
+    }
+
+    /// <summary>For tests: the outstanding count of <paramref name="endpoint"/> (0 when unknown).</summary>
+    internal int OutstandingOf(PodEndpoint endpoint)
+    {
+        lock (_rebuild)
+        {
+            return _counters.TryGetValue(endpoint, out OutstandingCounter? counter) ? counter.Value : 0;
+        }
+    }
+
+    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    {
+        int index = Choose(out Table table);
+        if (index < 0)
+        {
+            endpoint = null;
+            return false;
+        }
+
+        endpoint = table.Endpoints[index];
+        return true;
+    }
+
+    public override PodEndpoint Pick()
+    {
+        int index = Choose(out Table table);
+        return index >= 0 ? table.Endpoints[index] : throw NoEndpoint();
+    }
+
+    public override bool TryLease(out EndpointLease lease)
+    {
+        int index = Choose(out Table table);
+        if (index < 0)
+        {
+            lease = default;
+            return false;
+        }
+
+        OutstandingCounter counter = table.Counters[index];
+        counter.Acquire();
+        lease = new EndpointLease(Service, table.Endpoints[index], counter, TimeProvider);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Choose(out Table table)
+    {
+        EndpointSet current = Service.Current;
+        table = Volatile.Read(ref _table);
+        if (!ReferenceEquals(table.Snapshot, current))
+        {
+            table = Rebuild(current);
+        }
+
+        OutstandingCounter[] counters = table.Counters;
+        int n = counters.Length;
+        if (n <= 1)
+        {
+            return n - 1;
+        }
+
+        int a = _random.Next(n);
+        int b = _random.Next(n - 1);
+        if (b >= a)
+        {
+            b++;
+        }
+
+        return counters[b].Value < counters[a].Value ? b : a;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Table Rebuild(EndpointSet current)
+    {
+        lock (_rebuild)
+        {
+            Table table = _table;
+            if (ReferenceEquals(table.Snapshot, current))
+            {
+                return table;
+            }
+
+            table = Build(current);
+            Volatile.Write(ref _table, table);
+            return table;
+        }
+    }
+
+    private Table Build(EndpointSet current)
+    {
+        PodEndpoint[] available = AvailableOf(current);
+        var counters = new OutstandingCounter[available.Length];
+        var next = new Dictionary<PodEndpoint, OutstandingCounter>(available.Length);
+        for (int i = 0; i < available.Length; i++)
+        {
+            // Keep the live count of pods that stay, so in-flight work still weighs after a refresh.
+            counters[i] = _counters.GetValueOrDefault(available[i]) ?? new OutstandingCounter();
+            next[available[i]] = counters[i];
+        }
+
+        _counters = next;
+        return new Table(current, available, counters);
+    }
+
+    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Endpoints, OutstandingCounter[] Counters);
+}

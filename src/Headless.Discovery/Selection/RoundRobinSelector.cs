@@ -1,0 +1,128 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// Striped position counters: each thread advances the stripe its managed thread id maps to, so threads on different
+/// cores do not fight over one cache line. One thread alone sees an exact rotation.
+/// </summary>
+internal sealed class StripedCursor
+{
+    private readonly PaddedInt[] _stripes;
+    private readonly int _mask;
+
+    internal StripedCursor(int? seed)
+    {
+        int count = (int)Math.Min(64u, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount * 2));
+        _stripes = new PaddedInt[count];
+        _mask = count - 1;
+        var random = new FastRandom(seed ?? Environment.TickCount);
+        for (int i = 1; i < count; i++)
+        {
+            // Threads start at different places so that they do not all open on the first pod.
+            _stripes[i].Value = (int)(random.NextUInt32() & 0x3FFFFFFF);
+        }
+    }
+
+    /// <summary>The next index in [0, <paramref name="length"/>); <paramref name="length"/> must be positive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int Next(int length)
+    {
+        ref int slot = ref _stripes[Environment.CurrentManagedThreadId & _mask].Value;
+        // Plain, not interlocked: a thread owns its stripe unless ids collide, and then two picks may land on the
+        // same pod (approximate fairness) rather than paying a locked instruction on every pick.
+        int i = slot;
+        if ((uint)i >= (uint)length)
+        {
+            i = Wrap(i, length);
+        }
+
+        slot = i + 1;
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Wrap(int i, int length) => i < 0 ? 0 : i == length ? 0 : (int)((uint)i % (uint)length);
+
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct PaddedInt
+    {
+        // In the middle of 128 bytes, so that neighbouring stripes never share a cache line (or an adjacent-line prefetch pair).
+        [FieldOffset(64)]
+        public int Value;
+    }
+}
+
+/// <summary>Round robin over the available pods. Exact rotation for a single thread; approximately even under concurrency.</summary>
+internal sealed class RoundRobinSelector : EndpointSelectorBase
+{
+    private readonly StripedCursor _cursor;
+
+    internal RoundRobinSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed = null)
+        : base(service, timeProvider)
+    {
+        _cursor = new StripedCursor(seed);
+    }
+
+    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    {
+        PodEndpoint[] available = AvailableOf(Service.Current);
+        if (available.Length == 0)
+        {
+            endpoint = null;
+            return false;
+        }
+
+        endpoint = available[_cursor.Next(available.Length)];
+        return true;
+    }
+
+    public override PodEndpoint Pick()
+    {
+        PodEndpoint[] available = AvailableOf(Service.Current);
+        if (available.Length == 0)
+        {
+            throw NoEndpoint();
+        }
+
+        return available[_cursor.Next(available.Length)];
+    }
+}
+
+/// <summary>Uniformly random among the available pods.</summary>
+internal sealed class RandomSelector : EndpointSelectorBase
+{
+    private readonly FastRandom _random;
+
+    internal RandomSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
+        : base(service, timeProvider)
+    {
+        _random = new FastRandom(seed);
+    }
+
+    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    {
+        PodEndpoint[] available = AvailableOf(Service.Current);
+        if (available.Length == 0)
+        {
+            endpoint = null;
+            return false;
+        }
+
+        endpoint = available[_random.Next(available.Length)];
+        return true;
+    }
+
+    public override PodEndpoint Pick()
+    {
+        PodEndpoint[] available = AvailableOf(Service.Current);
+        if (available.Length == 0)
+        {
+            throw NoEndpoint();
+        }
+
+        return available[_random.Next(available.Length)];
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace Headless.Discovery;
+
+/// <summary>
+/// Deterministic subsetting: each client talks to a stable subset of <c>k</c> of the N available pods, chosen by
+/// rendezvous (highest random weight) hashing of (client id, pod identity), then round robin within the subset.
+/// </summary>
+/// <remarks>
+/// Each pod ranks each client independently, so across many clients every pod is in about k/N of the subsets (binomial
+/// spread), and when a pod leaves or joins only the clients that ranked it in their top k change one member: the subset
+/// moves by one pod at most per pod of churn. Every client computes the same subset for the same id and pods.
+/// </remarks>
+internal sealed class SubsetSelector : EndpointSelectorBase
+{
+    private readonly ulong _clientHash;
+    private readonly StripedCursor _cursor;
+    private readonly Lock _rebuild = new();
+    private Table _table;
+
+    internal SubsetSelector(IHeadlessService service, int size, string clientId, TimeProvider? timeProvider)
+        : base(service, timeProvider)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        Size = size;
+        ClientId = clientId;
+        _clientHash = StableHash.Hash(clientId.AsSpan());
+        _cursor = new StripedCursor((int)_clientHash);
+        _table = Build(service.Current);
+    }
+
+    internal int Size { get; }
+
+    internal string ClientId { get; }
+
+    /// <summary>The current subset, sorted (for tests and diagnostics).</summary>
+    internal PodEndpoint[] CurrentSubset => CurrentTable().Subset;
+
+    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    {
+        PodEndpoint[] subset = CurrentTable().Subset;
+        if (subset.Length == 0)
+        {
+            endpoint = null;
+            return false;
+        }
+
+        endpoint = subset[_cursor.Next(subset.Length)];
+        return true;
+    }
+
+    public override PodEndpoint Pick()
+    {
+        PodEndpoint[] subset = CurrentTable().Subset;
+        return subset.Length != 0 ? subset[_cursor.Next(subset.Length)] : throw NoEndpoint();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Table CurrentTable()
+    {
+        EndpointSet current = Service.Current;
+        Table table = Volatile.Read(ref _table);
+        return ReferenceEquals(table.Snapshot, current) ? table : Rebuild(current);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Table Rebuild(EndpointSet current)
+    {
+        lock (_rebuild)
+        {
+            Table table = _table;
+            if (!ReferenceEquals(table.Snapshot, current))
+            {
+                table = Build(current);
+                Volatile.Write(ref _table, table);
+            }
+
+            return table;
+        }
+    }
+
+    private Table Build(EndpointSet current) => new(current, Choose(AvailableOf(current), Size, _clientHash));
+
+    /// <summary>The top <paramref name="size"/> pods by rendezvous score for <paramref name="clientHash"/>, in snapshot order.</summary>
+    internal static PodEndpoint[] Choose(PodEndpoint[] available, int size, ulong clientHash)
+    {
+        if (available.Length <= size)
+        {
+            return available;
+        }
+
+        var scores = new ulong[available.Length];
+        var order = new int[available.Length];
+        for (int i = 0; i < available.Length; i++)
+        {
+            scores[i] = ~StableHash.Combine(clientHash, StableHash.Of(available[i]));
+            order[i] = i;
+        }
+
+        // Ascending by inverted score = descending by score.
+        Array.Sort(scores, order);
+        Array.Sort(order, 0, size);
+        var subset = new PodEndpoint[size];
+        for (int i = 0; i < size; i++)
+        {
+            subset[i] = available[order[i]];
+        }
+
+        return subset;
+    }
+
+    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Subset);
+}

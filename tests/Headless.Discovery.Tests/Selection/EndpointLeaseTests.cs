@@ -1,0 +1,66 @@
+using Headless.Discovery;
+using Microsoft.Extensions.Time.Testing;
+using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+
+namespace Headless.Discovery.Tests.Selection;
+
+public sealed class EndpointLeaseTests
+{
+    [Fact]
+    public void Succeed_and_fail_report_once_with_the_latency_and_dispose_adds_nothing()
+    {
+        var time = new FakeTimeProvider();
+        var service = new FakeHeadlessService(Pods(1));
+        IEndpointSelector selector = EndpointSelectors.RoundRobin(service, time);
+
+        using (EndpointLease lease = selector.Lease())
+        {
+            time.Advance(TimeSpan.FromMilliseconds(250));
+            Assert.Equal(TimeSpan.FromMilliseconds(250), lease.Elapsed);
+            lease.Succeed();
+            lease.Fail();
+            Assert.True(lease.IsEnded);
+        }
+
+        using (EndpointLease lease = selector.Lease())
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            lease.Complete(false);
+        }
+
+        Assert.Equal(
+            [(Pod(0), EndpointOutcome.Success(TimeSpan.FromMilliseconds(250))), (Pod(0), EndpointOutcome.Failure(TimeSpan.FromSeconds(2)))],
+            service.Outcomes.ToArray());
+    }
+
+    [Fact]
+    public void A_plain_dispose_reports_nothing_but_releases_the_outstanding_count()
+    {
+        var service = new FakeHeadlessService(Pods(1));
+        var selector = (PowerOfTwoChoicesSelector)EndpointSelectors.PowerOfTwoChoices(service);
+        EndpointLease lease = selector.Lease();
+        Assert.Equal(1, selector.OutstandingOf(Pod(0)));
+
+        lease.Dispose();
+        lease.Dispose();
+
+        Assert.Empty(service.Outcomes);
+        Assert.Equal(0, selector.OutstandingOf(Pod(0)));
+    }
+
+    [Fact]
+    public void Default_lease_is_inert_and_try_lease_returns_false_without_pods()
+    {
+        EndpointLease none = default;
+        Assert.Null(none.Endpoint);
+        Assert.True(none.IsEnded);
+        none.Fail();
+        none.Dispose();
+
+        var service = new FakeHeadlessService();
+        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service);
+        Assert.False(selector.TryLease(out EndpointLease lease));
+        Assert.Null(lease.Endpoint);
+        Assert.Throws<NoEndpointAvailableException>(() => selector.Lease());
+    }
+}

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Headless.Discovery;
+
+namespace Headless.Discovery.Tests.Selection;
+
+/// <summary>A hand-written IHeadlessService double: the test publishes snapshots; reported outcomes are recorded.</summary>
+internal sealed class FakeHeadlessService : IHeadlessService
+{
+    public static readonly ServiceName ServiceName = ServiceName.Parse("web.default.svc.cluster.local");
+
+    private EndpointSet _current;
+    private long _version;
+
+    public FakeHeadlessService(params PodEndpoint[] pods)
+    {
+        _current = EndpointSet.CreateInitial(ServiceName, DateTimeOffset.UnixEpoch);
+        if (pods.Length > 0)
+        {
+            Publish(pods);
+        }
+    }
+
+    public ConcurrentQueue<(PodEndpoint Endpoint, EndpointOutcome Outcome)> Outcomes { get; } = new();
+
+    public ServiceName Name => ServiceName;
+
+    public EndpointSet Current => Volatile.Read(ref _current);
+
+    public event EventHandler<EndpointSetChange>? Changed;
+
+    /// <summary>Publishes pods, all of unknown health.</summary>
+    public EndpointSet Publish(IEnumerable<PodEndpoint> pods) =>
+        Publish(new EndpointSet(ServiceName, EndpointSet.SortUnique(pods), Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null));
+
+    /// <summary>Publishes pods with a health per pod (aligned after sorting by the pod).</summary>
+    public EndpointSet Publish(IEnumerable<(PodEndpoint Pod, EndpointHealth Health, bool Ejected)> pods, bool panic = false)
+    {
+        ImmutableArray<PodEndpoint> sorted = EndpointSet.SortUnique(pods.Select(p => p.Pod));
+        Dictionary<PodEndpoint, (EndpointHealth Health, bool Ejected)> health = pods.ToDictionary(p => p.Pod, p => (p.Health, p.Ejected));
+        ImmutableArray<EndpointStatus> statuses = [.. sorted.Select(p => new EndpointStatus(p, health[p].Health, health[p].Ejected))];
+        return Publish(new EndpointSet(ServiceName, sorted, Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null, statuses, panic));
+    }
+
+    public EndpointSet Publish(EndpointSet next)
+    {
+        EndpointSet previous = Interlocked.Exchange(ref _current, next);
+        Changed?.Invoke(this, EndpointSetChange.Compute(previous, next));
+        return next;
+    }
+
+    public void Start()
+    {
+    }
+
+    public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => new(Current);
+
+    public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => new(Current);
+
+    public async IAsyncEnumerable<EndpointSetChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        yield return EndpointSetChange.Compute(null, Current);
+    }
+
+    public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome) => Outcomes.Enqueue((endpoint, outcome));
+
+    public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => new(Current);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public static PodEndpoint Pod(int n, int port = 80) => new(IPAddress.Parse($"10.0.{n / 250}.{(n % 250) + 1}"), port);
+
+    public static PodEndpoint[] Pods(int count, int first = 0) => [.. Enumerable.Range(first, count).Select(i => Pod(i))];
+
+    public static PodEndpoint StatefulPod(int ordinal, string set = "web", int? addressIndex = null) =>
+        new(IPAddress.Parse($"10.2.0.{(addressIndex ?? ordinal) + 1}"), 5432, $"{set}-{ordinal}.{set}.default.svc.cluster.local");
+}

@@ -1,0 +1,81 @@
+using Headless.Discovery;
+using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+
+namespace Headless.Discovery.Tests.Selection;
+
+public sealed class OrdinalSelectorTests
+{
+    [Fact]
+    public void Maps_each_ordinal_to_its_pod_and_defaults_to_the_primary()
+    {
+        // Addresses deliberately out of ordinal order: the mapping must follow hostnames, not address order.
+        var service = new FakeHeadlessService(StatefulPod(0, addressIndex: 7), StatefulPod(1, addressIndex: 3), StatefulPod(2, addressIndex: 5));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+
+        Assert.Equal(0, selector.DefaultOrdinal);
+        Assert.Equal("web-0.web.default.svc.cluster.local", selector.Pick().Hostname);
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal(k, selector.Pick(k).Ordinal);
+            Assert.True(selector.TryPick(k, out PodEndpoint? pod));
+            Assert.Equal(k, pod.Ordinal);
+        }
+
+        Assert.Equal(2, EndpointSelectors.Ordinal(service, 2).Pick().Ordinal);
+    }
+
+    [Fact]
+    public void An_absent_ordinal_is_a_clear_error_listing_the_ordinals_present()
+    {
+        var service = new FakeHeadlessService(StatefulPod(1), StatefulPod(2));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
+        Assert.Equal(0, ex.Ordinal);
+        Assert.Contains("no pod has ordinal 0 (ordinals present: 1, 2)", ex.Message, StringComparison.Ordinal);
+        Assert.False(selector.TryPick(out _));
+        Assert.False(selector.TryPick(-1, out _));
+        Assert.False(selector.TryPick(1_000_000, out _));
+    }
+
+    [Fact]
+    public void Pods_without_statefulset_hostnames_are_explained()
+    {
+        var service = new FakeHeadlessService(Pods(3));
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.Ordinal(service).Pick());
+        Assert.Contains("resolve through SRV records", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unhealthy_primary_is_reported_as_such_and_picked_again_in_panic()
+    {
+        var service = new FakeHeadlessService();
+        service.Publish([(StatefulPod(0), EndpointHealth.Unhealthy, false), (StatefulPod(1), EndpointHealth.Healthy, false)]);
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
+        Assert.Contains("the pod with ordinal 0 (10.2.0.1:5432 (web-0.web.default.svc.cluster.local)) is unhealthy", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, selector.Pick(1).Ordinal);
+
+        service.Publish([(StatefulPod(0), EndpointHealth.Unhealthy, false), (StatefulPod(1), EndpointHealth.Unhealthy, false)], panic: true);
+        Assert.Equal(0, selector.Pick().Ordinal);
+    }
+
+    [Fact]
+    public void The_primary_moving_to_a_new_address_is_followed()
+    {
+        var service = new FakeHeadlessService(StatefulPod(0, addressIndex: 1), StatefulPod(1, addressIndex: 2));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+        Assert.Equal("10.2.0.2", selector.Pick().Address.ToString());
+
+        service.Publish([StatefulPod(0, addressIndex: 9), StatefulPod(1, addressIndex: 2)]);
+        Assert.Equal("10.2.0.10", selector.Pick().Address.ToString());
+    }
+
+    [Fact]
+    public void Sparse_large_ordinals_still_resolve()
+    {
+        var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(5000, addressIndex: 9));
+        Assert.Equal(5000, EndpointSelectors.Ordinal(service).Pick(5000).Ordinal);
+    }
+}

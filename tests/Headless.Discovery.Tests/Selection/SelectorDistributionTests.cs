@@ -1,0 +1,167 @@
+using Headless.Discovery;
+using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+
+namespace Headless.Discovery.Tests.Selection;
+
+public sealed class SelectorDistributionTests
+{
+    [Fact]
+    public void Round_robin_is_an_exact_rotation_on_one_thread()
+    {
+        var service = new FakeHeadlessService(Pods(3));
+        IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
+
+        PodEndpoint[] picks = [.. Enumerable.Range(0, 300).Select(_ => selector.Pick())];
+
+        Assert.All(service.Current.Endpoints, pod => Assert.Equal(100, picks.Count(p => p == pod)));
+        for (int i = 3; i < picks.Length; i++)
+        {
+            Assert.Same(picks[i - 3], picks[i]);
+        }
+
+        Assert.Equal(3, picks.Take(3).Distinct().Count());
+    }
+
+    [Fact]
+    public void Round_robin_follows_a_shrinking_and_growing_set()
+    {
+        var service = new FakeHeadlessService(Pods(5));
+        IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
+        _ = Enumerable.Range(0, 4).Select(_ => selector.Pick()).ToArray();
+
+        service.Publish(Pods(2));
+        PodEndpoint[] two = [.. Enumerable.Range(0, 10).Select(_ => selector.Pick())];
+        Assert.All(service.Current.Endpoints, pod => Assert.Equal(5, two.Count(p => p == pod)));
+
+        service.Publish(Pods(7));
+        PodEndpoint[] seven = [.. Enumerable.Range(0, 70).Select(_ => selector.Pick())];
+        Assert.All(service.Current.Endpoints, pod => Assert.Equal(10, seven.Count(p => p == pod)));
+    }
+
+    [Fact]
+    public void Random_is_uniform_within_statistical_bounds_and_reproducible_with_a_seed()
+    {
+        const int Picks = 100_000;
+        var service = new FakeHeadlessService(Pods(10));
+        IEndpointSelector selector = EndpointSelectors.Random(service, seed: 42);
+
+        var counts = Count(selector, Picks);
+
+        // Expected 10 000 each, sigma ~95: 5 sigma is ~475.
+        Assert.All(service.Current.Endpoints, pod => Assert.InRange(counts.GetValueOrDefault(pod), 9_500, 10_500));
+        Assert.True(ChiSquare(counts.Values, Picks / 10.0) < 27.9, "chi-square (9 dof) beyond p = 0.001");
+
+        IEndpointSelector again = EndpointSelectors.Random(service, seed: 42);
+        IEndpointSelector first = EndpointSelectors.Random(service, seed: 42);
+        Assert.Equal(Enumerable.Range(0, 50).Select(_ => first.Pick()), Enumerable.Range(0, 50).Select(_ => again.Pick()));
+    }
+
+    [Fact]
+    public void Random_without_a_seed_covers_every_pod()
+    {
+        var service = new FakeHeadlessService(Pods(4));
+        var counts = Count(EndpointSelectors.Random(service), 40_000);
+        Assert.All(service.Current.Endpoints, pod => Assert.InRange(counts.GetValueOrDefault(pod), 9_000, 11_000));
+    }
+
+    [Fact]
+    public void Power_of_two_choices_is_uniform_when_idle()
+    {
+        const int Picks = 100_000;
+        var service = new FakeHeadlessService(Pods(10));
+        var counts = Count(EndpointSelectors.PowerOfTwoChoices(service, seed: 7), Picks);
+        Assert.All(service.Current.Endpoints, pod => Assert.InRange(counts.GetValueOrDefault(pod), 9_500, 10_500));
+    }
+
+    [Fact]
+    public void Power_of_two_choices_never_picks_the_busiest_pod_and_balances_held_leases()
+    {
+        var service = new FakeHeadlessService(Pods(10));
+        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 3);
+        var busy = new List<EndpointLease>();
+        for (int i = 0; i < 5; i++)
+        {
+            // Load pod 0 first with leases from a selector of its own, so it is the strict maximum.
+            busy.Add(new EndpointLease(service, service.Current.Endpoints[0], null, TimeProvider.System));
+        }
+
+        var p2c = (PowerOfTwoChoicesSelector)selector;
+        var held = new List<EndpointLease>();
+        for (int i = 0; i < 1_000; i++)
+        {
+            held.Add(selector.Lease());
+        }
+
+        int[] outstanding = [.. service.Current.Endpoints.Select(p2c.OutstandingOf)];
+        Assert.Equal(1_000, outstanding.Sum());
+
+        // With leases held, P2C keeps every pod within a small gap of the others (the classic O(log log n) bound).
+        Assert.True(outstanding.Max() - outstanding.Min() <= 4, string.Join(",", outstanding));
+
+        for (int i = 0; i < held.Count; i++)
+        {
+            EndpointLease lease = held[i];
+            lease.Dispose();
+        }
+
+        Assert.All(service.Current.Endpoints, pod => Assert.Equal(0, p2c.OutstandingOf(pod)));
+    }
+
+    [Fact]
+    public void Power_of_two_choices_avoids_a_pod_with_more_outstanding_work()
+    {
+        var service = new FakeHeadlessService(Pods(3));
+        var selector = (PowerOfTwoChoicesSelector)EndpointSelectors.PowerOfTwoChoices(service, seed: 11);
+        PodEndpoint slow = service.Current.Endpoints[1];
+
+        // Hold leases only on the slow pod; release the others at once.
+        var held = new List<EndpointLease>();
+        for (int i = 0; i < 3_000; i++)
+        {
+            EndpointLease lease = selector.Lease();
+            if (lease.Endpoint == slow)
+            {
+                held.Add(lease);
+            }
+            else
+            {
+                lease.Succeed();
+            }
+        }
+
+        // Once the slow pod has one outstanding lease it loses every comparison against an idle pod: exactly one lease there.
+        Assert.Single(held);
+        Assert.Equal(1, selector.OutstandingOf(slow));
+    }
+
+    [Fact]
+    public void Outstanding_counts_survive_a_refresh_that_keeps_the_pod()
+    {
+        var service = new FakeHeadlessService(Pods(2));
+        var selector = (PowerOfTwoChoicesSelector)EndpointSelectors.PowerOfTwoChoices(service, seed: 1);
+        EndpointLease lease = selector.Lease();
+        PodEndpoint pod = lease.Endpoint;
+
+        service.Publish(Pods(3));
+        _ = selector.Pick();
+        Assert.Equal(1, selector.OutstandingOf(pod));
+
+        lease.Dispose();
+        Assert.Equal(0, selector.OutstandingOf(pod));
+    }
+
+    internal static Dictionary<PodEndpoint, int> Count(IEndpointSelector selector, int picks)
+    {
+        var counts = new Dictionary<PodEndpoint, int>();
+        for (int i = 0; i < picks; i++)
+        {
+            PodEndpoint pod = selector.Pick();
+            counts[pod] = counts.GetValueOrDefault(pod) + 1;
+        }
+
+        return counts;
+    }
+
+    private static double ChiSquare(IEnumerable<int> observed, double expected) =>
+        observed.Sum(o => (o - expected) * (o - expected) / expected);
+}
