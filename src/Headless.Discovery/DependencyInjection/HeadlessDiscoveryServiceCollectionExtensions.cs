@@ -42,7 +42,8 @@ public static class HeadlessDiscoveryServiceCollectionExtensions
     /// <c>HeadlessDiscovery:Services:&lt;key&gt;</c> (keys of <see cref="HeadlessServiceOptions"/> and
     /// <see cref="HeadlessServiceRegistrationOptions"/>), then <paramref name="configure"/> runs, and both are validated
     /// when the host starts (<c>ValidateOnStart</c>) with a message naming the key and the option. The live service is a
-    /// singleton resolved as <c>[FromKeyedServices("key")] IHeadlessService</c> or through <see cref="IHeadlessServiceRegistry"/>.
+    /// singleton resolved as <c>[FromKeyedServices("key")] IHeadlessService</c> or through <see cref="IHeadlessServiceRegistry"/>; its configured
+    /// selector as <c>[FromKeyedServices("key")] IEndpointSelector</c>.
     /// Calls <see cref="AddHeadlessDiscovery"/>. Registering the same key again only adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -64,6 +65,7 @@ public static class HeadlessDiscoveryServiceCollectionExtensions
             services.AddOptions<HeadlessServiceOptions>(key).ValidateOnStart();
             services.AddOptions<HeadlessServiceRegistrationOptions>(key).ValidateOnStart();
             services.TryAddKeyedSingleton<IHeadlessService>(key, static (sp, k) => sp.GetRequiredService<IHeadlessServiceRegistry>().GetService((string)k!));
+            services.TryAddKeyedSingleton<IEndpointSelector>(key, static (sp, k) => sp.GetRequiredService<IHeadlessServiceRegistry>().GetSelector((string)k!));
         }
 
         var builder = new HeadlessServiceBuilder(services, key);

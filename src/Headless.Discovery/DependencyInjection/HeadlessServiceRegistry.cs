@@ -17,6 +17,7 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Dictionary<string, IHeadlessService> _created = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IEndpointSelector> _selectors = new(StringComparer.Ordinal);
     private readonly object _lock = new();
     private bool _disposed;
 
@@ -68,6 +69,35 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
             }
 
             return true;
+        }
+    }
+
+    public IEndpointSelector GetSelector(string key)
+    {
+        IHeadlessService service = GetService(key);
+        lock (_lock)
+        {
+            if (!_selectors.TryGetValue(key, out IEndpointSelector? selector))
+            {
+                string? error = SelectorSpec.TryParse(_registrationOptions.Get(key).Selector, out SelectorSpec spec);
+                if (error is not null)
+                {
+                    throw new InvalidOperationException($"{HeadlessServiceConfiguration.SectionPath(key)}:Selector: {error}");
+                }
+
+                selector = spec.Kind switch
+                {
+                    SelectorKind.Random => EndpointSelectors.Random(service, timeProvider: _timeProvider),
+                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.PowerOfTwoChoices(service, timeProvider: _timeProvider),
+                    SelectorKind.PickFirst => EndpointSelectors.PickFirst(service, timeProvider: _timeProvider),
+                    SelectorKind.Ordinal => EndpointSelectors.Ordinal(service, spec.Argument, _timeProvider),
+                    SelectorKind.Subset => EndpointSelectors.Subset(service, spec.Argument, Environment.MachineName, _timeProvider),
+                    _ => EndpointSelectors.RoundRobin(service, _timeProvider),
+                };
+                _selectors.Add(key, selector);
+            }
+
+            return selector;
         }
     }
 

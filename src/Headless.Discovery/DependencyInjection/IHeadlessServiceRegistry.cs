@@ -25,6 +25,15 @@ public interface IHeadlessServiceRegistry
     /// <returns><see langword="true"/> when <paramref name="key"/> is registered.</returns>
     bool TryGetService(string key, [NotNullWhen(true)] out IHeadlessService? service);
 
+    /// <summary>
+    /// The selector configured for <paramref name="key"/> (<see cref="HeadlessServiceRegistrationOptions.Selector"/>),
+    /// created on first use and shared: every caller (the HTTP handler, your code) sees the same rotation and lease counts.
+    /// </summary>
+    /// <param name="key">The key given to <c>AddHeadlessService</c>.</param>
+    /// <returns>The same selector for every call with the same key.</returns>
+    /// <exception cref="KeyNotFoundException">No service is registered under <paramref name="key"/>.</exception>
+    IEndpointSelector GetSelector(string key);
+
     /// <summary>The registration options (selector, startup wait) of <paramref name="key"/>.</summary>
     /// <param name="key">The key given to <c>AddHeadlessService</c>.</param>
     /// <returns>The validated options.</returns>

@@ -9,7 +9,6 @@ internal enum SelectorKind
     Random,
     PowerOfTwoChoices,
     PickFirst,
-    ConsistentHash,
     Ordinal,
     Subset,
 }
@@ -17,7 +16,7 @@ internal enum SelectorKind
 /// <summary>A parsed <see cref="HeadlessServiceRegistrationOptions.Selector"/> value.</summary>
 internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument)
 {
-    internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, PickFirst, ConsistentHash, Ordinal[:<n>] or Subset:<size>";
+    internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, PickFirst, Ordinal[:<n>] or Subset:<size>";
 
     /// <summary>Parses a selector specification.</summary>
     /// <returns>An error message, or <see langword="null"/> when <paramref name="text"/> is valid.</returns>
