@@ -1,6 +1,7 @@
 using Headless.Discovery;
 using Headless.Discovery.Cli;
 using Headless.Discovery.Examples.AspNetCore;
+using Headless.Discovery.Http;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -19,16 +20,59 @@ if (string.IsNullOrWhiteSpace(builder.Configuration["HeadlessDiscovery:Services:
 builder.Services.AddHeadlessService("backend");
 builder.Services.AddHealthChecks().AddHeadlessServiceCheck("backend", minHealthy: 1);
 
+// http://backend/... goes to a pod picked by the service's selector; 5xx and errors feed passive health.
+builder.Services.AddHttpClient("backend", c =>
+{
+    c.BaseAddress = new Uri("http://backend/");
+    c.Timeout = TimeSpan.FromSeconds(5);
+}).AddHeadlessServiceEndpoints("backend");
+builder.Services.AddHttpClient("pods", c => c.Timeout = TimeSpan.FromSeconds(5));
+
 WebApplication app = builder.Build();
 
 // The current snapshot, in the schema of one `headless-discovery watch --json` line.
 app.MapGet("/pods", ([FromKeyedServices("backend")] IHeadlessService backend, TimeProvider time) =>
     Results.Text(JsonOutput.WatchLine(time.GetUtcNow(), EndpointSetChange.Compute(null, backend.Current)), "application/json"));
 
+// One request through the HttpClient integration: which pod answered, and what it said.
+app.MapGet("/call", async (string? path, IHttpClientFactory clients, CancellationToken cancellationToken) =>
+{
+    HttpClient client = clients.CreateClient("backend");
+    try
+    {
+        using HttpResponseMessage response = await client.GetAsync(RelativePath(path), cancellationToken);
+        response.RequestMessage!.Options.TryGetValue(HeadlessServiceHttpOptions.PodEndpointKey, out PodEndpoint? pod);
+        string body = await response.Content.ReadAsStringAsync(cancellationToken);
+        return Results.Json(new { pod = pod?.Key, hostname = pod?.Hostname, statusCode = (int)response.StatusCode, body });
+    }
+    catch (HttpRequestException ex)
+    {
+        return Results.Json(new { pod = (string?)null, hostname = (string?)null, statusCode = 0, error = ex.Message }, statusCode: StatusCodes.Status502BadGateway);
+    }
+});
+
+// An HTTP GET of ?path= on every pod, in parallel (FanOutAsync), with per-pod results.
+app.MapGet("/fanout", async (string? path, [FromKeyedServices("backend")] IHeadlessService backend, IHttpClientFactory clients, TimeProvider time, CancellationToken cancellationToken) =>
+{
+    HttpClient client = clients.CreateClient("pods");
+    string relative = RelativePath(path);
+    FanOutResult<int> result = await backend.FanOutAsync(
+        async (pod, ct) =>
+        {
+            using HttpResponseMessage response = await client.GetAsync(new Uri($"http://{pod.EndPoint}{relative}"), ct);
+            return (int)response.StatusCode < 500 ? (int)response.StatusCode : throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+        },
+        new FanOutOptions { PerPodTimeout = TimeSpan.FromSeconds(3), TimeProvider = time },
+        cancellationToken);
+    return Results.Text(FanOutJson.Write(time.GetUtcNow(), result), "application/json");
+});
+
 // 200 for Healthy and Degraded, 503 for Unhealthy (the ASP.NET Core defaults), with the check's data as JSON.
 app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthzWriter.WriteAsync });
 
 app.Run();
+
+static string RelativePath(string? path) => string.IsNullOrEmpty(path) ? "/" : path.StartsWith('/') ? path : "/" + path;
 
 /// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

@@ -84,4 +84,55 @@ public sealed class ExampleAppTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.Contains("\"Unhealthy\"", await unavailable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Call_goes_through_the_HttpClient_integration_and_names_the_pod_that_answered()
+    {
+        await PodsWhenAsync(s => s.Count == 3);
+        var answered = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < 12; i++)
+        {
+            JsonElement call = await AppProbe.GetJsonAsync(_client, "/call?path=/hello");
+            Assert.Equal(200, call.GetProperty("statusCode").GetInt32());
+            string pod = call.GetProperty("pod").GetString()!;
+            Assert.Contains(pod, RunningPodKeys());
+            JsonElement body = JsonDocument.Parse(call.GetProperty("body").GetString()!).RootElement;
+            Assert.Equal("/hello", body.GetProperty("path").GetString());
+            Assert.Equal(pod, $"{body.GetProperty("address").GetString()}:{body.GetProperty("port").GetInt32()}");
+            answered.Add(pod);
+        }
+
+        Assert.True(answered.Count >= 2, $"12 calls all went to {string.Join(", ", answered)}");
+    }
+
+    [Fact]
+    public async Task Fanout_gets_every_pod_and_reports_the_failing_one()
+    {
+        await PodsWhenAsync(s => s.Count == 3);
+        JsonElement all = await AppProbe.GetJsonAsync(_client, "/fanout?path=/");
+        Assert.Equal(3, all.GetProperty("succeeded").GetInt32());
+        Assert.Equal(0, all.GetProperty("failed").GetInt32());
+        Assert.True(all.GetProperty("goalMet").GetBoolean());
+        Assert.Equal(RunningPodKeys(), all.GetProperty("results").EnumerateArray()
+            .Select(r => $"{r.GetProperty("address").GetString()}:{r.GetProperty("port").GetInt32()}").Order(StringComparer.Ordinal));
+
+        LoopbackPod sick = _pods.Pods[0];
+        sick.Behavior = PodBehavior.Status(500);
+        JsonElement one = await AppProbe.GetJsonAsync(_client, "/fanout?path=/");
+        Assert.Equal(2, one.GetProperty("succeeded").GetInt32());
+        Assert.Equal(1, one.GetProperty("failed").GetInt32());
+        JsonElement failed = one.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("status").GetString() != "Succeeded");
+        Assert.Equal(sick.Address.ToString(), failed.GetProperty("address").GetString());
+        Assert.Contains("500", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Call_with_no_pods_is_a_502_naming_the_service()
+    {
+        await _pods.ScaleAsync(0);
+        _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
+        await AppProbe.WaitForAsync(_app.Services, s => s.Count == 0);
+        JsonElement call = await AppProbe.GetJsonAsync(_client, "/call?path=/", HttpStatusCode.BadGateway);
+        Assert.Contains(Name, call.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
 }
