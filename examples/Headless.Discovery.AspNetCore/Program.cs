@@ -2,7 +2,6 @@ using Headless.Discovery;
 using Headless.Discovery.Cli;
 using Headless.Discovery.Examples.AspNetCore;
 using Headless.Discovery.Http;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -68,7 +67,7 @@ app.MapGet("/fanout", async (string? path, [FromKeyedServices("backend")] IHeadl
 });
 
 // 200 for Healthy and Degraded, 503 for Unhealthy (the ASP.NET Core defaults), with the check's data as JSON.
-app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthzWriter.WriteAsync });
+app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = HealthzWriter.WriteAsync });
 
 app.Run();
 

@@ -9,7 +9,8 @@ public static class HeadlessServiceHttpClientBuilderExtensions
 {
     /// <summary>
     /// Sends every request whose host names the service (<c>http://&lt;key&gt;/path</c>) to a pod leased from the
-    /// service's selector (<see cref="HeadlessServiceRegistrationOptions.Selector"/>): the scheme and path are kept, the
+    /// service's selector (the keyed <see cref="IEndpointSelector"/>, by default the one named by
+    /// <see cref="HeadlessServiceRegistrationOptions.Selector"/>; register your own keyed selector to replace it): the scheme and path are kept, the
     /// host and port become the pod's, the <c>Host</c> header keeps the service name
     /// (<see cref="HeadlessServiceHttpOptions.PreserveHostHeader"/>). The lease is held until the response headers
     /// arrive; its outcome (5xx or an exception = failure) feeds passive health. The handler is added innermost, after
@@ -34,11 +35,10 @@ public static class HeadlessServiceHttpClientBuilderExtensions
         builder.Services.AddHeadlessService(key);
         builder.ConfigureAdditionalHttpMessageHandlers((handlers, services) =>
         {
-            IHeadlessServiceRegistry registry = services.GetRequiredService<IHeadlessServiceRegistry>();
             handlers.Add(new HeadlessServiceHttpHandler(
                 key,
-                registry.GetService(key),
-                registry.GetSelector(key),
+                services.GetRequiredKeyedService<IHeadlessService>(key),
+                services.GetRequiredKeyedService<IEndpointSelector>(key),
                 options,
                 services.GetService<ILoggerFactory>()?.CreateLogger("Headless.Discovery.Http")));
         });

@@ -39,6 +39,10 @@ public sealed class HttpHandlerTests : IAsyncLifetime
     private HttpClient Client(Action<IHttpClientBuilder>? configure = null, Action<HeadlessServiceHttpOptions>? http = null, string? name = null)
     {
         var services = new ServiceCollection();
+
+        // Record every outcome the handler reports: the handler uses the keyed service and selector, so wrap them.
+        services.AddKeyedSingleton<IHeadlessService>("backend", (sp, _) => new RecordingService(sp.GetRequiredService<IHeadlessServiceRegistry>().GetService("backend"), _outcomes));
+        services.AddKeyedSingleton("backend", (sp, _) => EndpointSelectors.RoundRobin(sp.GetRequiredKeyedService<IHeadlessService>("backend")));
         services.AddHeadlessService("backend", o =>
         {
             o.Name = name ?? Name;
@@ -53,8 +57,6 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         builder.AddHeadlessServiceEndpoints("backend", http);
         _provider = services.BuildServiceProvider();
 
-        var service = (HeadlessService)_provider.GetRequiredKeyedService<IHeadlessService>("backend");
-        service.OutcomeReported += (pod, outcome) => _outcomes.Enqueue((pod, outcome.Succeeded));
         return _provider.GetRequiredService<IHttpClientFactory>().CreateClient("backend");
     }
 
@@ -175,5 +177,40 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         using HttpResponseMessage response = await client.GetAsync(new Uri($"http://{pod.Address}:{pod.Port}/direct")).WaitAsync(Generous);
         Assert.Equal(pod.Name, await PodNameAsync(response));
         Assert.Empty(_outcomes);
+    }
+
+    /// <summary>Passes everything to the real service and records reported outcomes.</summary>
+    private sealed class RecordingService(IHeadlessService inner, ConcurrentQueue<(PodEndpoint Pod, bool Succeeded)> outcomes) : IHeadlessService
+    {
+        public ServiceName Name => inner.Name;
+
+        public EndpointSet Current => inner.Current;
+
+        public event EventHandler<EndpointSetChange>? Changed
+        {
+            add => inner.Changed += value;
+            remove => inner.Changed -= value;
+        }
+
+        public void Start() => inner.Start();
+
+        public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => inner.GetEndpointsAsync(cancellationToken);
+
+        public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => inner.WaitForEndpointsAsync(minCount, cancellationToken);
+
+        public IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default) => inner.WatchAsync(cancellationToken);
+
+        public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+        {
+            outcomes.Enqueue((endpoint, outcome.Succeeded));
+            inner.ReportOutcome(endpoint, outcome);
+        }
+
+        public System.Collections.Immutable.ImmutableArray<EndpointStatus> GetHealthDetails() => inner.GetHealthDetails();
+
+        public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => inner.RefreshAsync(cancellationToken);
+
+        // The registry owns the real service.
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
