@@ -61,6 +61,10 @@ public sealed class LocalCluster : IAsyncDisposable
             [section + "MaxRefreshInterval"] = "00:00:01",
             [section + "FailureBackoffBase"] = "00:00:00.500",
             [section + "FailureBackoffMax"] = "00:00:01",
+            [section + "MinEndpoints"] = "1",
+            [section + "Health:Probe"] = "http:/",
+            [section + "Health:Interval"] = "00:00:01",
+            [section + "Health:Timeout"] = "00:00:00.500",
         };
     }
 

@@ -50,20 +50,16 @@ app.MapGet("/call", async (string? path, IHttpClientFactory clients, Cancellatio
     }
 });
 
-// An HTTP GET of ?path= on every pod, in parallel (FanOutAsync), with per-pod results.
+// An HTTP GET of ?path= on every pod, in parallel (FanOutAsync), in the schema of `headless-discovery fanout --json`.
 app.MapGet("/fanout", async (string? path, [FromKeyedServices("backend")] IHeadlessService backend, IHttpClientFactory clients, TimeProvider time, CancellationToken cancellationToken) =>
 {
     HttpClient client = clients.CreateClient("pods");
     string relative = RelativePath(path);
     FanOutResult<int> result = await backend.FanOutAsync(
-        async (pod, ct) =>
-        {
-            using HttpResponseMessage response = await client.GetAsync(new Uri($"http://{pod.EndPoint}{relative}"), ct);
-            return (int)response.StatusCode < 500 ? (int)response.StatusCode : throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
-        },
+        (pod, ct) => FanOutJson.GetAsync(client, pod, relative, ct),
         new FanOutOptions { PerPodTimeout = TimeSpan.FromSeconds(3), TimeProvider = time },
         cancellationToken);
-    return Results.Text(FanOutJson.Write(time.GetUtcNow(), result), "application/json");
+    return Results.Text(FanOutJson.Write(backend.Name, result), "application/json");
 });
 
 // 200 for Healthy and Degraded, 503 for Unhealthy (the ASP.NET Core defaults), with the check's data as JSON.

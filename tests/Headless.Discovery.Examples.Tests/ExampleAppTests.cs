@@ -110,9 +110,14 @@ public sealed class ExampleAppTests : IAsyncLifetime
     {
         await PodsWhenAsync(s => s.Count == 3);
         JsonElement all = await AppProbe.GetJsonAsync(_client, "/fanout?path=/");
+
+        // The schema of `headless-discovery fanout --json`.
+        Assert.Equal(["service", "mode", "succeeded", "failed", "results"], all.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["address", "port", "status", "httpStatus", "latencyMs", "error"], all.GetProperty("results")[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(Name, all.GetProperty("service").GetString());
         Assert.Equal(3, all.GetProperty("succeeded").GetInt32());
         Assert.Equal(0, all.GetProperty("failed").GetInt32());
-        Assert.True(all.GetProperty("goalMet").GetBoolean());
+        Assert.All(all.GetProperty("results").EnumerateArray(), r => Assert.Equal(200, r.GetProperty("httpStatus").GetInt32()));
         Assert.Equal(RunningPodKeys(), all.GetProperty("results").EnumerateArray()
             .Select(r => $"{r.GetProperty("address").GetString()}:{r.GetProperty("port").GetInt32()}").Order(StringComparer.Ordinal));
 
@@ -121,9 +126,11 @@ public sealed class ExampleAppTests : IAsyncLifetime
         JsonElement one = await AppProbe.GetJsonAsync(_client, "/fanout?path=/");
         Assert.Equal(2, one.GetProperty("succeeded").GetInt32());
         Assert.Equal(1, one.GetProperty("failed").GetInt32());
-        JsonElement failed = one.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("status").GetString() != "Succeeded");
+        JsonElement failed = one.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("status").GetString() != "ok");
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Equal(500, failed.GetProperty("httpStatus").GetInt32());
         Assert.Equal(sick.Address.ToString(), failed.GetProperty("address").GetString());
-        Assert.Contains("500", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("HTTP 500", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -134,5 +141,50 @@ public sealed class ExampleAppTests : IAsyncLifetime
         await AppProbe.WaitForAsync(_app.Services, s => s.Count == 0);
         JsonElement call = await AppProbe.GetJsonAsync(_client, "/call?path=/", HttpStatusCode.BadGateway);
         Assert.Contains(Name, call.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Healthz_follows_active_probes_as_pods_fail_and_recover()
+    {
+        await using var app = new ExampleAppFactory(new Dictionary<string, string?>(ExampleAppFactory.Backend(Name, _dns.NameServer, _pods.Port))
+        {
+            ["HeadlessDiscovery:Services:backend:Health:Probe"] = "http:/",
+            ["HeadlessDiscovery:Services:backend:Health:Interval"] = "00:00:00.200",
+            ["HeadlessDiscovery:Services:backend:Health:Timeout"] = "00:00:01",
+            ["HeadlessDiscovery:Services:backend:Health:HealthyThreshold"] = "1",
+            ["HeadlessDiscovery:Services:backend:Health:UnhealthyThreshold"] = "1",
+        });
+        using HttpClient client = app.CreateClient();
+        await AppProbe.WaitForAsync(app.Services, s => s.Count == 3 && s.HealthyCount == 3);
+        JsonElement healthy = await AppProbe.GetJsonAsync(client, "/healthz");
+        Assert.Equal("Healthy", healthy.GetProperty("status").GetString());
+        JsonElement pods = await AppProbe.GetJsonAsync(client, "/pods");
+        Assert.All(pods.GetProperty("endpoints").EnumerateArray(), e => Assert.True(e.GetProperty("healthy").GetBoolean()));
+
+        // One pod fails its probes: still enough usable pods, but Degraded (200).
+        _pods.Pods[0].Behavior = PodBehavior.Status(500);
+        await AppProbe.WaitForAsync(app.Services, s => s.UnhealthyCount == 1);
+        JsonElement degraded = await AppProbe.GetJsonAsync(client, "/healthz");
+        Assert.Equal("Degraded", degraded.GetProperty("status").GetString());
+        Assert.Equal(2, degraded.GetProperty("checks").GetProperty("headless-service:backend").GetProperty("data").GetProperty("usable").GetInt32());
+
+        // Every pod fails: Unhealthy (503), while DNS still lists all three.
+        foreach (LoopbackPod pod in _pods.Pods)
+        {
+            pod.Behavior = PodBehavior.Status(500);
+        }
+
+        await AppProbe.WaitForAsync(app.Services, s => s.UnhealthyCount == 3);
+        JsonElement unhealthy = await AppProbe.GetJsonAsync(client, "/healthz", HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("Unhealthy", unhealthy.GetProperty("status").GetString());
+
+        // They recover.
+        foreach (LoopbackPod pod in _pods.Pods)
+        {
+            pod.Behavior = PodBehavior.Healthy;
+        }
+
+        await AppProbe.WaitForAsync(app.Services, s => s.HealthyCount == 3);
+        Assert.Equal("Healthy", (await AppProbe.GetJsonAsync(client, "/healthz")).GetProperty("status").GetString());
     }
 }

@@ -78,6 +78,17 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
             }
         }
 
+        // Nested options name themselves in the message ("Health.Interval = …") with the bare property as ParamName.
+        if (option is not null)
+        {
+            int end = message.IndexOfAny([' ', ':']);
+            string first = end < 0 ? message : message[..end];
+            if (first.Contains('.', StringComparison.Ordinal) && first.EndsWith("." + option, StringComparison.Ordinal))
+            {
+                option = first;
+            }
+        }
+
         string path = HeadlessServiceConfiguration.SectionPath(key);
         return string.IsNullOrEmpty(option)
             ? $"{path}: {message}"

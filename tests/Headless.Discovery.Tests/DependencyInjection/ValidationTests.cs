@@ -35,6 +35,10 @@ public sealed class ValidationTests
     [InlineData("Selector", "Subset:0", "HeadlessDiscovery:Services:backend:Selector:")]
     [InlineData("MinEndpoints", "-1", "HeadlessDiscovery:Services:backend:MinEndpoints:")]
     [InlineData("StartupTimeout", "00:00:00", "HeadlessDiscovery:Services:backend:StartupTimeout:")]
+    [InlineData("Health:Probe", "ftp:/x", "HeadlessDiscovery:Services:backend:Health:Probe:")]
+    [InlineData("Health:Interval", "00:00:00", "HeadlessDiscovery:Services:backend:Health:Interval:")]
+    [InlineData("Health:UnhealthyThreshold", "0", "HeadlessDiscovery:Services:backend:Health:UnhealthyThreshold:")]
+    [InlineData("Health:Intervall", "00:00:01", "HeadlessDiscovery:Services:backend:Health:Intervall: unknown option")]
     [InlineData("MinRefreshIntreval", "00:00:01", "HeadlessDiscovery:Services:backend:MinRefreshIntreval: unknown option")]
     public async Task A_bad_value_stops_the_host_with_a_message_naming_the_key_and_the_option(string option, string value, string expected)
     {
