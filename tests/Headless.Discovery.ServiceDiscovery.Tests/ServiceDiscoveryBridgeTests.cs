@@ -47,8 +47,9 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
             o.Name = Name;
             o.DnsServers.Add(_dns.NameServer);
             o.Port = 8080;
-            o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(500);
-            o.DnsRetryCount = 0;
+            // Generous: a first query that times out on a cold, busy machine would publish an empty, stale first snapshot.
+            o.DnsAttemptTimeout = TimeSpan.FromSeconds(5);
+            o.DnsRetryCount = 2;
             o.EmptyAnswerConfirmations = 1;
             configure?.Invoke(o);
         });
@@ -145,6 +146,7 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
         _dns.SetAddresses(Name, LoopbackAddressPool.Next(2));
         ServiceProvider sp = Build();
         ServiceEndpointSource source = await ResolveAsync(sp);
+        Assert.Equal(2, source.Endpoints.Count);
 
         await Backend(sp).RefreshAsync().AsTask().WaitAsync(Generous);
 
@@ -178,6 +180,17 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
 
         ServiceEndpointSource backend = await ResolveAsync(sp);
         Assert.Equal(addresses.Select(a => new IPEndPoint(a, 8080)).OrderBy(e => e.ToString()), EndPoints(backend).Cast<IPEndPoint>().OrderBy(e => e.ToString()));
+    }
+
+    [Fact]
+    public async Task A_configuration_override_registered_before_the_bridge_wins_as_service_discovery_intends()
+    {
+        _dns.SetAddresses(Name, LoopbackAddressPool.Next(2));
+        ServiceProvider sp = Build(
+            serviceDiscovery: s => s.AddServiceDiscovery(),
+            configuration: new() { ["Services:backend:http:0"] = "10.9.9.9:1234" });
+
+        Assert.Equal([new IPEndPoint(IPAddress.Parse("10.9.9.9"), 1234)], EndPoints(await ResolveAsync(sp)));
     }
 
     [Fact]
