@@ -78,10 +78,11 @@ internal static class CliApp
     internal static RootCommand CreateRootCommand(CliContext context)
     {
         var root = new RootCommand(
-            "Client-side service discovery for Kubernetes headless Services: resolve and watch the pods behind a headless Service through DNS.");
+            "Client-side service discovery for Kubernetes headless Services: resolve, watch and probe the pods behind a headless Service through DNS.");
         root.Subcommands.Add(ResolveCommand.Create(context));
         root.Subcommands.Add(WatchCommand.Create(context));
         root.Subcommands.Add(FanOutCommand.Create(context));
+        root.Subcommands.Add(ProbeCommand.Create(context));
         root.Subcommands.Add(DemoCommand.Create(context));
         return root;
     }

@@ -20,6 +20,8 @@ internal static class DemoCommand
     private static readonly TimeSpan MaxRefresh = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan HttpTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(500);
 
     public static Command Create(CliContext context)
     {
@@ -40,7 +42,8 @@ internal static class DemoCommand
         var command = new Command(
             "demo",
             "Show discovery without a cluster: an embedded DNS server serves " + ServiceText + " for real HTTP pods on 127.x "
-            + "loopback addresses; the pods scale 3 -> 5, one is replaced, then 2 remain, while a HeadlessService follows. Takes about 10 s; ends by itself.");
+            + "loopback addresses; the pods scale 3 -> 5, one is replaced, 2 remain, then one stops answering and comes back, while a HeadlessService "
+            + "follows and probes each pod over HTTP. Takes about 15 s; ends by itself.");
         command.Options.Add(json);
         command.Options.Add(pace);
         command.Options.Add(noHttp);
@@ -98,7 +101,9 @@ internal static class DemoCommand
                     pods.SyncToDns(dns, ServiceText, RecordTtl);
                     await SayAsync($"  Pods: 3 tiny HTTP servers on loopback addresses, port {pods.Port} (real sockets, 127.x.y.z).").ConfigureAwait(false);
                     await SayAsync(
-                        $"  Watching {ServiceText} with a HeadlessService (refresh every {DurationParser.Format(MinRefresh)}-{DurationParser.Format(MaxRefresh)}).").ConfigureAwait(false);
+                        $"  Watching {ServiceText} with a HeadlessService (refresh every {DurationParser.Format(MinRefresh)}-{DurationParser.Format(MaxRefresh)}),").ConfigureAwait(false);
+                    await SayAsync(
+                        $"  probing each pod with GET / every {DurationParser.Format(ProbeInterval)} (timeout {DurationParser.Format(ProbeTimeout)}; 2 failures: unhealthy, 1 success: healthy again).").ConfigureAwait(false);
                     await SayAsync(string.Empty).ConfigureAwait(false);
 
                     await WatchScriptAsync(dns, pods, cancellationToken).ConfigureAwait(false);
@@ -120,6 +125,11 @@ internal static class DemoCommand
                 FailureBackoffMax = MaxRefresh,
             };
             options.DnsServers.Add(dns.NameServer);
+            options.Health.Probe = "http:/";
+            options.Health.Interval = ProbeInterval;
+            options.Health.Timeout = ProbeTimeout;
+            options.Health.UnhealthyThreshold = 2;
+            options.Health.HealthyThreshold = 1;
             ServiceName service = ServiceName.Parse(ServiceText);
             IEndpointResolver resolver = context.Services.CreateResolver(options.ToResolverOptions());
             try
@@ -172,7 +182,7 @@ internal static class DemoCommand
             await GetEachPodAsync(pods, cancellationToken).ConfigureAwait(false);
 
             await PauseAsync(cancellationToken).ConfigureAwait(false);
-            await SayAsync("Step 1/3: scaling up to 5 pods (two new pods become ready, CoreDNS adds their A records)…").ConfigureAwait(false);
+            await SayAsync("Step 1/4: scaling up to 5 pods (two new pods become ready, CoreDNS adds their A records)…").ConfigureAwait(false);
             await pods.ScaleAsync(5, cancellationToken).ConfigureAwait(false);
             mark = _time.GetTimestamp();
             pods.SyncToDns(dns, ServiceText, RecordTtl);
@@ -181,7 +191,7 @@ internal static class DemoCommand
 
             await PauseAsync(cancellationToken).ConfigureAwait(false);
             LoopbackPod replaced = pods.Pods[1];
-            await SayAsync($"Step 2/3: replacing pod {replaced.Name} ({replaced.Address}): it is deleted and comes back with a new IP…").ConfigureAwait(false);
+            await SayAsync($"Step 2/4: replacing pod {replaced.Name} ({replaced.Address}): it is deleted and comes back with a new IP…").ConfigureAwait(false);
             await pods.RemovePodAsync(replaced).ConfigureAwait(false);
             LoopbackPod replacement = await pods.AddPodAsync(cancellationToken).ConfigureAwait(false);
             mark = _time.GetTimestamp();
@@ -191,12 +201,24 @@ internal static class DemoCommand
             await GetEachPodAsync(pods, cancellationToken).ConfigureAwait(false);
 
             await PauseAsync(cancellationToken).ConfigureAwait(false);
-            await SayAsync("Step 3/3: scaling down to 2 pods (the three highest ordinals terminate)…").ConfigureAwait(false);
+            await SayAsync("Step 3/4: scaling down to 2 pods (the three highest ordinals terminate)…").ConfigureAwait(false);
             await pods.ScaleAsync(2, cancellationToken).ConfigureAwait(false);
             mark = _time.GetTimestamp();
             pods.SyncToDns(dns, ServiceText, RecordTtl);
             await ExpectAsync(pods, "the scale-down", mark, cancellationToken).ConfigureAwait(false);
             await GetEachPodAsync(pods, cancellationToken).ConfigureAwait(false);
+
+            await PauseAsync(cancellationToken).ConfigureAwait(false);
+            LoopbackPod sick = pods.Pods[0];
+            await SayAsync($"Step 4/4: pod {sick.Name} ({sick.Address}) stops answering: it accepts connections but never replies, so its probes time out…").ConfigureAwait(false);
+            sick.Behavior = PodBehavior.Hang;
+            mark = _time.GetTimestamp();
+            await ExpectHealthAsync(sick, EndpointHealth.Unhealthy, "it turn unhealthy", mark, cancellationToken).ConfigureAwait(false);
+            await PauseAsync(cancellationToken).ConfigureAwait(false);
+            await SayAsync($"  {sick.Name} answers again…").ConfigureAwait(false);
+            sick.Behavior = PodBehavior.Healthy;
+            mark = _time.GetTimestamp();
+            await ExpectHealthAsync(sick, EndpointHealth.Healthy, "it healthy again", mark, cancellationToken).ConfigureAwait(false);
 
             if (watcher.IsFaulted)
             {
@@ -242,6 +264,37 @@ internal static class DemoCommand
             }
 
             throw new TimeoutException($"the HeadlessService did not see {what} ({TextOutput.Pods(expected.Count)}) within {DurationParser.Format(StepTimeout)}.");
+        }
+
+        /// <summary>Waits (bounded) until the watcher has printed a snapshot where <paramref name="pod"/> has <paramref name="health"/>.</summary>
+        private async Task ExpectHealthAsync(LoopbackPod pod, EndpointHealth health, string what, long since, CancellationToken cancellationToken)
+        {
+            using var timeout = new CancellationTokenSource(StepTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            try
+            {
+                while (await _observed.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+                {
+                    while (_observed.Reader.TryRead(out EndpointSetChange? change))
+                    {
+                        EndpointStatus? status = change.Current.Statuses.FirstOrDefault(s => s.Endpoint.EndPoint.Equals(pod.EndPoint));
+                        if (status?.Health == health)
+                        {
+                            string why = status.LastError is { } error ? $" ({error})" : string.Empty;
+                            await SayAsync(string.Create(
+                                CultureInfo.InvariantCulture,
+                                $"  -> the HeadlessService saw {what} {_time.GetElapsedTime(since).TotalMilliseconds:0} ms later{why}: {change.Current.Available.Length} of {TextOutput.Pods(change.Current.Count)} available, version {change.Current.Version}.")).ConfigureAwait(false);
+                            return;
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Reported below.
+            }
+
+            throw new TimeoutException($"the HeadlessService did not see {pod.Name} {TextOutput.Health(health)} within {DurationParser.Format(StepTimeout)}.");
         }
 
         private async Task GetEachPodAsync(LoopbackPodSet pods, CancellationToken cancellationToken)

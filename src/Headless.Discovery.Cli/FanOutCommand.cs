@@ -11,7 +11,6 @@ namespace Headless.Discovery.Cli;
 /// <summary><c>headless-discovery fanout &lt;name&gt; --http &lt;path&gt;</c>: one HTTP GET to every pod, one result per pod.</summary>
 internal static class FanOutCommand
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
 
     public static Command Create(CliContext context)
     {
@@ -178,13 +177,13 @@ internal static class FanOutCommand
                 TimeProvider = context.Services.TimeProvider,
             };
             FanOutResult<int> result = await live.FanOutAsync(
-                (endpoint, ct) => GetAsync(client, endpoint, settings.Path, ct),
+                (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),
                 options,
                 cancellationToken).ConfigureAwait(false);
 
             if (settings.Json)
             {
-                await context.WriteLineAsync(Json(service, result)).ConfigureAwait(false);
+                await context.WriteLineAsync(FanOutJson.Write(service, result)).ConfigureAwait(false);
             }
             else
             {
@@ -198,103 +197,6 @@ internal static class FanOutCommand
         }
     }
 
-    private static async ValueTask<int> GetAsync(HttpClient client, PodEndpoint endpoint, string path, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{endpoint.Key}{path}"));
-        using HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        int status = (int)response.StatusCode;
-        if (status is < 200 or > 299)
-        {
-            throw new HttpRequestException(
-                string.Create(CultureInfo.InvariantCulture, $"HTTP {status} {response.ReasonPhrase}").TrimEnd(),
-                null,
-                response.StatusCode);
-        }
-
-        return status;
-    }
-
-    internal static string StatusText(FanOutPodStatus status) => status switch
-    {
-        FanOutPodStatus.Succeeded => "ok",
-        FanOutPodStatus.Failed => "failed",
-        FanOutPodStatus.TimedOut => "timeout",
-        FanOutPodStatus.Skipped => "skipped",
-        _ => "cancelled",
-    };
-
-    private static int? HttpStatusOf(FanOutPodResult<int> result) =>
-        result.IsSuccess ? result.Value : result.Exception is HttpRequestException { StatusCode: HttpStatusCode code } ? (int)code : null;
-
-    private static string? ErrorOf(FanOutPodResult<int> result) => result.Status switch
-    {
-        FanOutPodStatus.Succeeded or FanOutPodStatus.Skipped => null,
-        FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + Innermost(result.Exception),
-        FanOutPodStatus.Cancelled => "cancelled: the mode's goal was decided without this pod",
-        _ => result.Exception is null ? "failed" : Innermost(result.Exception),
-    };
-
-    private static string Innermost(Exception exception)
-    {
-        // HttpRequestException wraps the socket error that says what happened ("Connection refused").
-        var message = new StringBuilder(exception.Message);
-        for (Exception? inner = exception.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (!message.ToString().Contains(inner.Message, StringComparison.Ordinal))
-            {
-                message.Append(" (").Append(inner.Message).Append(')');
-            }
-        }
-
-        return message.ToString();
-    }
-
-    internal static string Json(ServiceName service, FanOutResult<int> result)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("service", service.Value);
-            writer.WriteString("mode", result.Mode.ToString());
-            writer.WriteNumber("succeeded", result.Succeeded);
-            writer.WriteNumber("failed", result.Failed);
-            writer.WriteStartArray("results");
-            foreach (FanOutPodResult<int> pod in result.Results)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("address", pod.Endpoint.Address.ToString());
-                writer.WriteNumber("port", pod.Endpoint.Port);
-                writer.WriteString("status", StatusText(pod.Status));
-                if (HttpStatusOf(pod) is { } code)
-                {
-                    writer.WriteNumber("httpStatus", code);
-                }
-                else
-                {
-                    writer.WriteNull("httpStatus");
-                }
-
-                writer.WriteNumber("latencyMs", Math.Round(pod.Latency.TotalMilliseconds, 3));
-                if (ErrorOf(pod) is { } error)
-                {
-                    writer.WriteString("error", error);
-                }
-                else
-                {
-                    writer.WriteNull("error");
-                }
-
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
     private static IEnumerable<string> Text(ServiceName service, FanOutResult<int> result)
     {
         yield return string.Create(
@@ -302,11 +204,11 @@ internal static class FanOutCommand
             $"{service}: {result.Mode}: {result.Succeeded} ok, {result.Failed} failed of {result.Results.Length} pod(s); goal {(result.GoalMet ? "met" : "NOT met")}");
         foreach (FanOutPodResult<int> pod in result.Results)
         {
-            string code = HttpStatusOf(pod) is { } c ? c.ToString(CultureInfo.InvariantCulture) : "-";
-            string error = ErrorOf(pod) is { } e ? "  " + e : string.Empty;
+            string code = FanOutJson.HttpStatusOf(pod) is { } c ? c.ToString(CultureInfo.InvariantCulture) : "-";
+            string error = FanOutJson.ErrorOf(pod) is { } e ? "  " + e : string.Empty;
             yield return string.Create(
                 CultureInfo.InvariantCulture,
-                $"  {pod.Endpoint.Key,-22} {StatusText(pod.Status),-9} {code,3} {pod.Latency.TotalMilliseconds,9:0.0} ms{error}");
+                $"  {pod.Endpoint.Key,-22} {FanOutJson.StatusText(pod.Status),-9} {code,3} {pod.Latency.TotalMilliseconds,9:0.0} ms{error}");
         }
     }
 

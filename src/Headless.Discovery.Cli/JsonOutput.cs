@@ -48,6 +48,8 @@ internal static class JsonOutput
     /// <summary>
     /// One <c>watch --json</c> line:
     /// <c>{"time":"…","service":"…","version":1,"stale":false,"endpoints":[{"address":"…","port":80,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":[]}</c>.
+    /// <c>healthy</c> is <see langword="true"/> or <see langword="false"/> once the pod has been probed (<c>--probe</c>),
+    /// <c>null</c> before that and without probing.
     /// </summary>
     /// <param name="time">When the change was observed.</param>
     /// <param name="change">The change.</param>
@@ -64,19 +66,71 @@ internal static class JsonOutput
             writer.WriteNumber("version", current.Version);
             writer.WriteBoolean("stale", current.IsStale);
             writer.WriteStartArray("endpoints");
-            foreach (PodEndpoint endpoint in current.Endpoints)
+            for (int i = 0; i < current.Count; i++)
             {
                 writer.WriteStartObject();
-                WriteEndpointFields(writer, endpoint);
+                WriteEndpointFields(writer, current.Endpoints[i]);
+                switch (current.Statuses[i].Health)
+                {
+                    case EndpointHealth.Healthy:
+                        writer.WriteBoolean("healthy", true);
+                        break;
+                    case EndpointHealth.Unhealthy:
+                        writer.WriteBoolean("healthy", false);
+                        break;
+                    default:
+                        // Not probed (yet): null.
+                        writer.WriteNull("healthy");
+                        break;
+                }
 
-                // Health probing is not wired into the CLI yet; null means "not probed".
-                writer.WriteNull("healthy");
                 writer.WriteEndObject();
             }
 
             writer.WriteEndArray();
             WriteKeys(writer, "added", change.Added);
             WriteKeys(writer, "removed", change.Removed);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// The <c>probe --json</c> document:
+    /// <c>{"service":"…","endpoints":[{"address":"10.1.2.3","port":80,"healthy":true,"latencyMs":1.234,"error":null}]}</c>.
+    /// </summary>
+    /// <param name="service">The fully qualified service name.</param>
+    /// <param name="results">One probe result per endpoint, sorted by endpoint.</param>
+    /// <returns>The document, without a trailing newline.</returns>
+    public static string Probe(ServiceName service, IReadOnlyList<(PodEndpoint Endpoint, ProbeResult Result)> results)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128 + (results.Count * 96));
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("service", service.Value);
+            writer.WriteStartArray("endpoints");
+            foreach ((PodEndpoint endpoint, ProbeResult result) in results)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("address", endpoint.Address.ToString());
+                writer.WriteNumber("port", endpoint.Port);
+                writer.WriteBoolean("healthy", result.Succeeded);
+                writer.WriteNumber("latencyMs", Math.Round(result.Latency.TotalMilliseconds, 3));
+                if (result.Error is null)
+                {
+                    writer.WriteNull("error");
+                }
+                else
+                {
+                    writer.WriteString("error", result.Error);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
             writer.WriteEndObject();
         }
 

@@ -32,23 +32,31 @@ internal static class ResolveCommand
             await DisposeAsync(resolver).ConfigureAwait(false);
         }
 
+        if (result.Outcome != ResolutionOutcome.Success)
+        {
+            return await ReportFailureAsync(context, service, resolverOptions, result).ConfigureAwait(false);
+        }
+
+        if (json)
+        {
+            await context.WriteLineAsync(JsonOutput.Resolve(service, result.Ttl, result.Endpoints)).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (string line in TextOutput.Resolve(service, result))
+            {
+                await context.WriteLineAsync(line).ConfigureAwait(false);
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Reports a resolution that did not succeed on stderr and returns its exit code (2 NXDOMAIN/NODATA, 3 DNS failure).</summary>
+    internal static async Task<int> ReportFailureAsync(CliContext context, ServiceName service, DnsEndpointResolverOptions resolverOptions, ResolutionResult result)
+    {
         switch (result.Outcome)
         {
-            case ResolutionOutcome.Success:
-                if (json)
-                {
-                    await context.WriteLineAsync(JsonOutput.Resolve(service, result.Ttl, result.Endpoints)).ConfigureAwait(false);
-                }
-                else
-                {
-                    foreach (string line in TextOutput.Resolve(service, result))
-                    {
-                        await context.WriteLineAsync(line).ConfigureAwait(false);
-                    }
-                }
-
-                return ExitCodes.Ok;
-
             case ResolutionOutcome.NotFound:
                 await context.ErrorLineAsync(
                     $"{service}: not found (NXDOMAIN): the service does not exist or has no ready pods.").ConfigureAwait(false);

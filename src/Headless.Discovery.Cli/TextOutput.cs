@@ -34,6 +34,15 @@ internal static class TextOutput
             header.Append(CultureInfo.InvariantCulture, $" (+{change.Added.Length} -{change.Removed.Length})");
         }
 
+        if (current.HealthyCount + current.UnhealthyCount + current.EjectedCount > 0)
+        {
+            header.Append(CultureInfo.InvariantCulture, $", {current.HealthyCount} healthy, {current.UnhealthyCount} unhealthy");
+            if (current.IsPanic)
+            {
+                header.Append(", PANIC: too few available, using all");
+            }
+        }
+
         if (current.IsStale)
         {
             header.Append(" STALE: DNS is failing");
@@ -56,6 +65,11 @@ internal static class TextOutput
         }
 
         yield return header.ToString();
+
+        foreach (string line in HealthChanges(change))
+        {
+            yield return line;
+        }
 
         int listed = 0;
         foreach (PodEndpoint endpoint in change.Added)
@@ -80,6 +94,38 @@ internal static class TextOutput
             yield return "    - " + Describe(endpoint);
         }
     }
+
+    /// <summary>The <c>probe</c> result: a header, then one line per pod with its verdict, latency and error.</summary>
+    public static IEnumerable<string> Probe(ServiceName service, string probe, IReadOnlyList<(PodEndpoint Endpoint, ProbeResult Result)> results)
+    {
+        int healthy = results.Count(r => r.Result.Succeeded);
+        yield return string.Create(CultureInfo.InvariantCulture, $"{service}: {Pods(results.Count)}, {healthy} healthy ({probe})");
+        foreach ((PodEndpoint endpoint, ProbeResult result) in results)
+        {
+            string verdict = result.Succeeded ? "healthy  " : "UNHEALTHY";
+            string error = result.Error is null ? string.Empty : "  " + result.Error;
+            yield return $"  {endpoint.Key,-22} {verdict} {ProbeCommand.Ms(result.Latency),10}{error}";
+        }
+    }
+
+    /// <summary>One line per health transition in <paramref name="change"/>.</summary>
+    public static IEnumerable<string> HealthChanges(EndpointSetChange change)
+    {
+        foreach (EndpointStatus status in change.HealthChanged)
+        {
+            string what = status.IsEjected ? "ejected" : Health(status.Health);
+            string why = status.Health == EndpointHealth.Unhealthy && status.LastError is { } error ? $" ({error})" : string.Empty;
+            yield return $"    ~ {Describe(status.Endpoint)} {what}{why}";
+        }
+    }
+
+    /// <summary>The health as a word: unknown, healthy, unhealthy.</summary>
+    public static string Health(EndpointHealth health) => health switch
+    {
+        EndpointHealth.Healthy => "healthy",
+        EndpointHealth.Unhealthy => "unhealthy",
+        _ => "unknown",
+    };
 
     public static string Pods(int count) =>
         count == 1 ? "1 pod" : string.Create(CultureInfo.InvariantCulture, $"{count} pods");

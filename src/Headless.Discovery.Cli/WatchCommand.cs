@@ -27,12 +27,15 @@ internal static class WatchCommand
             CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: true),
         };
 
+        var health = new HealthCommandOptions(probeRequired: false);
         var command = new Command(
             "watch",
-            "Follow a headless Service: print its endpoints, then every change (pods added or removed, DNS failing or recovering). "
-            + "With --json, one JSON object per line. Ends with exit 0 after --duration, on Ctrl+C or on SIGTERM.");
-        options.Json.Description = """Write JSON Lines to stdout, one at start and one per change: {"time":"<ISO-8601>","service":"<fqdn>","version":<n>,"stale":<bool>,"endpoints":[{"address":"…","port":<n>,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":["ip:port"]}.""";
+            "Follow a headless Service: print its endpoints, then every change (pods added or removed, DNS failing or recovering, "
+            + "with --probe pods turning healthy or unhealthy). With --json, one JSON object per line; on a terminal without --json, "
+            + "a live table. Ends with exit 0 after --duration, on Ctrl+C or on SIGTERM.");
+        options.Json.Description = """Write JSON Lines to stdout, one at start and one per change (membership, staleness, or a pod's health): {"time":"<ISO-8601>","service":"<fqdn>","version":<n>,"stale":<bool>,"endpoints":[{"address":"…","port":<n>,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":["ip:port"]}; healthy is true/false once the pod was probed (--probe), else null.""";
         options.AddTo(command);
+        health.AddTo(command);
         command.Options.Add(minRefresh);
         command.Options.Add(maxRefresh);
         command.Options.Add(duration);
@@ -42,6 +45,7 @@ internal static class WatchCommand
             parseResult.GetValue(minRefresh),
             parseResult.GetValue(maxRefresh),
             parseResult.GetValue(duration),
+            health,
             parseResult,
             cancellationToken));
         return command;
@@ -53,13 +57,14 @@ internal static class WatchCommand
         TimeSpan? minRefresh,
         TimeSpan? maxRefresh,
         TimeSpan? duration,
+        HealthCommandOptions health,
         ParseResult parseResult,
         CancellationToken cancellationToken)
     {
         ServiceName service = options.GetServiceName(parseResult, context.Services);
         DnsEndpointResolverOptions resolverOptions = options.GetResolverOptions(parseResult);
         bool json = parseResult.GetValue(options.Json);
-        HeadlessServiceOptions serviceOptions = CreateServiceOptions(service, resolverOptions, minRefresh, maxRefresh);
+        HeadlessServiceOptions serviceOptions = CreateServiceOptions(service, resolverOptions, minRefresh, maxRefresh, o => health.Apply(parseResult, o.Health));
 
         using CancellationTokenSource? durationCts = duration is { } d ? new CancellationTokenSource(d, context.Services.TimeProvider) : null;
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationCts?.Token ?? CancellationToken.None);
@@ -70,7 +75,14 @@ internal static class WatchCommand
             IHeadlessService live = context.Services.CreateService(service, resolver, serviceOptions);
             await using (live.ConfigureAwait(false))
             {
-                await WatchAsync(context, live, json, includeService: true, linked.Token).ConfigureAwait(false);
+                if (!json && LiveTable.IsTerminal(context))
+                {
+                    await LiveTable.RunAsync(live, context.Services.TimeProvider, linked.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WatchAsync(context, live, json, includeService: true, linked.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
@@ -109,7 +121,7 @@ internal static class WatchCommand
         }
     }
 
-    internal static HeadlessServiceOptions CreateServiceOptions(ServiceName service, DnsEndpointResolverOptions resolverOptions, TimeSpan? minRefresh, TimeSpan? maxRefresh)
+    internal static HeadlessServiceOptions CreateServiceOptions(ServiceName service, DnsEndpointResolverOptions resolverOptions, TimeSpan? minRefresh, TimeSpan? maxRefresh, Action<HeadlessServiceOptions>? configure = null)
     {
         var serviceOptions = new HeadlessServiceOptions
         {
@@ -157,13 +169,14 @@ internal static class WatchCommand
             serviceOptions.FailureBackoffBase = serviceOptions.FailureBackoffMax;
         }
 
+        configure?.Invoke(serviceOptions);
         try
         {
             serviceOptions.Validate();
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message.Replace(nameof(HeadlessServiceOptions.MinRefreshInterval), "--min-refresh", StringComparison.Ordinal)
+            throw new UsageException(HealthCommandOptions.ToCliNames(ex.Message).Replace(nameof(HeadlessServiceOptions.MinRefreshInterval), "--min-refresh", StringComparison.Ordinal)
                 .Replace(nameof(HeadlessServiceOptions.MaxRefreshInterval), "--max-refresh", StringComparison.Ordinal), ex);
         }
 

@@ -27,6 +27,16 @@ public class UsageTests
     [InlineData("watch", "web", "--min-refresh", "0s")]
     [InlineData("watch", "web", "--min-refresh", "10s", "--max-refresh", "1s")]
     [InlineData("watch", "web", "--max-refresh")]
+    [InlineData("watch", "web", "--probe", "ftp:/")]
+    [InlineData("watch", "web", "--probe", "http")]
+    [InlineData("watch", "web", "--probe", "http:healthz")]
+    [InlineData("watch", "web", "--probe-interval", "0s")]
+    [InlineData("watch", "web", "--probe-timeout", "soon")]
+    [InlineData("watch", "web", "--healthy-threshold", "0")]
+    [InlineData("watch", "web", "--unhealthy-threshold", "101")]
+    [InlineData("probe", "web")]
+    [InlineData("probe", "web", "--probe", "none")]
+    [InlineData("probe", "web", "--probe", "udp")]
     public async Task BadUsageExits64WithAMessage(params string[] args)
     {
         CliHarness cli = NeverResolving();

@@ -5,6 +5,12 @@ namespace Headless.Discovery.Cli.Tests;
 /// <summary>One parsed <c>watch --json</c> line; parsing also checks every documented property is there with its type.</summary>
 internal sealed record WatchLine(DateTimeOffset Time, string Service, long Version, bool Stale, string[] Endpoints, string[] Added, string[] Removed)
 {
+    /// <summary>Each endpoint's <c>healthy</c> (null: not probed), aligned with <see cref="Endpoints"/>.</summary>
+    public bool?[] Healthy { get; init; } = [];
+
+    /// <summary>The <c>healthy</c> value of the endpoint <paramref name="key"/> (ip:port); throws when it is not listed.</summary>
+    public bool? HealthOf(string key) => Healthy[Array.IndexOf(Endpoints, key) is >= 0 and int i ? i : throw new KeyNotFoundException(key)];
+
     public static readonly string[] PropertyOrder = ["time", "service", "version", "stale", "endpoints", "added", "removed"];
 
     public static bool TryParse(string line, out WatchLine? parsed)
@@ -19,10 +25,13 @@ internal sealed record WatchLine(DateTimeOffset Time, string Service, long Versi
         JsonElement root = doc.RootElement;
         Assert.Equal(PropertyOrder, root.EnumerateObject().Select(p => p.Name));
         var endpoints = new List<string>();
+        var healthy = new List<bool?>();
         foreach (JsonElement e in root.GetProperty("endpoints").EnumerateArray())
         {
             Assert.Equal(["address", "port", "hostname", "healthy"], e.EnumerateObject().Select(p => p.Name));
-            Assert.Equal(JsonValueKind.Null, e.GetProperty("healthy").ValueKind);
+            JsonElement health = e.GetProperty("healthy");
+            Assert.Contains(health.ValueKind, new[] { JsonValueKind.Null, JsonValueKind.True, JsonValueKind.False });
+            healthy.Add(health.ValueKind == JsonValueKind.Null ? null : health.GetBoolean());
             Assert.Equal(JsonValueKind.Number, e.GetProperty("port").ValueKind);
             endpoints.Add($"{e.GetProperty("address").GetString()}:{e.GetProperty("port").GetInt32()}");
         }
@@ -34,7 +43,10 @@ internal sealed record WatchLine(DateTimeOffset Time, string Service, long Versi
             root.GetProperty("stale").GetBoolean(),
             [.. endpoints],
             [.. root.GetProperty("added").EnumerateArray().Select(x => x.GetString()!)],
-            [.. root.GetProperty("removed").EnumerateArray().Select(x => x.GetString()!)]);
+            [.. root.GetProperty("removed").EnumerateArray().Select(x => x.GetString()!)])
+        {
+            Healthy = [.. healthy],
+        };
         return true;
     }
 

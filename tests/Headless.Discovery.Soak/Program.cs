@@ -4,8 +4,9 @@ using System.Net;
 using Headless.Discovery;
 using Headless.Discovery.Testing;
 
-// Soak: an embedded DNS server whose answer churns every few milliseconds, a live HeadlessService refreshing as fast
-// as it is allowed, watchers and readers on top. After a warm-up, managed memory (after a full GC) and open file
+// Soak: an embedded DNS server whose answer churns every few milliseconds over 40 real loopback HTTP pods, a live
+// HeadlessService refreshing as fast as it is allowed and probing every pod, picks with real HTTP calls reporting to
+// passive health, quorum fan-outs, watchers and readers on top. After a warm-up, managed memory (after a full GC) and open file
 // descriptors are sampled; the run fails (exit 1) if either grows beyond a small allowance.
 //   dotnet run -c Release --project tests/Headless.Discovery.Soak -- [duration, default 3m]
 TimeSpan duration = args.Length > 0 ? ParseDuration(args[0]) : TimeSpan.FromMinutes(3);
@@ -13,12 +14,17 @@ TimeSpan warmUp = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, du
 const string Name = "soak.default.svc.cluster.local";
 
 await using EmbeddedDnsServer dns = await EmbeddedDnsServer.StartAsync();
-dns.SetAddresses(Name, Pods(0, 50), TimeSpan.Zero);
+
+// Real HTTP pods on loopback addresses: the DNS answer is always a random subset of them, so probes, picks and
+// fan-outs talk to real sockets (and never to anything off this machine).
+await using LoopbackPodSet podSet = await LoopbackPodSet.StartAsync(40, namePrefix: "soak");
+IPAddress[] podAddresses = podSet.Pods.Select(p => p.Address).ToArray();
+dns.SetAddresses(Name, Pods(0, 20), TimeSpan.Zero);
 
 var options = new HeadlessServiceOptions
 {
     Name = Name,
-    Port = 8080,
+    Port = podSet.Port,
     MinRefreshInterval = TimeSpan.FromMilliseconds(5),
     MaxRefreshInterval = TimeSpan.FromMilliseconds(50),
     DnsAttemptTimeout = TimeSpan.FromMilliseconds(500),
@@ -27,6 +33,11 @@ var options = new HeadlessServiceOptions
     FailureBackoffMax = TimeSpan.FromMilliseconds(200),
 };
 options.DnsServers.Add(dns.NameServer);
+options.Health.Probe = "http:/";
+options.Health.Interval = TimeSpan.FromMilliseconds(200);
+options.Health.Timeout = TimeSpan.FromMilliseconds(500);
+options.PassiveHealth.BaseEjectionTime = TimeSpan.FromMilliseconds(200);
+options.PassiveHealth.MaxEjectionTime = TimeSpan.FromSeconds(1);
 await using var service = new HeadlessService(options);
 await service.WaitForEndpointsAsync(1);
 
@@ -49,7 +60,13 @@ Task churn = Task.Run(async () =>
         }
         else
         {
-            dns.SetAddresses(Name, Pods(random.Next(0, 200), random.Next(10, 120)), TimeSpan.Zero);
+            dns.SetAddresses(Name, Pods(random.Next(0, 20), random.Next(5, 20)), TimeSpan.Zero);
+            if (round % 25 == 3)
+            {
+                // A pod starts failing or recovers: health transitions and ejections keep happening.
+                LoopbackPod pod = podSet.Pods[random.Next(podSet.Pods.Count)];
+                pod.Behavior = pod.Behavior == PodBehavior.Healthy ? PodBehavior.Status(503) : PodBehavior.Healthy;
+            }
         }
 
         try { await Task.Delay(10, stop.Token); } catch (OperationCanceledException) { }
@@ -69,6 +86,57 @@ Task[] watchers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
     {
     }
 })).ToArray();
+
+long picks = 0, fanOuts = 0;
+Task picker = Task.Run(async () =>
+{
+    IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service);
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+    while (!stop.IsCancellationRequested)
+    {
+        if (selector.TryLease(out EndpointLease lease))
+        {
+            using (lease)
+            {
+                bool ok;
+                try
+                {
+                    using HttpResponseMessage response = await http.GetAsync(new Uri($"http://{lease.Endpoint.Key}/"), stop.Token);
+                    ok = (int)response.StatusCode < 500;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    ok = false;
+                }
+
+                lease.Complete(ok);
+            }
+
+            Interlocked.Increment(ref picks);
+        }
+
+        if (Interlocked.Read(ref picks) % 50 == 0)
+        {
+            try
+            {
+                await service.FanOutAsync(
+                    async (pod, ct) =>
+                    {
+                        using HttpResponseMessage r = await http.GetAsync(new Uri($"http://{pod.Key}/"), ct);
+                        return (int)r.StatusCode;
+                    },
+                    new FanOutOptions { Mode = FanOutMode.Quorum(2), PerPodTimeout = TimeSpan.FromSeconds(1) },
+                    stop.Token);
+                Interlocked.Increment(ref fanOuts);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+        }
+
+        try { await Task.Delay(2, stop.Token); } catch (OperationCanceledException) { }
+    }
+});
 
 Task reader = Task.Run(() =>
 {
@@ -105,7 +173,7 @@ while (!stop.IsCancellationRequested)
         $"  {clock.Elapsed:mm\\:ss} | {managed / 1024.0,12:N0} KiB | {fds,8} | {service.Current.Version,7} | {Interlocked.Read(ref changesSeen),12} | {Interlocked.Read(ref churns),12}"));
 }
 
-await Task.WhenAll(watchers.Append(churn).Append(reader));
+await Task.WhenAll(watchers.Append(churn).Append(reader).Append(picker));
 
 var steady = samples.Where(s => s.At >= warmUp).ToList();
 if (steady.Count < 2)
@@ -118,7 +186,7 @@ long memoryGrowth = steady[^1].Managed - steady[0].Managed;
 int fdGrowth = steady[^1].Fds - steady[0].Fds;
 double churnRate = Interlocked.Read(ref churns) / clock.Elapsed.TotalSeconds;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"soak: {clock.Elapsed.TotalSeconds:0} s, {churnRate:0} DNS changes/s, {service.Current.Version} versions published, {Interlocked.Read(ref changesSeen)} changes delivered to 3 watchers, {Interlocked.Read(ref reads):N0} snapshot reads"));
+    $"soak: {clock.Elapsed.TotalSeconds:0} s, {churnRate:0} DNS changes/s, {service.Current.Version} versions published, {Interlocked.Read(ref changesSeen)} changes delivered to 3 watchers, {Interlocked.Read(ref reads):N0} snapshot reads, {Interlocked.Read(ref picks):N0} picks with real HTTP calls, {Interlocked.Read(ref fanOuts):N0} quorum fan-outs, 40 pods probed every 200 ms"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"soak: after warm-up, managed memory {steady[0].Managed / 1024.0:N0} -> {steady[^1].Managed / 1024.0:N0} KiB ({memoryGrowth / 1024.0:+0;-0} KiB), open fds {steady[0].Fds} -> {steady[^1].Fds} ({fdGrowth:+0;-0})"));
 
@@ -126,8 +194,7 @@ bool flat = memoryGrowth < 4 * 1024 * 1024 && fdGrowth <= 4;
 Console.WriteLine(flat ? "soak: PASS (memory and descriptors flat)" : "soak: FAIL (growth beyond 4 MiB or 4 descriptors)");
 return flat ? 0 : 1;
 
-static IPAddress[] Pods(int first, int count) =>
-    Enumerable.Range(first, count).Select(i => new IPAddress(new byte[] { 10, 20, (byte)(i / 250), (byte)((i % 250) + 1) })).ToArray();
+IPAddress[] Pods(int first, int count) => podAddresses.Skip(first).Take(count).ToArray();
 
 static TimeSpan ParseDuration(string text) => text switch
 {

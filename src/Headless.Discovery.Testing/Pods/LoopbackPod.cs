@@ -38,6 +38,7 @@ public sealed class LoopbackPod : IAsyncDisposable
 
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly ConcurrentDictionary<Socket, byte> _connections = new();
+    private readonly List<(int Count, TaskCompletionSource Completion)> _connectionWaiters = [];
     private readonly ConcurrentDictionary<Task, byte> _handlers = new();
     private PodBehavior _behavior = PodBehavior.Healthy;
     private Socket? _listener;
@@ -115,6 +116,46 @@ public sealed class LoopbackPod : IAsyncDisposable
             var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _requestWaiters.Add((count, completion));
             return completion.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <see cref="OpenConnections"/> equals <paramref name="count"/> (completes at once if it does), so tests
+    /// can wait for the pod to see a client connect or close without polling.
+    /// </summary>
+    /// <param name="count">The number of open connections to wait for (0 or more).</param>
+    /// <param name="cancellationToken">Cancels the wait; use it (or <see cref="Task.WaitAsync(TimeSpan)"/>) as the timeout.</param>
+    /// <returns>A task that completes when the pod has exactly <paramref name="count"/> open connections.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    public Task WaitForOpenConnectionsAsync(int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        lock (_connectionWaiters)
+        {
+            if (_connections.Count == count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _connectionWaiters.Add((count, completion));
+            return completion.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void NotifyConnectionWaiters()
+    {
+        lock (_connectionWaiters)
+        {
+            int open = _connections.Count;
+            for (int i = _connectionWaiters.Count - 1; i >= 0; i--)
+            {
+                if (_connectionWaiters[i].Count == open)
+                {
+                    _connectionWaiters[i].Completion.TrySetResult();
+                    _connectionWaiters.RemoveAt(i);
+                }
+            }
         }
     }
 
@@ -294,6 +335,7 @@ public sealed class LoopbackPod : IAsyncDisposable
 
             Interlocked.Increment(ref _accepted);
             _connections.TryAdd(client, 0);
+            NotifyConnectionWaiters();
             var handler = HandleConnectionAsync(client, cancellationToken);
             _handlers.TryAdd(handler, 0);
             _ = handler.ContinueWith(
@@ -334,6 +376,7 @@ public sealed class LoopbackPod : IAsyncDisposable
         {
             _connections.TryRemove(client, out _);
             client.Dispose();
+            NotifyConnectionWaiters();
         }
     }
 

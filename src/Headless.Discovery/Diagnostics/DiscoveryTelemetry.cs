@@ -12,8 +12,13 @@ namespace Headless.Discovery;
 /// <list type="bullet">
 /// <item><c>headless_discovery.resolution.duration</c> (histogram, s; tags <c>service</c>, <c>outcome</c>)</item>
 /// <item><c>headless_discovery.resolution.errors</c> (counter; tags <c>service</c>, <c>outcome</c>)</item>
-/// <item><c>headless_discovery.endpoints</c> (gauge; tags <c>service</c>, <c>state</c> = <c>total</c> | <c>stale</c>)</item>
+/// <item><c>headless_discovery.endpoints</c> (gauge; tags <c>service</c>, <c>state</c> = <c>total</c> | <c>stale</c> |
+/// <c>healthy</c> | <c>unhealthy</c> | <c>ejected</c> | <c>available</c>; the health states are recorded when health
+/// checking or passive health is on)</item>
 /// <item><c>headless_discovery.endpoint.changes</c> (counter; tags <c>service</c>, <c>change</c> = <c>added</c> | <c>removed</c>)</item>
+/// <item><c>headless_discovery.probe.duration</c> (histogram, s; tags <c>service</c>, <c>result</c> = <c>healthy</c> | <c>unhealthy</c>)</item>
+/// <item><c>headless_discovery.ejections</c> (counter; tag <c>service</c>): pods ejected by passive health</item>
+/// <item><c>headless_discovery.panic</c> (gauge, 0 or 1; tag <c>service</c>): 1 while the service is in panic mode</item>
 /// </list>
 /// </remarks>
 public static class DiscoveryTelemetry
@@ -49,7 +54,25 @@ public static class DiscoveryTelemetry
         unit: "{endpoint}",
         description: "Endpoints added to or removed from a service's published snapshot.");
 
+    internal static readonly Histogram<double> ProbeDuration = Meter.CreateHistogram<double>(
+        "headless_discovery.probe.duration",
+        unit: "s",
+        description: "Duration of one active health probe of one pod, in seconds.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    internal static readonly Counter<long> Ejections = Meter.CreateCounter<long>(
+        "headless_discovery.ejections",
+        unit: "{ejection}",
+        description: "Pods ejected by passive health (outlier detection).");
+
+    internal static readonly Gauge<int> Panic = Meter.CreateGauge<int>(
+        "headless_discovery.panic",
+        unit: "{flag}",
+        description: "1 while fewer than the panic threshold of a service's pods are available (selection uses all pods), else 0.");
+
     internal const string ServiceTag = "service";
+    internal const string ResultTag = "result";
     internal const string OutcomeTag = "outcome";
     internal const string StateTag = "state";
     internal const string ChangeTag = "change";

@@ -8,7 +8,10 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// Endpoints are sorted (see <see cref="PodEndpoint"/> ordering) and unique. A snapshot never changes after it
-/// is published; a new <see cref="Version"/> is published only when membership or staleness changes.
+/// is published; a new <see cref="Version"/> is published only when membership, staleness, or a pod's health
+/// (<see cref="EndpointStatus.Health"/>, <see cref="EndpointStatus.IsEjected"/>) or <see cref="IsPanic"/> changes. The
+/// details in <see cref="Statuses"/> (latency, last error, counters) are as of the publication; changes to them alone
+/// publish nothing (see <see cref="IHeadlessService.GetHealthDetails"/> for live values).
 /// Safe to share across threads.
 /// </remarks>
 public sealed class EndpointSet
@@ -159,6 +162,10 @@ public sealed class EndpointSet
 
     /// <summary><see langword="true"/> once at least one resolution attempt has completed (<see cref="Version"/> &gt; 0).</summary>
     public bool IsInitialized => Version > 0;
+
+    /// <summary>This snapshot with other statuses and panic flag (same version and everything else).</summary>
+    internal EndpointSet WithHealth(ImmutableArray<EndpointStatus> statuses, bool isPanic, long version) =>
+        new(Service, Endpoints, version, ResolvedAt, Ttl, IsStale, StaleSince, LastError, statuses, isPanic);
 
     internal static EndpointSet CreateInitial(ServiceName service, DateTimeOffset now) =>
         new(service, ImmutableArray<PodEndpoint>.Empty, 0, now, TimeSpan.Zero, false, null, null);

@@ -17,20 +17,27 @@ public enum EndpointSetChangeKind
 
     /// <summary>The snapshot became stale or fresh again.</summary>
     Staleness = 4,
+
+    /// <summary>
+    /// Pods present in both snapshots changed health or ejection (see <see cref="EndpointSetChange.HealthChanged"/>), or
+    /// <see cref="EndpointSet.IsPanic"/> changed.
+    /// </summary>
+    Health = 8,
 }
 
 /// <summary>
-/// The difference between two snapshots of a headless Service: which pods were added and removed, and whether
-/// staleness changed. Produced by <see cref="IHeadlessService.WatchAsync"/> and <see cref="IHeadlessService.Changed"/>.
+/// The difference between two snapshots of a headless Service: which pods were added and removed, which changed
+/// health, and whether staleness or panic mode changed. Produced by <see cref="IHeadlessService.WatchAsync"/> and <see cref="IHeadlessService.Changed"/>.
 /// </summary>
 public sealed class EndpointSetChange
 {
-    private EndpointSetChange(EndpointSet? previous, EndpointSet current, ImmutableArray<PodEndpoint> added, ImmutableArray<PodEndpoint> removed, EndpointSetChangeKind kind)
+    private EndpointSetChange(EndpointSet? previous, EndpointSet current, ImmutableArray<PodEndpoint> added, ImmutableArray<PodEndpoint> removed, ImmutableArray<EndpointStatus> healthChanged, EndpointSetChangeKind kind)
     {
         Previous = previous;
         Current = current;
         Added = added;
         Removed = removed;
+        HealthChanged = healthChanged;
         Kind = kind;
     }
 
@@ -45,6 +52,14 @@ public sealed class EndpointSetChange
 
     /// <summary>Pods in <see cref="Previous"/> that are not in <see cref="Current"/>, sorted.</summary>
     public ImmutableArray<PodEndpoint> Removed { get; }
+
+    /// <summary>
+    /// The new status of each pod present in both snapshots whose <see cref="EndpointStatus.Health"/> or
+    /// <see cref="EndpointStatus.IsEjected"/> differs, sorted by pod; empty for the first item of a watch (read
+    /// <see cref="EndpointSet.Statuses"/> of <see cref="Current"/> instead). A watcher that falls behind sees the net
+    /// change only: a pod that flapped and came back between two reads is not listed.
+    /// </summary>
+    public ImmutableArray<EndpointStatus> HealthChanged { get; }
 
     /// <summary>What kind of change this is.</summary>
     public EndpointSetChangeKind Kind { get; }
@@ -61,7 +76,7 @@ public sealed class EndpointSetChange
         ArgumentNullException.ThrowIfNull(current);
         if (previous is null)
         {
-            return new EndpointSetChange(null, current, current.Endpoints, ImmutableArray<PodEndpoint>.Empty, EndpointSetChangeKind.Initial);
+            return new EndpointSetChange(null, current, current.Endpoints, ImmutableArray<PodEndpoint>.Empty, ImmutableArray<EndpointStatus>.Empty, EndpointSetChangeKind.Initial);
         }
 
         Diff(previous.Endpoints, current.Endpoints, out ImmutableArray<PodEndpoint> added, out ImmutableArray<PodEndpoint> removed);
@@ -76,7 +91,51 @@ public sealed class EndpointSetChange
             kind |= EndpointSetChangeKind.Staleness;
         }
 
-        return new EndpointSetChange(previous, current, added, removed, kind);
+        ImmutableArray<EndpointStatus> healthChanged = HealthDiff(previous, current);
+        if (healthChanged.Length > 0 || previous.IsPanic != current.IsPanic)
+        {
+            kind |= EndpointSetChangeKind.Health;
+        }
+
+        return new EndpointSetChange(previous, current, added, removed, healthChanged, kind);
+    }
+
+    /// <summary>Statuses of common members whose health or ejection differs, in one merge over the sorted arrays.</summary>
+    private static ImmutableArray<EndpointStatus> HealthDiff(EndpointSet before, EndpointSet after)
+    {
+        if (before.Statuses == after.Statuses)
+        {
+            return ImmutableArray<EndpointStatus>.Empty;
+        }
+
+        ImmutableArray<EndpointStatus>.Builder? changed = null;
+        int i = 0, j = 0;
+        while (i < before.Count && j < after.Count)
+        {
+            int c = before.Endpoints[i].CompareTo(after.Endpoints[j]);
+            if (c == 0)
+            {
+                EndpointStatus b = before.Statuses[i];
+                EndpointStatus a = after.Statuses[j];
+                if (!ReferenceEquals(a, b) && (a.Health != b.Health || a.IsEjected != b.IsEjected))
+                {
+                    (changed ??= ImmutableArray.CreateBuilder<EndpointStatus>()).Add(a);
+                }
+
+                i++;
+                j++;
+            }
+            else if (c < 0)
+            {
+                i++;
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        return changed?.ToImmutable() ?? ImmutableArray<EndpointStatus>.Empty;
     }
 
     /// <summary>Merges two sorted arrays; allocates only for non-empty results.</summary>
@@ -141,5 +200,5 @@ public sealed class EndpointSetChange
     }
 
     /// <summary>A short description: kind, added and removed counts.</summary>
-    public override string ToString() => $"{Kind}: +{Added.Length} -{Removed.Length} -> {Current}";
+    public override string ToString() => $"{Kind}: +{Added.Length} -{Removed.Length} ~{HealthChanged.Length} -> {Current}";
 }

@@ -55,6 +55,13 @@ public static class HeadlessServiceFanOutExtensions
         }
 
         var run = new FanOutRun<T>(service, operation, options, time, snapshot, startedAt);
-        return await run.RunAsync(cancellationToken).ConfigureAwait(false);
+        if (service is not HeadlessService live)
+        {
+            return await run.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Disposing the service cancels its fan-outs like the caller's token would: nothing outlives the service.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, live.StoppingToken);
+        return await run.RunAsync(stopping.Token).ConfigureAwait(false);
     }
 }

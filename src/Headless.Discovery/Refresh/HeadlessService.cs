@@ -12,12 +12,21 @@ namespace Headless.Discovery;
 /// driven by the answer's TTL (clamped to [<see cref="HeadlessServiceOptions.MinRefreshInterval"/>,
 /// <see cref="HeadlessServiceOptions.MaxRefreshInterval"/>], with jitter), backs off after failures, keeps the last
 /// known good endpoints (marked stale) while DNS fails, and publishes an immutable <see cref="EndpointSet"/> only when
-/// membership or staleness changes.
+/// membership, staleness or health changes.
 /// </summary>
 /// <remarks>
-/// Thread-safe. <see cref="Current"/> is a single volatile read. Refreshes never overlap. Dispose to stop the timer and
-/// wait for an in-flight refresh to finish; waiters and watchers then end with <see cref="ObjectDisposedException"/>
-/// (waiters) or the end of the stream (watchers).
+/// <para>
+/// Health: with <see cref="HeadlessServiceOptions.Health"/> configured every pod is probed in the background; outcomes
+/// given to <see cref="ReportOutcome"/> drive passive outlier ejection (<see cref="HeadlessServiceOptions.PassiveHealth"/>).
+/// Health state follows the pod's identity across refreshes. Each health transition publishes a new snapshot (same
+/// members, new <see cref="EndpointSet.Statuses"/>); every publication, DNS- or health-driven, is serialized under one
+/// lock, so versions strictly increase and no update is lost.
+/// </para>
+/// <para>
+/// Thread-safe. <see cref="Current"/> is a single volatile read. Refreshes never overlap. Dispose to stop the timer, the
+/// probes and the ejection timers and wait for an in-flight refresh to finish; waiters and watchers then end with
+/// <see cref="ObjectDisposedException"/> (waiters) or the end of the stream (watchers).
+/// </para>
 /// </remarks>
 public sealed partial class HeadlessService : IHeadlessService
 {
@@ -32,6 +41,11 @@ public sealed partial class HeadlessService : IHeadlessService
     private readonly CancellationTokenSource _disposeCts = new();
     private readonly KeyValuePair<string, object?> _serviceTag;
     private readonly object _lifecycleLock = new();
+
+    // Serializes every publication (DNS refresh and health). Lock order: _publishLock, then _lifecycleLock.
+    private readonly object _publishLock = new();
+    private readonly HealthTracker? _health;
+    private int _healthDirty;
 
     private EndpointSet _current;
     private TaskCompletionSource _published = NewSignal();
@@ -103,6 +117,10 @@ public sealed partial class HeadlessService : IHeadlessService
         _logger = (ILogger?)loggerFactory?.CreateLogger<HeadlessService>() ?? NullLogger.Instance;
         _serviceTag = new KeyValuePair<string, object?>(DiscoveryTelemetry.ServiceTag, service.Value);
         _current = EndpointSet.CreateInitial(service, _timeProvider.GetUtcNow());
+        if (options.Health.IsEnabled || options.PassiveHealth.Enabled)
+        {
+            _health = new HealthTracker(service, options.Health, options.PassiveHealth, options.PanicThreshold, _timeProvider, loggerFactory, RequestHealthPublish);
+        }
     }
 
     /// <inheritdoc/>
@@ -113,6 +131,12 @@ public sealed partial class HeadlessService : IHeadlessService
 
     /// <inheritdoc/>
     public event EventHandler<EndpointSetChange>? Changed;
+
+    /// <summary>For tests: the health tracker, or <see langword="null"/> when health is off.</summary>
+    internal HealthTracker? Health => _health;
+
+    /// <summary>Cancelled when the service is disposed, so work started on it (fan-outs) stops with it.</summary>
+    internal CancellationToken StoppingToken => _disposeCts.Token;
 
     /// <summary>For tests: the delay chosen for the next scheduled refresh.</summary>
     internal TimeSpan LastScheduledDelay { get; private set; }
@@ -196,7 +220,8 @@ public sealed partial class HeadlessService : IHeadlessService
     private ValueTask<EndpointSet> WaitForCountAsync(int minCount, CancellationToken cancellationToken) =>
         WaitAsync(set => set.Count >= minCount, cancellationToken);
 
-    private async ValueTask<EndpointSet> WaitAsync(Func<EndpointSet, bool> condition, CancellationToken cancellationToken)
+    /// <summary>Waits until a published snapshot satisfies <paramref name="condition"/> (starts the service).</summary>
+    internal async ValueTask<EndpointSet> WaitAsync(Func<EndpointSet, bool> condition, CancellationToken cancellationToken)
     {
         Start();
         while (true)
@@ -271,13 +296,73 @@ public sealed partial class HeadlessService : IHeadlessService
     public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-
-        // Passive health (outlier ejection) consumes these; until it is configured there is nothing to update.
-        OutcomeReported?.Invoke(endpoint, outcome);
+        if (!_disposed)
+        {
+            _health?.ReportOutcome(endpoint, outcome);
+        }
     }
 
-    /// <summary>Passive health hooks in here.</summary>
-    internal event Action<PodEndpoint, EndpointOutcome>? OutcomeReported;
+    /// <inheritdoc/>
+    public ImmutableArray<EndpointStatus> GetHealthDetails()
+    {
+        EndpointSet current = Current;
+        return _health is null ? current.Statuses : _health.GetDetails(current.Endpoints);
+    }
+
+    /// <summary>
+    /// Called by the health tracker after a transition: republishes the current members with fresh statuses. Concurrent
+    /// requests coalesce: while one thread publishes, others only mark the health dirty and return.
+    /// </summary>
+    private void RequestHealthPublish()
+    {
+        if (_disposed || Interlocked.Exchange(ref _healthDirty, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_publishLock)
+        {
+            if (_disposed || Interlocked.Exchange(ref _healthDirty, 0) == 0)
+            {
+                return;
+            }
+
+            EndpointSet previous = Current;
+            if (previous.Version == 0)
+            {
+                return;
+            }
+
+            (ImmutableArray<EndpointStatus> statuses, bool isPanic) = _health!.BuildStatuses(previous.Endpoints);
+            if (SameHealth(previous, statuses, isPanic))
+            {
+                // A transition of a pod not in this snapshot yet, or one already published by a concurrent request.
+                return;
+            }
+
+            Publish(previous, previous.WithHealth(statuses, isPanic, previous.Version + 1));
+        }
+    }
+
+    private static bool SameHealth(EndpointSet set, ImmutableArray<EndpointStatus> statuses, bool isPanic)
+    {
+        if (set.IsPanic != isPanic)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < set.Count; i++)
+        {
+            EndpointStatus a = set.Statuses[i];
+            EndpointStatus b = statuses.IsDefault ? set.Endpoints[i].UnknownStatus : statuses[i];
+            if (a.Health != b.Health || a.IsEjected != b.IsEjected)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private void OnTimer()
     {
@@ -352,15 +437,30 @@ public sealed partial class HeadlessService : IHeadlessService
 
         try
         {
-            DateTimeOffset now = _timeProvider.GetUtcNow();
-            EndpointSet previous = Current;
-            (EndpointSet? next, TimeSpan delay) = Decide(previous, result, now);
-
-            Schedule(delay);
-
-            if (next is not null)
+            lock (_publishLock)
             {
-                Publish(previous, next);
+                DateTimeOffset now = _timeProvider.GetUtcNow();
+                EndpointSet previous = Current;
+                (EndpointSet? next, TimeSpan delay) = Decide(previous, result, now);
+
+                Schedule(delay);
+
+                if (next is not null)
+                {
+                    if (_health is not null)
+                    {
+                        // Health follows pod identity: pods that stayed keep their state, new ones start probing, gone ones stop.
+                        _health.Sync(next.Endpoints);
+                        Interlocked.Exchange(ref _healthDirty, 0);
+                        (ImmutableArray<EndpointStatus> statuses, bool isPanic) = _health.BuildStatuses(next.Endpoints);
+                        if (!statuses.IsDefault || isPanic)
+                        {
+                            next = next.WithHealth(statuses, isPanic, next.Version);
+                        }
+                    }
+
+                    Publish(previous, next);
+                }
             }
         }
         finally
@@ -449,6 +549,7 @@ public sealed partial class HeadlessService : IHeadlessService
         return new EndpointSet(Name, previous.Endpoints, previous.Version + 1, previous.ResolvedAt, previous.Ttl, true, staleSince, error);
     }
 
+    /// <summary>Swaps in <paramref name="next"/>, records metrics, wakes waiters and raises <see cref="Changed"/>. Caller holds <see cref="_publishLock"/>.</summary>
     private void Publish(EndpointSet previous, EndpointSet next)
     {
         Volatile.Write(ref _current, next);
@@ -466,6 +567,7 @@ public sealed partial class HeadlessService : IHeadlessService
             DiscoveryTelemetry.EndpointChanges.Add(change.Removed.Length, _serviceTag, new(DiscoveryTelemetry.ChangeTag, "removed"));
         }
 
+        _health?.OnPublished(previous, next);
         Log.Published(_logger, Name.Value, next.Version, next.Count, change.Added.Length, change.Removed.Length, next.IsStale);
 
         TaskCompletionSource published = Interlocked.Exchange(ref _published, NewSignal());
@@ -569,8 +671,14 @@ public sealed partial class HeadlessService : IHeadlessService
             // Expected when the refresh was cancelled by disposal.
         }
 
+        if (_health is not null)
+        {
+            await _health.DisposeAsync().ConfigureAwait(false);
+        }
+
         Volatile.Read(ref _published).TrySetResult();
         Interlocked.Exchange(ref _refreshed, null)?.TrySetResult();
-        _disposeCts.Dispose();
+        // _disposeCts is not disposed: StoppingToken may still be read by fan-outs racing with disposal, and a
+        // CancellationTokenSource without a timer holds nothing that needs releasing.
     }
 }

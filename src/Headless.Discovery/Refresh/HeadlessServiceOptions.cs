@@ -74,6 +74,19 @@ public sealed class HeadlessServiceOptions
     /// </summary>
     public int EmptyAnswerConfirmations { get; set; } = 3;
 
+    /// <summary>Active health checking: which probe, how often, thresholds, concurrency. Default: off (<c>Probe = "none"</c>).</summary>
+    public HealthCheckOptions Health { get; } = new();
+
+    /// <summary>Passive health (outlier ejection) fed by <see cref="IHeadlessService.ReportOutcome"/>. Default: on, 5 failures eject.</summary>
+    public PassiveHealthOptions PassiveHealth { get; } = new();
+
+    /// <summary>
+    /// Panic mode threshold in percent, 0 to 100: when fewer than this share of the pods are available (neither unhealthy
+    /// nor ejected), <see cref="EndpointSet.Available"/> holds every pod and <see cref="EndpointSet.IsPanic"/> is set,
+    /// rather than overloading the few (Envoy's rule). 0 turns panic mode off. Default: 50.
+    /// </summary>
+    public double PanicThreshold { get; set; } = 50;
+
     /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
     /// <exception cref="ArgumentException">An option is missing or out of range; the message names it.</exception>
     public void Validate()
@@ -93,7 +106,7 @@ public sealed class HeadlessServiceOptions
         ValidateRefresh();
     }
 
-    /// <summary>Validates the refresh options only (used when a custom resolver supplies the endpoints).</summary>
+    /// <summary>Validates the refresh and health options, not the DNS ones (used when a custom resolver supplies the endpoints).</summary>
     internal void ValidateRefresh()
     {
         RequirePositive(MinRefreshInterval, nameof(MinRefreshInterval));
@@ -124,6 +137,14 @@ public sealed class HeadlessServiceOptions
         {
             throw new ArgumentException($"{nameof(EmptyAnswerConfirmations)} = {EmptyAnswerConfirmations} must be between 1 and 100.", nameof(EmptyAnswerConfirmations));
         }
+
+        if (double.IsNaN(PanicThreshold) || PanicThreshold is < 0 or > 100)
+        {
+            throw new ArgumentException($"{nameof(PanicThreshold)} = {PanicThreshold} must be between 0 and 100 (percent).", nameof(PanicThreshold));
+        }
+
+        Health.Validate();
+        PassiveHealth.Validate();
     }
 
     private static void RequirePositive(TimeSpan value, string name)

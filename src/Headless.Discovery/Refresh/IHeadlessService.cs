@@ -17,7 +17,9 @@ public interface IHeadlessService : IAsyncDisposable
 
     /// <summary>
     /// Raised after each new snapshot is published, with the difference from the previous one. Handlers run on the
-    /// refresh loop; keep them short. An exception thrown by a handler is logged and swallowed.
+    /// thread that published (the refresh loop, a probe, an ejection timer, or a <see cref="ReportOutcome"/> caller),
+    /// one at a time in version order under the publish lock; keep them short. An exception thrown by a handler is
+    /// logged and swallowed.
     /// </summary>
     event EventHandler<EndpointSetChange>? Changed;
 
@@ -49,11 +51,20 @@ public interface IHeadlessService : IAsyncDisposable
 
     /// <summary>
     /// Reports the outcome of a call to <paramref name="endpoint"/> to passive health (outlier detection). Cheap and
-    /// thread-safe; outcomes for pods that are no longer members are ignored.
+    /// thread-safe: a success is a lookup and at most one write, allocation-free; the failure that ejects a pod
+    /// publishes the new snapshot on the calling thread. Outcomes for pods that are no longer members are ignored.
     /// </summary>
     /// <param name="endpoint">The pod that was called.</param>
     /// <param name="outcome">How the call went.</param>
     void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome);
+
+    /// <summary>
+    /// Live health details of every pod in <see cref="Current"/> (aligned by index with its
+    /// <see cref="EndpointSet.Endpoints"/>): the latest probe latency, error and failure count, which change without
+    /// publishing a new snapshot. For tables and diagnostics; allocates one array per call. Thread-safe.
+    /// </summary>
+    /// <returns>One status per pod; the snapshot's own <see cref="EndpointSet.Statuses"/> when there is no health tracking.</returns>
+    System.Collections.Immutable.ImmutableArray<EndpointStatus> GetHealthDetails() => Current.Statuses;
 
     /// <summary>Resolves now, publishes the result like a scheduled refresh would, and reschedules the next one.</summary>
     /// <param name="cancellationToken">Cancels the wait for this refresh.</param>

@@ -102,20 +102,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         _serverList = _serverNames.Length == 0 ? "(no name servers)" : string.Join(", ", _serverNames);
 
         // Polly owns timeouts and retries; DnsClient must neither retry, cache, nor move on to other servers by itself.
-        _queryOptions = new DnsQueryOptions
-        {
-            UseCache = false,
-            Retries = 0,
-            ThrowDnsErrors = false,
-            UseTcpFallback = true,
-            Timeout = Timeout.InfiniteTimeSpan,
-            ContinueOnDnsError = false,
-            ContinueOnEmptyResponse = false,
-            EnableAuditTrail = false,
-            UseRandomNameServer = false,
-            Recursion = true,
-            CacheFailedResults = false,
-        };
+        _queryOptions = PollyOwnsRetries(new DnsQueryOptions { Recursion = true });
 
         if (servers.Count == 0)
         {
@@ -123,19 +110,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         }
         else
         {
-            _client = new LookupClient(new LookupClientOptions([.. servers])
-            {
-                UseCache = false,
-                Retries = 0,
-                ThrowDnsErrors = false,
-                UseTcpFallback = true,
-                Timeout = Timeout.InfiniteTimeSpan,
-                ContinueOnDnsError = false,
-                ContinueOnEmptyResponse = false,
-                EnableAuditTrail = false,
-                UseRandomNameServer = false,
-                AutoResolveNameServers = false,
-            });
+            _client = new LookupClient(PollyOwnsRetries(new LookupClientOptions([.. servers]) { AutoResolveNameServers = false }));
         }
 
         _pipeline = BuildPipeline(options.RetryCount, options.RetryBaseDelay);
@@ -736,6 +711,23 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
                 list.Add(server);
             }
         }
+    }
+
+    /// <summary>DnsClient settings under which Polly alone owns timeouts and retries.</summary>
+    private static T PollyOwnsRetries<T>(T options)
+        where T : DnsQueryOptions
+    {
+        options.UseCache = false;
+        options.CacheFailedResults = false;
+        options.Retries = 0;
+        options.ThrowDnsErrors = false;
+        options.UseTcpFallback = true;
+        options.Timeout = Timeout.InfiniteTimeSpan;
+        options.ContinueOnDnsError = false;
+        options.ContinueOnEmptyResponse = false;
+        options.EnableAuditTrail = false;
+        options.UseRandomNameServer = false;
+        return options;
     }
 
     internal static bool TryFollowChain(IReadOnlyList<DnsResourceRecord> answers, string name, ref uint ttl, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<string>? chain)

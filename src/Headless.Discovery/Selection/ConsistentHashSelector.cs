@@ -25,8 +25,7 @@ public sealed class ConsistentHashSelector
 
     private readonly int? _fixedTableSize;
     private readonly TimeProvider _timeProvider;
-    private readonly Lock _rebuild = new();
-    private Table _table;
+    private SnapshotTableCache<Table> _tables;
 
     internal ConsistentHashSelector(IHeadlessService service, int? tableSize, TimeProvider? timeProvider)
     {
@@ -40,7 +39,7 @@ public sealed class ConsistentHashSelector
 
         Service = service;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _table = Build(service.Current, _fixedTableSize);
+        _tables = new SnapshotTableCache<Table>(service.Current, snapshot => Build(snapshot, _fixedTableSize));
     }
 
     /// <summary>The service the selector picks from.</summary>
@@ -107,28 +106,7 @@ public sealed class ConsistentHashSelector
     private static int Slot(ulong keyHash, int size) => (int)Math.BigMul(keyHash, (ulong)size, out _);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Table CurrentTable()
-    {
-        EndpointSet current = Service.Current;
-        Table table = Volatile.Read(ref _table);
-        return ReferenceEquals(table.Snapshot, current) ? table : Rebuild(current);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private Table Rebuild(EndpointSet current)
-    {
-        lock (_rebuild)
-        {
-            Table table = _table;
-            if (!ReferenceEquals(table.Snapshot, current))
-            {
-                table = Build(current, _fixedTableSize);
-                Volatile.Write(ref _table, table);
-            }
-
-            return table;
-        }
-    }
+    private Table CurrentTable() => _tables.Get(Service.Current);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private NoEndpointAvailableException NoEndpoint() => NoEndpointAvailableException.For(Service.Current);
@@ -221,5 +199,5 @@ public sealed class ConsistentHashSelector
         return new Table(current, BuildSlots(available, size));
     }
 
-    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Slots);
+    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Slots) : SnapshotTable(Snapshot);
 }

@@ -18,8 +18,7 @@ namespace Headless.Discovery;
 public sealed class OrdinalSelector : IEndpointSelector
 {
     private readonly TimeProvider _timeProvider;
-    private readonly Lock _rebuild = new();
-    private Table _table;
+    private SnapshotTableCache<Table> _tables;
 
     internal OrdinalSelector(IHeadlessService service, int ordinal, TimeProvider? timeProvider)
     {
@@ -28,7 +27,7 @@ public sealed class OrdinalSelector : IEndpointSelector
         Service = service;
         DefaultOrdinal = ordinal;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _table = Build(service.Current);
+        _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 
     /// <inheritdoc/>
@@ -101,28 +100,7 @@ public sealed class OrdinalSelector : IEndpointSelector
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Table CurrentTable()
-    {
-        EndpointSet current = Service.Current;
-        Table table = Volatile.Read(ref _table);
-        return ReferenceEquals(table.Snapshot, current) ? table : Rebuild(current);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private Table Rebuild(EndpointSet current)
-    {
-        lock (_rebuild)
-        {
-            Table table = _table;
-            if (!ReferenceEquals(table.Snapshot, current))
-            {
-                table = Build(current);
-                Volatile.Write(ref _table, table);
-            }
-
-            return table;
-        }
-    }
+    private Table CurrentTable() => _tables.Get(Service.Current);
 
     private static Table Build(EndpointSet current)
     {
@@ -184,5 +162,5 @@ public sealed class OrdinalSelector : IEndpointSelector
         return NoEndpointAvailableException.For(set, detail, ordinal);
     }
 
-    private sealed record Table(EndpointSet Snapshot, PodEndpoint?[] ByOrdinal, Dictionary<int, PodEndpoint>? Sparse);
+    private sealed record Table(EndpointSet Snapshot, PodEndpoint?[] ByOrdinal, Dictionary<int, PodEndpoint>? Sparse) : SnapshotTable(Snapshot);
 }

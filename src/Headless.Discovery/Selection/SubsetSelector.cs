@@ -16,8 +16,7 @@ internal sealed class SubsetSelector : EndpointSelectorBase
 {
     private readonly ulong _clientHash;
     private readonly StripedCursor _cursor;
-    private readonly Lock _rebuild = new();
-    private Table _table;
+    private SnapshotTableCache<Table> _tables;
 
     internal SubsetSelector(IHeadlessService service, int size, string clientId, TimeProvider? timeProvider)
         : base(service, timeProvider)
@@ -28,7 +27,7 @@ internal sealed class SubsetSelector : EndpointSelectorBase
         ClientId = clientId;
         _clientHash = StableHash.Hash(clientId.AsSpan());
         _cursor = new StripedCursor((int)_clientHash);
-        _table = Build(service.Current);
+        _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 
     internal int Size { get; }
@@ -58,28 +57,7 @@ internal sealed class SubsetSelector : EndpointSelectorBase
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Table CurrentTable()
-    {
-        EndpointSet current = Service.Current;
-        Table table = Volatile.Read(ref _table);
-        return ReferenceEquals(table.Snapshot, current) ? table : Rebuild(current);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private Table Rebuild(EndpointSet current)
-    {
-        lock (_rebuild)
-        {
-            Table table = _table;
-            if (!ReferenceEquals(table.Snapshot, current))
-            {
-                table = Build(current);
-                Volatile.Write(ref _table, table);
-            }
-
-            return table;
-        }
-    }
+    private Table CurrentTable() => _tables.Get(Service.Current);
 
     private Table Build(EndpointSet current) => new(current, Choose(AvailableOf(current), Size, _clientHash));
 
@@ -111,5 +89,5 @@ internal sealed class SubsetSelector : EndpointSelectorBase
         return subset;
     }
 
-    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Subset);
+    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Subset) : SnapshotTable(Snapshot);
 }

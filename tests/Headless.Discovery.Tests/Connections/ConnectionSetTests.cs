@@ -101,17 +101,10 @@ public sealed class ConnectionSetTests : IAsyncLifetime
     private ConnectionSet<TestConnection> Create(ConnectionSetOptions? options = null) =>
         new(_service, ConnectAsync, options: options ?? new ConnectionSetOptions { InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(100), ConnectTimeout = TimeSpan.FromSeconds(5) });
 
-    /// <summary>
-    /// A pod notices a client's close only when its handler reads EOF, and it exposes no signal for that: poll its
-    /// counter, bounded (at most 3 000 checks, 10 ms apart).
-    /// </summary>
+    /// <summary>Waits (bounded) until the pod itself has seen the expected number of open connections.</summary>
     private static async Task ServerSideClosedAsync(LoopbackPod pod, int expectedOpen = 0)
     {
-        for (int i = 0; i < 3_000 && pod.OpenConnections != expectedOpen; i++)
-        {
-            await Task.Delay(10);
-        }
-
+        await pod.WaitForOpenConnectionsAsync(expectedOpen).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(expectedOpen, pod.OpenConnections);
     }
 

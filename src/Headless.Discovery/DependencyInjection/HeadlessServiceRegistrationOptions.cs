@@ -1,0 +1,58 @@
+namespace Headless.Discovery;
+
+/// <summary>
+/// How the dependency-injection container exposes and warms up one registered headless Service: the selector handed
+/// out for it and whether host startup waits for endpoints. Bound from the same configuration section as the service's
+/// <see cref="HeadlessServiceOptions"/> (<c>HeadlessDiscovery:Services:&lt;key&gt;</c>), so both sets of keys sit side by side.
+/// </summary>
+/// <remarks>Read once, when the service is first created; later configuration changes are not applied.</remarks>
+public sealed class HeadlessServiceRegistrationOptions
+{
+    /// <summary>
+    /// The selector that picks a pod for the service's HTTP client and for <c>IHeadlessServiceRegistry.GetSelector</c>:
+    /// <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c>, <c>PickFirst</c>,
+    /// <c>Ordinal</c> or <c>Ordinal:&lt;n&gt;</c> (a StatefulSet ordinal, default 0), <c>Subset:&lt;size&gt;</c> (this
+    /// client's stable subset of that many pods, keyed by the machine name). Case-insensitive. Default: <c>RoundRobin</c>. (Consistent hashing needs a key per
+    /// call: create it with <c>EndpointSelectors.ConsistentHash</c>.)
+    /// </summary>
+    public string Selector { get; set; } = "RoundRobin";
+
+    /// <summary>
+    /// How many endpoints host startup waits for before it goes on; 0 does not wait (the service still starts
+    /// resolving with the host). 0 to 100 000. Default: 0.
+    /// </summary>
+    public int MinEndpoints { get; set; }
+
+    /// <summary>
+    /// The longest host startup waits for <see cref="MinEndpoints"/>. More than zero, at most one hour. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What happens when <see cref="MinEndpoints"/> are not resolved within <see cref="StartupTimeout"/>:
+    /// <see langword="true"/> stops the host with an error naming the service; <see langword="false"/> logs a warning
+    /// and lets startup go on (the service keeps resolving). Default: <see langword="true"/>.
+    /// </summary>
+    public bool FailOnStartupTimeout { get; set; } = true;
+
+    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        string? selectorError = SelectorSpec.TryParse(Selector, out _);
+        if (selectorError is not null)
+        {
+            throw new ArgumentException($"{nameof(Selector)} = '{Selector}': {selectorError}", nameof(Selector));
+        }
+
+        if (MinEndpoints is < 0 or > 100_000)
+        {
+            throw new ArgumentException($"{nameof(MinEndpoints)} = {MinEndpoints} must be between 0 and 100000.", nameof(MinEndpoints));
+        }
+
+        if (StartupTimeout <= TimeSpan.Zero || StartupTimeout > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"{nameof(StartupTimeout)} = {StartupTimeout} must be greater than zero and at most one hour.", nameof(StartupTimeout));
+        }
+    }
+}

@@ -1,0 +1,190 @@
+namespace Headless.Discovery;
+
+/// <summary>
+/// Active health checking of every pod of a <see cref="HeadlessService"/> (the <see cref="HeadlessServiceOptions.Health"/>
+/// section). Off by default. Every option documents its default; <see cref="Validate"/> names the first bad one.
+/// </summary>
+/// <remarks>
+/// A pod's first probe decides its health (healthy or unhealthy); after that it takes <see cref="UnhealthyThreshold"/>
+/// consecutive failures to turn a healthy pod unhealthy and <see cref="HealthyThreshold"/> consecutive successes to turn
+/// it healthy again (hysteresis, like Kubernetes probes and Envoy).
+/// </remarks>
+public sealed class HealthCheckOptions
+{
+    /// <summary>
+    /// Which probe to run: <c>none</c> (no active checks), <c>tcp</c> (<see cref="TcpConnectProbe"/>),
+    /// <c>http:&lt;path&gt;</c> or <c>https:&lt;path&gt;</c> (<see cref="HttpProbe"/> GET of the path, with the
+    /// <see cref="Http"/> settings). Ignored when <see cref="CustomProbe"/> is set. Default: <c>none</c>.
+    /// </summary>
+    public string Probe { get; set; } = "none";
+
+    /// <summary>
+    /// A probe of your own (for example a <see cref="DelegateProbe"/>); takes precedence over <see cref="Probe"/>.
+    /// The service does not dispose it. Default: <see langword="null"/>.
+    /// </summary>
+    public IEndpointProbe? CustomProbe { get; set; }
+
+    /// <summary>
+    /// Settings of the HTTP probe (status range, Host header, certificate checks). Its <see cref="HttpProbeOptions.Path"/>
+    /// and <see cref="HttpProbeOptions.UseHttps"/> are taken from <see cref="Probe"/>.
+    /// </summary>
+    public HttpProbeOptions Http { get; } = new();
+
+    /// <summary>Time between two probes of the same pod (start to start). Default: 5 seconds. More than zero, at most one day.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one probe may take before it counts as failed. Default: 2 seconds. More than zero, at most one day.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive successes that turn an unhealthy pod healthy, 1 to 100. Default: 2.</summary>
+    public int HealthyThreshold { get; set; } = 2;
+
+    /// <summary>Consecutive failures that turn a healthy pod unhealthy, 1 to 100. Default: 3.</summary>
+    public int UnhealthyThreshold { get; set; } = 3;
+
+    /// <summary>The most probes in flight at once for the service, 1 to 10 000. Default: 64.</summary>
+    public int MaxConcurrentProbes { get; set; } = 64;
+
+    /// <summary>
+    /// A new pod's first probe runs after a random delay in [0, <see cref="InitialJitter"/>], so a burst of new pods
+    /// (or many clients starting together) does not probe in lock step. Zero probes new pods at once.
+    /// Default: zero. At most one day.
+    /// </summary>
+    public TimeSpan InitialJitter { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Random spread applied to each <see cref="Interval"/>, as a fraction: 0.1 means ±10 %. 0 to 0.5. Default: 0.1.
+    /// </summary>
+    public double IntervalJitter { get; set; } = 0.1;
+
+    /// <summary><see langword="true"/> when a probe is configured (<see cref="CustomProbe"/> or a <see cref="Probe"/> other than <c>none</c>).</summary>
+    public bool IsEnabled => CustomProbe is not null || !string.Equals(Probe?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one (as <c>Health.&lt;Option&gt;</c>).</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (CustomProbe is null)
+        {
+            string? error = TryParseProbe(Probe, out _, out _);
+            if (error is not null)
+            {
+                throw new ArgumentException($"Health.{nameof(Probe)}: {error}", nameof(Probe));
+            }
+        }
+
+        RequirePositive(Interval, nameof(Interval));
+        RequirePositive(Timeout, nameof(Timeout));
+        RequireRange(HealthyThreshold, 1, 100, nameof(HealthyThreshold));
+        RequireRange(UnhealthyThreshold, 1, 100, nameof(UnhealthyThreshold));
+        RequireRange(MaxConcurrentProbes, 1, 10_000, nameof(MaxConcurrentProbes));
+        if (InitialJitter < TimeSpan.Zero || InitialJitter > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"Health.{nameof(InitialJitter)} = {InitialJitter} must be between zero and one day.", nameof(InitialJitter));
+        }
+
+        if (double.IsNaN(IntervalJitter) || IntervalJitter is < 0 or > 0.5)
+        {
+            throw new ArgumentException($"Health.{nameof(IntervalJitter)} = {IntervalJitter} must be between 0 and 0.5.", nameof(IntervalJitter));
+        }
+
+        Http.Validate($"Health.{nameof(Http)}.");
+    }
+
+    /// <summary>
+    /// Parses a probe specification: <c>none</c>, <c>tcp</c>, <c>http:&lt;path&gt;</c> or <c>https:&lt;path&gt;</c>
+    /// (case-insensitive kind; the path must start with <c>/</c>).
+    /// </summary>
+    /// <param name="spec">The specification.</param>
+    /// <param name="kind">The probe kind: <c>none</c>, <c>tcp</c>, <c>http</c> or <c>https</c>.</param>
+    /// <param name="path">The HTTP path, or <see langword="null"/> for none and tcp.</param>
+    /// <returns>An error message, or <see langword="null"/> when <paramref name="spec"/> is valid.</returns>
+    public static string? TryParseProbe(string? spec, out string kind, out string? path)
+    {
+        kind = "none";
+        path = null;
+        string text = spec?.Trim() ?? string.Empty;
+        if (text.Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (text.Equals("tcp", StringComparison.OrdinalIgnoreCase))
+        {
+            kind = "tcp";
+            return null;
+        }
+
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        string scheme = colon < 0 ? text : text[..colon];
+        if (!scheme.Equals("http", StringComparison.OrdinalIgnoreCase) && !scheme.Equals("https", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"'{spec}' is not a probe: use none, tcp, http:<path> or https:<path> (e.g. http:/healthz).";
+        }
+
+        if (colon < 0)
+        {
+            return $"'{spec}' needs a path: {scheme.ToLowerInvariant()}:/<path> (e.g. {scheme.ToLowerInvariant()}:/healthz).";
+        }
+
+        string candidate = text[(colon + 1)..];
+        string? pathError = HttpProbeOptions.ValidatePath(candidate);
+        if (pathError is not null)
+        {
+            return $"the path {pathError}";
+        }
+
+        kind = scheme.ToLowerInvariant();
+        path = candidate;
+        return null;
+    }
+
+    /// <summary>Creates the configured probe, or <see langword="null"/> when active checks are off. Call after <see cref="Validate"/>.</summary>
+    /// <param name="owned">Whether the caller owns (and must dispose) the returned probe.</param>
+    internal IEndpointProbe? CreateProbe(out bool owned)
+    {
+        owned = false;
+        if (CustomProbe is not null)
+        {
+            return CustomProbe;
+        }
+
+        _ = TryParseProbe(Probe, out string kind, out string? path);
+        switch (kind)
+        {
+            case "tcp":
+                return new TcpConnectProbe();
+            case "http":
+            case "https":
+                owned = true;
+                return new HttpProbe(new HttpProbeOptions
+                {
+                    Path = path!,
+                    UseHttps = kind == "https",
+                    AcceptAnyServerCertificate = Http.AcceptAnyServerCertificate,
+                    Host = Http.Host,
+                    MinHealthyStatus = Http.MinHealthyStatus,
+                    MaxHealthyStatus = Http.MaxHealthyStatus,
+                    MaxResponseBodyBytes = Http.MaxResponseBodyBytes,
+                });
+            default:
+                return null;
+        }
+    }
+
+    private static void RequirePositive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"Health.{name} = {value} must be greater than zero and at most one day.", name);
+        }
+    }
+
+    private static void RequireRange(int value, int min, int max, string name)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentException($"Health.{name} = {value} must be between {min} and {max}.", name);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Headless.Discovery;
+
+internal sealed partial class HealthTracker
+{
+    /// <summary>Log events of health tracking: event ids 1200-1249.</summary>
+    private static partial class Log
+    {
+        [LoggerMessage(1200, LogLevel.Information, "Service {Service}: endpoint {Endpoint} is healthy (was {Previous}) after {Successes} passed probe(s).")]
+        public static partial void BecameHealthy(ILogger logger, string service, string endpoint, EndpointHealth previous, int successes);
+
+        [LoggerMessage(1201, LogLevel.Warning, "Service {Service}: endpoint {Endpoint} is unhealthy (was {Previous}) after {Failures} failed probe(s): {Error}")]
+        public static partial void BecameUnhealthy(ILogger logger, string service, string endpoint, EndpointHealth previous, int failures, string? error);
+
+        [LoggerMessage(1202, LogLevel.Warning, "Service {Service}: endpoint {Endpoint} ejected for {Duration} after {Failures} consecutive failed calls (ejection #{Times}).")]
+        public static partial void Ejected(ILogger logger, string service, string endpoint, int failures, TimeSpan duration, int times);
+
+        [LoggerMessage(1203, LogLevel.Information, "Service {Service}: endpoint {Endpoint} returned from ejection: {Reason}.")]
+        public static partial void EjectionEnded(ILogger logger, string service, string endpoint, string reason);
+
+        [LoggerMessage(1204, LogLevel.Information, "Service {Service}: endpoint {Endpoint} failed {Failures} calls in a row but is not ejected: {Ejected} of {Total} endpoint(s) are ejected already (MaxEjectionPercent {MaxPercent}).")]
+        public static partial void EjectionSkipped(ILogger logger, string service, string endpoint, int failures, int ejected, int total, double maxPercent);
+
+        [LoggerMessage(1205, LogLevel.Warning, "Service {Service}: panic mode: only {Available} of {Total} endpoint(s) available (threshold {Threshold} %); selecting among all endpoints.")]
+        public static partial void PanicEntered(ILogger logger, string service, int available, int total, double threshold);
+
+        [LoggerMessage(1206, LogLevel.Information, "Service {Service}: panic mode over: {Available} of {Total} endpoint(s) available.")]
+        public static partial void PanicExited(ILogger logger, string service, int available, int total);
+    }
+}

@@ -1,0 +1,94 @@
+namespace Headless.Discovery;
+
+/// <summary>Options of an <see cref="HttpProbe"/>. Every option has a default; <see cref="Validate()"/> names the first bad one.</summary>
+public sealed class HttpProbeOptions
+{
+    /// <summary>The path (and optional query) to GET; must start with <c>/</c>. Default: <c>/</c>.</summary>
+    public string Path { get; set; } = "/";
+
+    /// <summary>
+    /// Use HTTPS. The TLS server name (SNI) is the pod's hostname when known (SRV answers), else <see cref="Host"/>, else
+    /// the address. Default: <see langword="false"/>.
+    /// </summary>
+    public bool UseHttps { get; set; }
+
+    /// <summary>
+    /// Accept any server certificate over HTTPS (pods often serve self-signed ones). Default: <see langword="false"/>:
+    /// the certificate must be valid for the SNI name.
+    /// </summary>
+    public bool AcceptAnyServerCertificate { get; set; }
+
+    /// <summary>
+    /// The <c>Host</c> header (and TLS server name). Default: <see langword="null"/>: the pod's hostname when known, else
+    /// <c>address:port</c>.
+    /// </summary>
+    public string? Host { get; set; }
+
+    /// <summary>The lowest status code that counts as healthy, 100 to 599. Default: 200.</summary>
+    public int MinHealthyStatus { get; set; } = 200;
+
+    /// <summary>
+    /// The highest status code that counts as healthy, 100 to 599. Default: 399 (like Kubernetes: a redirect is judged by
+    /// its status, never followed).
+    /// </summary>
+    public int MaxHealthyStatus { get; set; } = 399;
+
+    /// <summary>The most response-body bytes read (then discarded), 0 to 1 MiB. Default: 4096.</summary>
+    public int MaxResponseBodyBytes { get; set; } = 4096;
+
+    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public void Validate() => Validate(string.Empty);
+
+    /// <summary>Validates with <paramref name="prefix"/> (e.g. <c>Health.Http.</c>) before each option name in messages.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208:Instantiate argument exceptions correctly", Justification = "The parameter name is the option's name.")]
+    internal void Validate(string prefix)
+    {
+        string? pathError = ValidatePath(Path);
+        if (pathError is not null)
+        {
+            throw new ArgumentException($"{prefix}{nameof(Path)}: {pathError}", nameof(Path));
+        }
+
+        if (Host is not null && (Host.Length == 0 || Host.Length > 255 || Host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '@')))
+        {
+            throw new ArgumentException($"{prefix}{nameof(Host)} must be a host name with an optional :port.", nameof(Host));
+        }
+
+        if (MinHealthyStatus is < 100 or > 599)
+        {
+            throw new ArgumentException($"{prefix}{nameof(MinHealthyStatus)} = {MinHealthyStatus} must be between 100 and 599.", nameof(MinHealthyStatus));
+        }
+
+        if (MaxHealthyStatus is < 100 or > 599 || MaxHealthyStatus < MinHealthyStatus)
+        {
+            throw new ArgumentException($"{prefix}{nameof(MaxHealthyStatus)} = {MaxHealthyStatus} must be between {nameof(MinHealthyStatus)} ({MinHealthyStatus}) and 599.", nameof(MaxHealthyStatus));
+        }
+
+        if (MaxResponseBodyBytes is < 0 or > 1024 * 1024)
+        {
+            throw new ArgumentException($"{prefix}{nameof(MaxResponseBodyBytes)} = {MaxResponseBodyBytes} must be between 0 and 1048576.", nameof(MaxResponseBodyBytes));
+        }
+    }
+
+    /// <summary>Why <paramref name="path"/> is not a usable probe path, or <see langword="null"/>.</summary>
+    internal static string? ValidatePath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path[0] != '/')
+        {
+            return $"'{path}' must start with '/'.";
+        }
+
+        if (path.Length > 2048)
+        {
+            return "must be at most 2048 characters.";
+        }
+
+        if (path.StartsWith("//", StringComparison.Ordinal) || path.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == '#'))
+        {
+            return "must be an absolute path without spaces, control characters or a fragment.";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,216 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Headless.Discovery.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+
+namespace Headless.Discovery.Http.Tests;
+
+/// <summary>The HttpClient handler against the embedded DNS server and real loopback HTTP pods.</summary>
+public sealed class HttpHandlerTests : IAsyncLifetime
+{
+    private const string Name = "backend.shop.svc.cluster.local";
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentQueue<(PodEndpoint Pod, bool Succeeded)> _outcomes = new();
+    private EmbeddedDnsServer _dns = null!;
+    private LoopbackPodSet _pods = null!;
+    private ServiceProvider? _provider;
+
+    public async Task InitializeAsync()
+    {
+        _dns = await EmbeddedDnsServer.StartAsync();
+        _pods = await LoopbackPodSet.StartAsync(3, 0, "web");
+        _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_provider is not null)
+        {
+            await _provider.DisposeAsync();
+        }
+
+        await _pods.DisposeAsync();
+        await _dns.DisposeAsync();
+    }
+
+    private HttpClient Client(Action<IHttpClientBuilder>? configure = null, Action<HeadlessServiceHttpOptions>? http = null, string? name = null)
+    {
+        var services = new ServiceCollection();
+
+        // Record every outcome the handler reports: the handler uses the keyed service and selector, so wrap them.
+        services.AddKeyedSingleton<IHeadlessService>("backend", (sp, _) => new RecordingService(sp.GetRequiredService<IHeadlessServiceRegistry>().GetService("backend"), _outcomes));
+        services.AddKeyedSingleton("backend", (sp, _) => EndpointSelectors.RoundRobin(sp.GetRequiredKeyedService<IHeadlessService>("backend")));
+        services.AddHeadlessService("backend", o =>
+        {
+            o.Name = name ?? Name;
+            o.Port = _pods.Port;
+            o.DnsServers.Add(_dns.NameServer);
+            o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(500);
+            o.DnsRetryCount = 0;
+            o.EmptyAnswerConfirmations = 1;
+        });
+        IHttpClientBuilder builder = services.AddHttpClient("backend", c => c.BaseAddress = new Uri("http://backend/"));
+        configure?.Invoke(builder);
+        builder.AddHeadlessServiceEndpoints("backend", http);
+        _provider = services.BuildServiceProvider();
+
+        return _provider.GetRequiredService<IHttpClientFactory>().CreateClient("backend");
+    }
+
+    private static async Task<string> PodNameAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("pod").GetString()!;
+
+    [Fact]
+    public async Task Requests_spread_over_every_pod_and_each_outcome_is_reported()
+    {
+        HttpClient client = Client();
+        var answered = new Dictionary<string, int>();
+        for (int i = 0; i < 30; i++)
+        {
+            using HttpResponseMessage response = await client.GetAsync("/hello?x=1").WaitAsync(Generous);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            string pod = await PodNameAsync(response);
+            answered[pod] = answered.GetValueOrDefault(pod) + 1;
+
+            // The request keeps naming the service; the pod it went to is in Options.
+            Assert.Equal(new Uri("http://backend/hello?x=1"), response.RequestMessage!.RequestUri);
+            Assert.True(response.RequestMessage.Options.TryGetValue(HeadlessServiceHttpOptions.PodEndpointKey, out PodEndpoint? endpoint));
+            Assert.Equal(_pods.Pods.Single(p => p.Name == pod).Address, endpoint.Address);
+        }
+
+        Assert.Equal(_pods.Pods.Select(p => p.Name).Order(), answered.Keys.Order());
+        Assert.Equal(30, _outcomes.Count);
+        Assert.All(_outcomes, o => Assert.True(o.Succeeded));
+        Assert.Equal(30, _pods.Pods.Sum(p => p.RequestCount));
+    }
+
+    [Fact]
+    public async Task A_5xx_and_a_connection_failure_are_reported_as_failures()
+    {
+        await _pods.ScaleAsync(1);
+        _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
+        LoopbackPod pod = _pods.Pods[0];
+        pod.Behavior = PodBehavior.Status(503);
+        HttpClient client = Client();
+
+        using (HttpResponseMessage response = await client.GetAsync("/").WaitAsync(Generous))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        pod.Behavior = PodBehavior.Reset;
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(Generous));
+
+        Assert.Equal([(pod.Address, false), (pod.Address, false)], _outcomes.Select(o => (o.Pod.Address, o.Succeeded)));
+    }
+
+    [Fact]
+    public async Task No_pod_available_fails_with_a_transient_HttpRequestException()
+    {
+        HttpClient client = Client(name: "nothing.shop.svc.cluster.local");
+
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(Generous));
+        Assert.Equal(HttpRequestError.ConnectionError, ex.HttpRequestError);
+        Assert.IsType<NoEndpointAvailableException>(ex.InnerException);
+        Assert.Contains("nothing.shop.svc.cluster.local", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_outcomes);
+    }
+
+    [Fact]
+    public async Task Cancellation_ends_the_request_without_blaming_the_pod()
+    {
+        foreach (LoopbackPod p in _pods.Pods)
+        {
+            p.Behavior = PodBehavior.Hang;
+        }
+
+        HttpClient client = Client();
+        using var cts = new CancellationTokenSource();
+        Task<HttpResponseMessage> request = client.GetAsync("/", cts.Token);
+
+        // Cancel once a pod has the request (a signal from the pod, not a sleep).
+        await Task.WhenAny(_pods.Pods.Select(p => p.WaitForRequestsAsync(1))).Unwrap().WaitAsync(Generous);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(Generous));
+        Assert.Empty(_outcomes);
+    }
+
+    [Fact]
+    public async Task With_a_resilience_retry_a_failing_pod_is_retried_on_another_pod()
+    {
+        await _pods.ScaleAsync(2);
+        _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
+        LoopbackPod bad = _pods.Pods[0];
+        LoopbackPod good = _pods.Pods[1];
+        bad.Behavior = PodBehavior.Status(500);
+
+        // Added before the discovery handler on purpose: ours is still the innermost one.
+        HttpClient client = Client(b => b.AddResilienceHandler("retry", p => p.AddRetry(new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = 3,
+            Delay = TimeSpan.Zero,
+            BackoffType = DelayBackoffType.Constant,
+            UseJitter = false,
+        })));
+
+        for (int i = 0; i < 10; i++)
+        {
+            using HttpResponseMessage response = await client.GetAsync("/").WaitAsync(Generous);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(good.Name, await PodNameAsync(response));
+        }
+
+        Assert.True(bad.RequestCount > 0, "the failing pod was never picked");
+        Assert.Equal(10, good.RequestCount);
+        Assert.All(_outcomes.Where(o => o.Pod.Address.Equals(bad.Address)), o => Assert.False(o.Succeeded));
+    }
+
+    [Fact]
+    public async Task Requests_to_other_hosts_pass_through()
+    {
+        HttpClient client = Client();
+        LoopbackPod pod = _pods.Pods[2];
+        using HttpResponseMessage response = await client.GetAsync(new Uri($"http://{pod.Address}:{pod.Port}/direct")).WaitAsync(Generous);
+        Assert.Equal(pod.Name, await PodNameAsync(response));
+        Assert.Empty(_outcomes);
+    }
+
+    /// <summary>Passes everything to the real service and records reported outcomes.</summary>
+    private sealed class RecordingService(IHeadlessService inner, ConcurrentQueue<(PodEndpoint Pod, bool Succeeded)> outcomes) : IHeadlessService
+    {
+        public ServiceName Name => inner.Name;
+
+        public EndpointSet Current => inner.Current;
+
+        public event EventHandler<EndpointSetChange>? Changed
+        {
+            add => inner.Changed += value;
+            remove => inner.Changed -= value;
+        }
+
+        public void Start() => inner.Start();
+
+        public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => inner.GetEndpointsAsync(cancellationToken);
+
+        public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => inner.WaitForEndpointsAsync(minCount, cancellationToken);
+
+        public IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default) => inner.WatchAsync(cancellationToken);
+
+        public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+        {
+            outcomes.Enqueue((endpoint, outcome.Succeeded));
+            inner.ReportOutcome(endpoint, outcome);
+        }
+
+        public System.Collections.Immutable.ImmutableArray<EndpointStatus> GetHealthDetails() => inner.GetHealthDetails();
+
+        public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => inner.RefreshAsync(cancellationToken);
+
+        // The registry owns the real service.
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Collections.Immutable;
+using System.Net;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.ServiceDiscovery;
+
+namespace Headless.Discovery.ServiceDiscovery.Tests;
+
+/// <summary>The provider and factory on their own, over a hand-driven service.</summary>
+public sealed class ProviderTests
+{
+    private static readonly ServiceName Service = ServiceName.Parse("backend.shop.svc.cluster.local");
+
+    private static EndpointSet Set(long version, params int[] lastOctets) =>
+        EndpointSet.Create(Service, lastOctets.Select(o => new PodEndpoint(IPAddress.Parse("10.0.0." + o), 8080)), version, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5));
+
+    private static HeadlessServiceEndpointProvider Provider(FakeService service, bool hostNames = false) =>
+        new("backend", service, new HeadlessServiceEndpointProviderOptions { ApplyHostNameMetadata = hostNames }, NullLogger.Instance);
+
+    [Fact]
+    public async Task Fires_only_when_the_available_pods_change_and_only_once()
+    {
+        var service = new FakeService(Set(1, 1, 2));
+        HeadlessServiceEndpointProvider provider = Provider(service);
+        var builder = new Builder();
+
+        await provider.PopulateAsync(builder, CancellationToken.None);
+        Assert.Equal([new IPEndPoint(IPAddress.Parse("10.0.0.1"), 8080), new IPEndPoint(IPAddress.Parse("10.0.0.2"), 8080)], builder.Endpoints.Select(e => e.EndPoint));
+        IChangeToken token = Assert.Single(builder.Tokens);
+        int callbacks = 0;
+        token.RegisterChangeCallback(_ => Interlocked.Increment(ref callbacks), null);
+
+        service.Publish(Set(2, 1, 2)); // same pods (e.g. only staleness changed): quiet
+        Assert.False(token.HasChanged);
+
+        service.Publish(Set(3, 1, 2, 3));
+        Assert.True(token.HasChanged); // at once, on the publishing thread; callbacks run on the thread pool
+        service.Publish(Set(4, 1));
+        Assert.True(token.HasChanged);
+
+        // The next population arms a new token for the latest set.
+        var again = new Builder();
+        await provider.PopulateAsync(again, CancellationToken.None);
+        Assert.Equal([new IPEndPoint(IPAddress.Parse("10.0.0.1"), 8080)], again.Endpoints.Select(e => e.EndPoint));
+        Assert.False(Assert.Single(again.Tokens).HasChanged);
+        Assert.InRange(Volatile.Read(ref callbacks), 0, 1);
+    }
+
+    [Fact]
+    public async Task Adds_nothing_after_an_earlier_provider_and_arms_no_token()
+    {
+        var service = new FakeService(Set(1, 1));
+        var builder = new Builder();
+        builder.Endpoints.Add(ServiceEndpoint.Create(new DnsEndPoint("override", 80)));
+
+        await Provider(service).PopulateAsync(builder, CancellationToken.None);
+
+        Assert.Single(builder.Endpoints);
+        Assert.Empty(builder.Tokens);
+    }
+
+    [Fact]
+    public async Task Host_name_feature_only_for_pods_with_a_hostname_and_only_when_asked_for()
+    {
+        var pods = new[] { new PodEndpoint(IPAddress.Parse("10.0.0.1"), 80, "web-0.web.shop.svc.cluster.local"), new PodEndpoint(IPAddress.Parse("10.0.0.2"), 80) };
+        var service = new FakeService(EndpointSet.Create(Service, pods, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5)));
+
+        var with = new Builder();
+        await Provider(service, hostNames: true).PopulateAsync(with, CancellationToken.None);
+        Assert.Equal(["web-0.web.shop.svc.cluster.local", null], with.Endpoints.Select(e => e.Features.Get<IHostNameFeature>()?.HostName));
+
+        var without = new Builder();
+        await Provider(service).PopulateAsync(without, CancellationToken.None);
+        Assert.All(without.Endpoints, e => Assert.Null(e.Features.Get<IHostNameFeature>()));
+    }
+
+    [Fact]
+    public async Task Disposing_only_unsubscribes_and_never_disposes_the_service()
+    {
+        var service = new FakeService(Set(1, 1));
+        HeadlessServiceEndpointProvider provider = Provider(service);
+        Assert.Equal(1, service.Subscribers);
+
+        await provider.DisposeAsync();
+        await provider.DisposeAsync();
+
+        Assert.Equal(0, service.Subscribers);
+        Assert.False(service.Disposed);
+    }
+
+    [Fact]
+    public void The_factory_claims_registered_keys_ignoring_case_but_not_named_endpoints_or_ambiguous_names()
+    {
+        var services = new ServiceCollection();
+        services.AddHeadlessService("backend", o => o.Name = "backend.shop.svc.cluster.local");
+        services.AddHeadlessService("Cache", o => o.Name = "cache.shop.svc.cluster.local");
+        services.AddHeadlessService("Dup", o => o.Name = "dup.shop.svc.cluster.local");
+        services.AddHeadlessService("DUP", o => o.Name = "dup.shop.svc.cluster.local");
+        services.AddHeadlessServiceEndpointProvider();
+        services.AddHeadlessServiceEndpointProvider(); // idempotent
+        using ServiceProvider sp = services.BuildServiceProvider();
+        var factory = Assert.IsType<HeadlessServiceEndpointProviderFactory>(Assert.Single(sp.GetServices<IServiceEndpointProviderFactory>()));
+
+        bool Claims(string input)
+        {
+            Assert.True(ServiceEndpointQuery.TryParse(input, out ServiceEndpointQuery? query));
+            bool claimed = factory.TryCreateProvider(query, out IServiceEndpointProvider? provider);
+            Assert.Equal(claimed, provider is not null);
+            return claimed;
+        }
+
+        Assert.True(Claims("http://backend"));
+        Assert.True(Claims("https+http://backend"));
+        Assert.True(Claims("http://Cache"));         // the URI host arrives lower-cased: 'cache' -> key 'Cache'
+        Assert.False(Claims("http://dup"));          // 'Dup' or 'DUP'? neither
+        Assert.False(Claims("http://_grpc.backend")); // a named endpoint
+        Assert.False(Claims("http://other"));
+        Assert.Equal("Cache", factory.FindKey("cache"));
+        Assert.Equal("DUP", factory.FindKey("DUP"));
+    }
+
+    private sealed class Builder : IServiceEndpointBuilder
+    {
+        public List<IChangeToken> Tokens { get; } = [];
+
+        public IList<ServiceEndpoint> Endpoints { get; } = [];
+
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public void AddChangeToken(IChangeToken changeToken) => Tokens.Add(changeToken);
+    }
+
+    private sealed class FakeService(EndpointSet initial) : IHeadlessService
+    {
+        private EventHandler<EndpointSetChange>? _changed;
+
+        public ServiceName Name => Service;
+
+        public EndpointSet Current { get; private set; } = initial;
+
+        public int Subscribers => _changed?.GetInvocationList().Length ?? 0;
+
+        public bool Disposed { get; private set; }
+
+        public event EventHandler<EndpointSetChange>? Changed
+        {
+            add => _changed += value;
+            remove => _changed -= value;
+        }
+
+        public void Publish(EndpointSet next)
+        {
+            EndpointSet previous = Current;
+            Current = next;
+            _changed?.Invoke(this, EndpointSetChange.Compute(previous, next));
+        }
+
+        public void Start()
+        {
+        }
+
+        public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Current);
+
+        public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => ValueTask.FromResult(Current);
+
+        public IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+        {
+        }
+
+        public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Current);
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return default;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using Headless.Discovery.Tests.Refresh;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Headless.Discovery.Tests.Health;
+
+/// <summary>A probe double: per-pod verdicts switchable at runtime, per-pod call counts.</summary>
+internal sealed class ScriptedProbe : IEndpointProbe
+{
+    private readonly ConcurrentDictionary<PodEndpoint, bool> _healthy = new();
+    private readonly ConcurrentDictionary<PodEndpoint, int> _calls = new();
+
+    public void Set(PodEndpoint endpoint, bool healthy) => _healthy[endpoint] = healthy;
+
+    public int Calls(PodEndpoint endpoint) => _calls.TryGetValue(endpoint, out int n) ? n : 0;
+
+    public ValueTask<ProbeResult> ProbeAsync(PodEndpoint endpoint, CancellationToken cancellationToken = default)
+    {
+        _calls.AddOrUpdate(endpoint, 1, static (_, n) => n + 1);
+        return ValueTask.FromResult(_healthy.GetValueOrDefault(endpoint, true)
+            ? ProbeResult.Healthy()
+            : ProbeResult.Unhealthy("scripted failure"));
+    }
+}
+
+/// <summary>HeadlessService over a scripted resolver and fake time, with health configured per test.</summary>
+public abstract class HealthTestBase : IAsyncLifetime
+{
+    protected static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
+    protected static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
+    protected static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    private readonly List<HeadlessService> _services = [];
+
+    internal FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    internal ScriptedResolver Resolver { get; } = new(ScriptedResolver.Ok(3600, 1, 2, 3));
+
+    internal HeadlessService Create(IEndpointProbe? probe, Action<HeadlessServiceOptions>? configure = null)
+    {
+        var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromHours(1) };
+        options.Health.CustomProbe = probe;
+        options.Health.Interval = Interval;
+        options.Health.Timeout = TimeSpan.FromSeconds(2);
+        options.Health.HealthyThreshold = 2;
+        options.Health.UnhealthyThreshold = 3;
+        configure?.Invoke(options);
+        var service = new HeadlessService(Svc, Resolver, options, Time) { NextRandom = () => 0.5 };
+        if (service.Health?.Monitor is { } monitor)
+        {
+            monitor.NextRandom = () => 0.5;
+        }
+
+        _services.Add(service);
+        return service;
+    }
+
+    internal static ActiveHealthMonitor Monitor(HeadlessService service) => service.Health!.Monitor!;
+
+    /// <summary>Starts the service and waits until every pod of the first snapshot has been probed once.</summary>
+    internal static async Task<EndpointSet> StartAndProbeAsync(HeadlessService service)
+    {
+        EndpointSet first = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
+        if (service.Health?.Monitor is { } monitor)
+        {
+            await monitor.WaitForCompletedProbesAsync(first.Count).WaitAsync(Generous);
+        }
+
+        return service.Current;
+    }
+
+    /// <summary>Advances fake time by one interval and waits for one more probe of each of <paramref name="pods"/> pods.</summary>
+    internal async Task ProbeRoundAsync(HeadlessService service, int pods, TimeSpan? by = null)
+    {
+        ActiveHealthMonitor monitor = Monitor(service);
+        long target = monitor.CompletedProbes + pods;
+        Time.Advance(by ?? Interval);
+        await monitor.WaitForCompletedProbesAsync(target).WaitAsync(Generous);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (HeadlessService service in _services)
+        {
+            await service.DisposeAsync();
+        }
+    }
+}
