@@ -22,13 +22,24 @@ int seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture)
 string kind = args.Length > 2 ? args[2] : "http";
 int maxConcurrent = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 64;
 
-using var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!)
+// Started either as `dotnet X.dll` (the host needs the assembly path) or through the apphost (it must not get it).
+var start = new ProcessStartInfo(Environment.ProcessPath!)
 {
-    ArgumentList = { typeof(Program).Assembly.Location, "serve", podCount.ToString(CultureInfo.InvariantCulture), kind },
     RedirectStandardOutput = true,
     RedirectStandardInput = true,
     UseShellExecute = false,
-})!;
+};
+if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+{
+    start.ArgumentList.Add(typeof(Program).Assembly.Location);
+}
+
+foreach (string arg in new[] { "serve", podCount.ToString(CultureInfo.InvariantCulture), kind })
+{
+    start.ArgumentList.Add(arg);
+}
+
+using var child = Process.Start(start)!;
 var endpoints = new List<PodEndpoint>(podCount);
 while (endpoints.Count < podCount)
 {
