@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Immutable;
 using System.Net;
 
@@ -6,6 +8,27 @@ namespace Headless.Discovery.Benchmarks;
 /// <summary>Shared test data: pod addresses, endpoints and snapshots of a given size.</summary>
 internal static class Fixtures
 {
+    /// <summary>
+    /// Microsoft.Extensions.ServiceDiscovery over its configuration provider with <paramref name="endpointCount"/>
+    /// endpoints for <c>http://web</c>: the peer the selection and snapshot suites compare against.
+    /// </summary>
+    public static ServiceProvider MeSdProvider(int endpointCount)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (int i = 0; i < endpointCount; i++)
+        {
+            settings[$"Services:web:http:{i}"] = $"{Address(i)}:{Port}";
+        }
+
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddLogging();
+        services.AddServiceDiscoveryCore();
+        services.AddConfigurationServiceEndpointProvider();
+        return services.BuildServiceProvider();
+    }
+
     public const string ServiceHost = "web.default.svc.cluster.local";
     public const int Port = 8080;
 

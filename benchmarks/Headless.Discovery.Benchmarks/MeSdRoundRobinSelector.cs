@@ -32,19 +32,7 @@ internal sealed class MeSdRoundRobinSelector : IAsyncDisposable
 
     public static async Task<MeSdRoundRobinSelector> CreateAsync(int endpointCount)
     {
-        var settings = new Dictionary<string, string?>();
-        for (int i = 0; i < endpointCount; i++)
-        {
-            settings[$"Services:web:http:{i}"] = $"{Fixtures.Address(i)}:{Fixtures.Port}";
-        }
-
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton(configuration);
-        services.AddLogging();
-        services.AddServiceDiscoveryCore();
-        services.AddConfigurationServiceEndpointProvider();
-        ServiceProvider provider = services.BuildServiceProvider();
+        ServiceProvider provider = Fixtures.MeSdProvider(endpointCount);
         ServiceEndpointSource source = await provider.GetRequiredService<ServiceEndpointResolver>()
             .GetEndpointsAsync("http://web", CancellationToken.None);
 

@@ -44,19 +44,7 @@ public class SnapshotBenchmark
 
         _field = set;
 
-        var settings = new Dictionary<string, string?>();
-        for (int i = 0; i < EndpointCount; i++)
-        {
-            settings[$"Services:web:http:{i}"] = $"{Fixtures.Address(i)}:{Fixtures.Port}";
-        }
-
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton(configuration);
-        services.AddLogging();
-        services.AddServiceDiscoveryCore();
-        services.AddConfigurationServiceEndpointProvider();
-        _provider = services.BuildServiceProvider();
+        _provider = Fixtures.MeSdProvider(EndpointCount);
         _meResolver = _provider.GetRequiredService<ServiceEndpointResolver>();
         ServiceEndpointSource source = await _meResolver.GetEndpointsAsync(MeServiceName, CancellationToken.None);
         if (source.Endpoints.Count != EndpointCount)
