@@ -35,14 +35,14 @@ public sealed class HealthCommandTests : IAsyncLifetime
     private string Key(LoopbackPod pod) => $"{pod.Address}:{_pods.Port}";
 
     private string[] Dns(params string[] extra) =>
-        ["--dns-server", _dns.NameServer, "--port", _pods.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "500ms", "--retries", "0", .. extra];
+        ["--dns-server", _dns.NameServer, "--port", _pods.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "2s", "--retries", "1", .. extra];
 
     [Fact]
     public async Task WatchJsonReportsHealthAndEachTransition()
     {
         await using var run = new BackgroundRun(Services, [
             "watch", "web", .. Dns("--json", "--min-refresh", "100ms", "--max-refresh", "500ms",
-                "--probe", "http:/healthz", "--probe-interval", "100ms", "--probe-timeout", "300ms", "--unhealthy-threshold", "2", "--healthy-threshold", "1")]);
+                "--probe", "http:/healthz", "--probe-interval", "100ms", "--probe-timeout", "1s", "--unhealthy-threshold", "2", "--healthy-threshold", "1")]);
 
         (int i, WatchLine healthy) = await WatchLine.WaitAsync(run.Stdout, w => w.Healthy.Length == 3 && w.Healthy.All(h => h == true), what: "all healthy");
         LoopbackPod victim = _pods.Pods[1];
@@ -77,7 +77,7 @@ public sealed class HealthCommandTests : IAsyncLifetime
     {
         _pods.Pods[2].Behavior = PodBehavior.Status(503);
         await using var run = new BackgroundRun(Services, [
-            "watch", "web", .. Dns("--probe", "http:/", "--probe-interval", "100ms", "--probe-timeout", "300ms")]);
+            "watch", "web", .. Dns("--probe", "http:/", "--probe-interval", "100ms", "--probe-timeout", "1s")]);
 
         (_, string line) = await run.Stdout.WaitForTextAsync($"    ~ {Key(_pods.Pods[2])} unhealthy (HTTP 503 is outside 200-399)");
         Assert.StartsWith("    ~ ", line, StringComparison.Ordinal);

@@ -48,8 +48,8 @@ public sealed class HttpHandlerTests : IAsyncLifetime
             o.Name = name ?? Name;
             o.Port = _pods.Port;
             o.DnsServers.Add(_dns.NameServer);
-            o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(500);
-            o.DnsRetryCount = 0;
+            o.DnsAttemptTimeout = TimeSpan.FromSeconds(2);
+            o.DnsRetryCount = 1;
             o.EmptyAnswerConfirmations = 1;
         });
         IHttpClientBuilder builder = services.AddHttpClient("backend", c => c.BaseAddress = new Uri("http://backend/"));

@@ -45,7 +45,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
         var options = new HeadlessServiceOptions { MaxRefreshInterval = TimeSpan.FromHours(1) };
         options.Health.Probe = probe;
         options.Health.Interval = TimeSpan.FromMilliseconds(100);
-        options.Health.Timeout = TimeSpan.FromMilliseconds(400);
+        options.Health.Timeout = TimeSpan.FromSeconds(1);
         options.Health.HealthyThreshold = healthyThreshold;
         options.Health.UnhealthyThreshold = unhealthyThreshold;
         _service = new HeadlessService(Svc, _resolver, options);
@@ -90,7 +90,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
 
         EndpointSet set = await WaitForHealthAsync(service, _pods[0], EndpointHealth.Unhealthy);
 
-        Assert.Equal("timed out after 400 ms", set.GetStatus(Of(_pods[0]))!.LastError);
+        Assert.Equal("timed out after 1000 ms", set.GetStatus(Of(_pods[0]))!.LastError);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class HeadlessServiceDnsTests : IAsyncLifetime
 
     private HeadlessService Create(Action<HeadlessServiceOptions>? configure = null)
     {
-        var options = new HeadlessServiceOptions { Name = Name, Port = 8080, DnsAttemptTimeout = TimeSpan.FromMilliseconds(500), DnsRetryCount = 1 };
+        var options = new HeadlessServiceOptions { Name = Name, Port = 8080, DnsAttemptTimeout = TimeSpan.FromSeconds(2), DnsRetryCount = 1 };
         options.DnsServers.Add(_dns.NameServer);
         configure?.Invoke(options);
         return new HeadlessService(options);

@@ -31,11 +31,14 @@ public sealed class DnsFaultTests : IAsyncLifetime
 
     private static DnsEndpointResolver Resolver(string server, Action<DnsEndpointResolverOptions>? configure = null)
     {
-        var options = new DnsEndpointResolverOptions { Port = 80, AttemptTimeout = TimeSpan.FromMilliseconds(300), RetryCount = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) };
+        var options = new DnsEndpointResolverOptions { Port = 80, AttemptTimeout = TimeSpan.FromSeconds(2), RetryCount = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) };
         options.NameServers.Add(server);
         configure?.Invoke(options);
         return new DnsEndpointResolver(options);
     }
+
+    /// <summary>For faults that must time out: short attempts keep those tests quick.</summary>
+    private static void Fast(DnsEndpointResolverOptions o) => o.AttemptTimeout = TimeSpan.FromMilliseconds(300);
 
     private static HeadlessService Service(IEndpointResolver resolver, Action<HeadlessServiceOptions>? configure = null)
     {
@@ -62,7 +65,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
     [Fact]
     public async Task Server_down_keeps_the_last_known_set()
     {
-        EndpointSet after = await AssertFaultKeepsTheSetAsync(() => _dns.Pause());
+        EndpointSet after = await AssertFaultKeepsTheSetAsync(() => _dns.Pause(), Fast);
         Assert.Contains("timed out", after.LastError!.Message, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -83,7 +86,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
     [Fact]
     public async Task Server_slower_than_the_attempt_timeout_is_a_failure_not_a_hang()
     {
-        EndpointSet after = await AssertFaultKeepsTheSetAsync(() => _dns.ResponseDelay = TimeSpan.FromSeconds(2));
+        EndpointSet after = await AssertFaultKeepsTheSetAsync(() => _dns.ResponseDelay = TimeSpan.FromSeconds(4), Fast);
         var error = Assert.IsType<DnsResolutionException>(after.LastError);
         Assert.True(error.IsTimeout);
         Assert.Equal(2, error.Attempts);
