@@ -58,6 +58,9 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter, not security.")]
     internal Func<double> NextRandom { get; set; } = Random.Shared.NextDouble;
 
+    /// <summary>Clock movement while arming a probe timer that is small enough to ignore.</summary>
+    private static readonly TimeSpan ClockJumpTolerance = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Probes completed since the monitor was created (results delivered).</summary>
     internal long CompletedProbes => Interlocked.Read(ref _completedProbes);
 
@@ -147,11 +150,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         {
             while (true)
             {
-                TimeSpan wait = due - _timeProvider.GetUtcNow();
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
-                }
+                await WaitUntilAsync(due, cancellationToken).ConfigureAwait(false);
 
                 DateTimeOffset started = _timeProvider.GetUtcNow();
                 ProbeResult result = await ProbeOnceAsync(state.Endpoint, cancellationToken).ConfigureAwait(false);
@@ -174,6 +173,34 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         {
             // Only a bug gets here (probe exceptions become results); say so rather than fail silently.
             Log.ProbeLoopFailed(_logger, _service, state.Endpoint.ToString(), ex);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="due"/>. A timer is armed relative to the clock at the moment it is armed, so if the
+    /// clock jumps between reading it and arming the timer (a thread descheduled, or fake time advanced by a test), the
+    /// timer would fire late by the jump: re-arm for what is left whenever that happens.
+    /// </summary>
+    private async Task WaitUntilAsync(DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            TimeSpan wait = due - _timeProvider.GetUtcNow();
+            if (wait <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            using var armed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task delay = Task.Delay(wait, _timeProvider, armed.Token);
+            if (wait - (due - _timeProvider.GetUtcNow()) > ClockJumpTolerance)
+            {
+                await armed.CancelAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            await delay.ConfigureAwait(false);
+            return;
         }
     }
 

@@ -253,6 +253,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         IEndpointSelector selector = EndpointSelectors.RoundRobin(_service);
 
         using var stop = new CancellationTokenSource();
+        var used = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int uses = 0;
         Task[] users = [.. Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
         {
@@ -264,6 +265,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
                     {
                         Assert.False(lease.Connection.IsDisposed);
                         Interlocked.Increment(ref uses);
+                        used.TrySetResult();
                         if (i % 50 == 0)
                         {
                             lease.MarkBroken();
@@ -279,6 +281,8 @@ public sealed class ConnectionSetTests : IAsyncLifetime
             }
         }))];
 
+        // The churn starts once the users are really using connections (on a busy machine their tasks start late).
+        await used.Task.WaitAsync(Generous);
         for (int round = 0; round < 30; round++)
         {
             LoopbackPod[] members = [.. pods.Where(_ => random.Next(3) > 0)];
