@@ -77,7 +77,7 @@ public sealed class HealthCommandTests : IAsyncLifetime
     {
         _pods.Pods[2].Behavior = PodBehavior.Status(503);
         await using var run = new BackgroundRun(Services, [
-            "watch", "web", .. Dns("--probe", "http:/", "--probe-interval", "100ms", "--probe-timeout", "1s")]);
+            "watch", "web", .. Dns("--probe", "http:/", "--probe-interval", "100ms", "--probe-timeout", "5s")]);
 
         (_, string line) = await run.Stdout.WaitForTextAsync($"    ~ {Key(_pods.Pods[2])} unhealthy (HTTP 503 is outside 200-399)");
         Assert.StartsWith("    ~ ", line, StringComparison.Ordinal);

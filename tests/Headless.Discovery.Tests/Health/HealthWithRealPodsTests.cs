@@ -40,12 +40,16 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
 
     private static PodEndpoint Of(LoopbackPod pod) => new(pod.Address, pod.Port);
 
-    private HeadlessService Start(string probe, int healthyThreshold = 2, int unhealthyThreshold = 3)
+    /// <summary>
+    /// Starts probing. The timeout is generous by default: on a loaded 2-core machine a loopback probe can take a second,
+    /// and a timeout would replace the error a test is looking for. Only the hang test wants it short.
+    /// </summary>
+    private HeadlessService Start(string probe, int healthyThreshold = 2, int unhealthyThreshold = 3, double timeoutSeconds = 5)
     {
         var options = new HeadlessServiceOptions { MaxRefreshInterval = TimeSpan.FromHours(1) };
         options.Health.Probe = probe;
         options.Health.Interval = TimeSpan.FromMilliseconds(100);
-        options.Health.Timeout = TimeSpan.FromSeconds(1);
+        options.Health.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
         options.Health.HealthyThreshold = healthyThreshold;
         options.Health.UnhealthyThreshold = unhealthyThreshold;
         _service = new HeadlessService(Svc, _resolver, options);
@@ -86,7 +90,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     public async Task A_pod_that_accepts_and_never_answers_is_unhealthy_by_timeout()
     {
         _pods[0].Behavior = PodBehavior.Hang;
-        HeadlessService service = Start("http:/", unhealthyThreshold: 1);
+        HeadlessService service = Start("http:/", unhealthyThreshold: 1, timeoutSeconds: 1);
 
         EndpointSet set = await WaitForHealthAsync(service, _pods[0], EndpointHealth.Unhealthy);
 
