@@ -29,12 +29,7 @@ internal static class DemoCommand
         {
             Description = "Write the observed changes as watch JSON lines on stdout; the narrative goes to stderr.",
         };
-        var pace = new Option<TimeSpan?>("--pace")
-        {
-            Description = "Pause between the scripted steps, so there is time to read. Default: 3s.",
-            HelpName = "dur",
-            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: true),
-        };
+        var pace = DnsCommandOptions.DurationOption("--pace", "Pause between the scripted steps, so there is time to read. Default: 3s.", allowZero: true);
         var noHttp = new Option<bool>("--no-http")
         {
             Description = "Do not send one HTTP GET to each pod after each change.",

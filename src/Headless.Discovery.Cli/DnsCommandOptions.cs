@@ -40,12 +40,7 @@ internal sealed class DnsCommandOptions
         Description = "Query SRV records (port and hostname per pod) instead of A/AAAA.",
     };
 
-    public Option<TimeSpan?> Timeout { get; } = new("--timeout")
-    {
-        Description = "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.",
-        HelpName = "dur",
-        CustomParser = r => ParseDuration(r, allowZero: false),
-    };
+    public Option<TimeSpan?> Timeout { get; } = DurationOption("--timeout", "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.");
 
     public Option<int?> Retries { get; } = new("--retries")
     {
@@ -130,6 +125,14 @@ internal sealed class DnsCommandOptions
 
         return options;
     }
+
+    /// <summary>A duration option (<c>500ms</c>, <c>5s</c>, <c>1m</c>) parsed by <see cref="ParseDuration"/>.</summary>
+    internal static Option<TimeSpan?> DurationOption(string name, string description, bool allowZero = false) => new(name)
+    {
+        Description = description,
+        HelpName = "dur",
+        CustomParser = r => ParseDuration(r, allowZero),
+    };
 
     internal static TimeSpan? ParseDuration(ArgumentResult result, bool allowZero)
     {

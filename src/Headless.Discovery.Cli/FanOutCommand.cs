@@ -45,12 +45,7 @@ internal static class FanOutCommand
                 return null;
             },
         };
-        var timeout = new Option<TimeSpan?>("--timeout")
-        {
-            Description = "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.",
-            HelpName = "dur",
-            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
-        };
+        var timeout = DnsCommandOptions.DurationOption("--timeout", "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.");
         var parallelism = new Option<int?>("--parallelism")
         {
             Description = "The most requests in flight at once, 1 to 1024. Default: 32.",
@@ -67,12 +62,7 @@ internal static class FanOutCommand
                 return null;
             },
         };
-        var dnsTimeout = new Option<TimeSpan?>("--dns-timeout")
-        {
-            Description = "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.",
-            HelpName = "dur",
-            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
-        };
+        var dnsTimeout = DnsCommandOptions.DurationOption("--dns-timeout", "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.");
 
         var command = new Command(
             "fanout",

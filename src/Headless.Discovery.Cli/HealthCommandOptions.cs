@@ -34,19 +34,9 @@ internal sealed class HealthCommandOptions
 
     public Option<string?> Probe { get; }
 
-    public Option<TimeSpan?> Interval { get; } = new("--probe-interval")
-    {
-        Description = "Time between two probes of the same pod, e.g. 1s, 500ms. Default: 5s.",
-        HelpName = "dur",
-        CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
-    };
+    public Option<TimeSpan?> Interval { get; } = DnsCommandOptions.DurationOption("--probe-interval", "Time between two probes of the same pod, e.g. 1s, 500ms. Default: 5s.");
 
-    public Option<TimeSpan?> Timeout { get; } = new("--probe-timeout")
-    {
-        Description = "How long one probe may take before it counts as failed, e.g. 1s. Default: 2s.",
-        HelpName = "dur",
-        CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
-    };
+    public Option<TimeSpan?> Timeout { get; } = DnsCommandOptions.DurationOption("--probe-timeout", "How long one probe may take before it counts as failed, e.g. 1s. Default: 2s.");
 
     public Option<int?> HealthyThreshold { get; } = new("--healthy-threshold")
     {

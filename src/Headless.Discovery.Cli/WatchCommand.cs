@@ -8,24 +8,9 @@ internal static class WatchCommand
     public static Command Create(CliContext context)
     {
         var options = new DnsCommandOptions();
-        var minRefresh = new Option<TimeSpan?>("--min-refresh")
-        {
-            Description = "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.",
-            HelpName = "dur",
-            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
-        };
-        var maxRefresh = new Option<TimeSpan?>("--max-refresh")
-        {
-            Description = "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.",
-            HelpName = "dur",
-            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: false),
-        };
-        var duration = new Option<TimeSpan?>("--duration")
-        {
-            Description = "Stop after this long and exit 0, e.g. 30s, 5m. Default: run until Ctrl+C or SIGTERM.",
-            HelpName = "dur",
-            CustomParser = r => DnsCommandOptions.ParseDuration(r, allowZero: true),
-        };
+        var minRefresh = DnsCommandOptions.DurationOption("--min-refresh", "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.");
+        var maxRefresh = DnsCommandOptions.DurationOption("--max-refresh", "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.");
+        var duration = DnsCommandOptions.DurationOption("--duration", "Stop after this long and exit 0, e.g. 30s, 5m. Default: run until Ctrl+C or SIGTERM.", allowZero: true);
 
         var health = new HealthCommandOptions(probeRequired: false);
         var command = new Command(

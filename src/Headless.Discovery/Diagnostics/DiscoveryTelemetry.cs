@@ -32,12 +32,18 @@ public static class DiscoveryTelemetry
 
     internal static readonly Meter Meter = new(Name, Version);
 
+    /// <summary>Histogram buckets for network round trips, 0.5 ms to 10 s.</summary>
+    private static readonly InstrumentAdvice<double> DurationBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    };
+
     internal static readonly Histogram<double> ResolutionDuration = Meter.CreateHistogram<double>(
         "headless_discovery.resolution.duration",
         unit: "s",
         description: "Duration of one resolution round (all attempts), in seconds.",
         tags: null,
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        advice: DurationBuckets);
 
     internal static readonly Counter<long> ResolutionErrors = Meter.CreateCounter<long>(
         "headless_discovery.resolution.errors",
@@ -59,7 +65,7 @@ public static class DiscoveryTelemetry
         unit: "s",
         description: "Duration of one active health probe of one pod, in seconds.",
         tags: null,
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        advice: DurationBuckets);
 
     internal static readonly Counter<long> Ejections = Meter.CreateCounter<long>(
         "headless_discovery.ejections",
