@@ -133,7 +133,7 @@ internal sealed partial class HeadlessServiceEndpointProvider : IServiceEndpoint
         public void Fire()
         {
             // HasChanged turns true at once; the callbacks (service discovery's refresh) run on the thread pool, not on
-            // the thread that published the snapshot (which holds the service's publish lock).
+            // the service's change dispatcher, so they never delay the next change's delivery to other handlers.
             Task callbacks = _source.CancelAsync();
             if (!callbacks.IsCompleted)
             {

@@ -6,7 +6,10 @@ namespace Headless.Discovery;
 [Flags]
 public enum EndpointSetChangeKind
 {
-    /// <summary>Nothing changed.</summary>
+    /// <summary>
+    /// No difference between the two snapshots: a watcher that fell behind missed versions that cancel out (for example a
+    /// pod that left and came back).
+    /// </summary>
     None = 0,
 
     /// <summary>The first snapshot a watcher sees: everything in it counts as added.</summary>

@@ -45,6 +45,7 @@ public sealed partial class HeadlessService : IHeadlessService
     // Serializes every publication (DNS refresh and health). Lock order: _publishLock, then _lifecycleLock.
     private readonly object _publishLock = new();
     private readonly HealthTracker? _health;
+    private readonly ChangeDispatcher _dispatcher;
     private int _healthDirty;
 
     private EndpointSet _current;
@@ -117,6 +118,7 @@ public sealed partial class HeadlessService : IHeadlessService
         _logger = (ILogger?)loggerFactory?.CreateLogger<HeadlessService>() ?? NullLogger.Instance;
         _serviceTag = new KeyValuePair<string, object?>(DiscoveryTelemetry.ServiceTag, service.Value);
         _current = EndpointSet.CreateInitial(service, _timeProvider.GetUtcNow());
+        _dispatcher = new ChangeDispatcher(Deliver);
         if (options.Health.IsEnabled || options.PassiveHealth.Enabled)
         {
             _health = new HealthTracker(service, options.Health, options.PassiveHealth, options.PanicThreshold, _timeProvider, loggerFactory, RequestHealthPublish);
@@ -249,13 +251,11 @@ public sealed partial class HeadlessService : IHeadlessService
             EndpointSet current = Current;
             if (current.Version > 0 && (last is null || current.Version != last.Version))
             {
+                // Every version move is an item, even with no net difference (a pod that left and came back between
+                // two reads): a watcher's last item is always the latest snapshot.
                 EndpointSetChange change = EndpointSetChange.Compute(last, current);
                 last = current;
-                if (change.Kind != EndpointSetChangeKind.None)
-                {
-                    yield return change;
-                }
-
+                yield return change;
                 continue;
             }
 
@@ -549,7 +549,7 @@ public sealed partial class HeadlessService : IHeadlessService
         return new EndpointSet(Name, previous.Endpoints, previous.Version + 1, previous.ResolvedAt, previous.Ttl, true, staleSince, error);
     }
 
-    /// <summary>Swaps in <paramref name="next"/>, records metrics, wakes waiters and raises <see cref="Changed"/>. Caller holds <see cref="_publishLock"/>.</summary>
+    /// <summary>Swaps in <paramref name="next"/>, records metrics, wakes waiters and queues the change for <see cref="Changed"/>. Caller holds <see cref="_publishLock"/>.</summary>
     private void Publish(EndpointSet previous, EndpointSet next)
     {
         Volatile.Write(ref _current, next);
@@ -573,19 +573,31 @@ public sealed partial class HeadlessService : IHeadlessService
         TaskCompletionSource published = Interlocked.Exchange(ref _published, NewSignal());
         published.TrySetResult();
 
-        EventHandler<EndpointSetChange>? handler = Changed;
-        if (handler is not null)
+        if (Changed is not null)
         {
-            foreach (EventHandler<EndpointSetChange> h in handler.GetInvocationList().Cast<EventHandler<EndpointSetChange>>())
+            // Enqueued under the publish lock, so deliveries follow version order; they run outside it.
+            _dispatcher.Enqueue(change);
+        }
+    }
+
+    /// <summary>Runs every <see cref="Changed"/> handler for one change; on the dispatcher's thread, one change at a time.</summary>
+    private void Deliver(EndpointSetChange change)
+    {
+        EventHandler<EndpointSetChange>? handlers = Changed;
+        if (handlers is null)
+        {
+            return;
+        }
+
+        foreach (EventHandler<EndpointSetChange> handler in handlers.GetInvocationList().Cast<EventHandler<EndpointSetChange>>())
+        {
+            try
             {
-                try
-                {
-                    h(this, change);
-                }
-                catch (Exception ex)
-                {
-                    Log.ChangedHandlerFailed(_logger, Name.Value, ex);
-                }
+                handler(this, change);
+            }
+            catch (Exception ex)
+            {
+                Log.ChangedHandlerFailed(_logger, Name.Value, ex);
             }
         }
     }
@@ -640,7 +652,11 @@ public sealed partial class HeadlessService : IHeadlessService
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Stops the timer, cancels an in-flight refresh and waits for it; ends watchers and waiters.</summary>
+    /// <summary>
+    /// Stops the timer, cancels an in-flight refresh and waits for it; ends watchers and waiters. No
+    /// <see cref="Changed"/> delivery starts after disposal begins (queued changes are dropped), and the one in progress
+    /// is waited for, unless a handler is the caller; so no handler runs once the returned task completes.
+    /// </summary>
     /// <returns>A task that completes when everything has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -655,6 +671,9 @@ public sealed partial class HeadlessService : IHeadlessService
             _disposed = true;
             scheduled = _scheduledRefresh;
         }
+
+        // Read before the first await: a handler that disposes the service is still on the dispatcher's thread here.
+        Task delivered = _dispatcher.StopAsync(fromHandler: _dispatcher.IsDelivering);
 
         await _disposeCts.CancelAsync().ConfigureAwait(false);
         if (_timer is not null)
@@ -678,6 +697,7 @@ public sealed partial class HeadlessService : IHeadlessService
 
         Volatile.Read(ref _published).TrySetResult();
         Interlocked.Exchange(ref _refreshed, null)?.TrySetResult();
+        await delivered.ConfigureAwait(false);
         // _disposeCts is not disposed: StoppingToken may still be read by fan-outs racing with disposal, and a
         // CancellationTokenSource without a timer holds nothing that needs releasing.
     }

@@ -16,11 +16,25 @@ public interface IHeadlessService : IAsyncDisposable
     EndpointSet Current { get; }
 
     /// <summary>
-    /// Raised after each new snapshot is published, with the difference from the previous one. Handlers run on the
-    /// thread that published (the refresh loop, a probe, an ejection timer, or a <see cref="ReportOutcome"/> caller),
-    /// one at a time in version order under the publish lock; keep them short. An exception thrown by a handler is
-    /// logged and swallowed.
+    /// Raised once per published snapshot, with the difference from the previous one.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Delivery: handlers run on a thread-pool thread, never on the thread that published and never under a lock of the
+    /// service; one change at a time, to every handler in subscription order, in strictly increasing
+    /// <see cref="EndpointSet.Version"/> order, and every version published while a handler is subscribed reaches it
+    /// once. A snapshot published while a handler runs (by that handler or anyone else) is delivered after the current
+    /// delivery returns, so once publishing stops the last change each handler saw is <see cref="Current"/>. By then
+    /// <see cref="Current"/> may already be newer than the change being delivered.
+    /// </para>
+    /// <para>
+    /// What a handler may do: anything, including calling back into the service — <see cref="ReportOutcome"/>,
+    /// <see cref="RefreshAsync"/> (even blocking on it), <see cref="IAsyncDisposable.DisposeAsync"/> (even blocking
+    /// on it). A slow handler delays later deliveries to every handler, not publication, <see cref="Current"/>, waiters
+    /// or watchers. An exception thrown by a handler is logged and swallowed; the other handlers still run. No delivery
+    /// starts after disposal begins.
+    /// </para>
+    /// </remarks>
     event EventHandler<EndpointSetChange>? Changed;
 
     /// <summary>Starts the background refresh loop if it is not running yet. Idempotent; the async members start it too.</summary>
@@ -43,7 +57,10 @@ public interface IHeadlessService : IAsyncDisposable
     /// <summary>
     /// Streams changes. The first item is the current snapshot (every endpoint counted as added, kind
     /// <see cref="EndpointSetChangeKind.Initial"/>), after the first resolution attempt. A slow consumer is never queued
-    /// up: it gets one change from the last snapshot it saw to the latest one.
+    /// up: it gets one change from the last snapshot it saw (<see cref="EndpointSetChange.Previous"/>) to the latest one,
+    /// whenever the version moved — with kind <see cref="EndpointSetChangeKind.None"/> when the snapshots it missed
+    /// cancel out (a pod that left and came back). So each item's <see cref="EndpointSetChange.Previous"/> is the
+    /// previous item's <see cref="EndpointSetChange.Current"/>, and the last item is always the latest snapshot.
     /// </summary>
     /// <param name="cancellationToken">Ends the stream.</param>
     /// <returns>The change stream.</returns>

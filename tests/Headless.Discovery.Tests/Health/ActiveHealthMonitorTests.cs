@@ -58,8 +58,8 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     {
         var probe = new ScriptedProbe();
         HeadlessService service = Create(probe, o => o.Health.UnhealthyThreshold = 1);
-        var changes = new ConcurrentQueue<EndpointSetChange>();
-        service.Changed += (_, c) => changes.Enqueue(c);
+        var changes = new ChangeLog();
+        service.Changed += changes.Handler;
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
         EndpointSet before = await StartAndProbeAsync(service);
 
@@ -78,7 +78,8 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(before.Version + 1, after.Version);
         Assert.Equal(before.Endpoints, after.Endpoints);
         Assert.Equal(before.ResolvedAt, after.ResolvedAt);
-        EndpointSetChange last = changes.Last();
+        await changes.WaitForAsync(after.Version).WaitAsync(Generous);
+        EndpointSetChange last = changes.Last;
         Assert.Equal(EndpointSetChangeKind.Health, last.Kind);
         Assert.Empty(last.Added);
         Assert.Empty(last.Removed);
@@ -91,7 +92,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(EndpointSetChangeKind.Health, watch.Current.Kind);
         Assert.Equal(Pod(3), Assert.Single(watch.Current.HealthChanged).Endpoint);
 
-        long[] versions = changes.Select(c => c.Current.Version).ToArray();
+        long[] versions = changes.Seen;
         Assert.Equal(versions.Order(), versions);
         Assert.Equal(versions.Distinct().Count(), versions.Length);
     }

@@ -27,8 +27,8 @@ public sealed class PassiveHealthTests : HealthTestBase
     public async Task Consecutive_failures_eject_and_the_pod_returns_after_the_base_time()
     {
         HeadlessService service = CreatePassive();
-        var changes = new ConcurrentQueue<EndpointSetChange>();
-        service.Changed += (_, c) => changes.Enqueue(c);
+        var changes = new ChangeLog();
+        service.Changed += changes.Handler;
         EndpointSet before = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 
         Fail(service, Pod(1), 4);
@@ -43,8 +43,9 @@ public sealed class PassiveHealthTests : HealthTestBase
         Assert.Equal(EndpointHealth.Unknown, status.Health);
         Assert.Equal(1, ejected.EjectedCount);
         Assert.Equal(["10.0.0.2:80", "10.0.0.3:80"], ejected.Available.Select(e => e.Key));
-        Assert.Equal(EndpointSetChangeKind.Health, changes.Last().Kind);
-        Assert.True(Assert.Single(changes.Last().HealthChanged).IsEjected);
+        await changes.WaitForAsync(ejected.Version).WaitAsync(Generous);
+        Assert.Equal(EndpointSetChangeKind.Health, changes.Last.Kind);
+        Assert.True(Assert.Single(changes.Last.HealthChanged).IsEjected);
 
         Time.Advance(Base - TimeSpan.FromSeconds(1));
         Assert.Same(ejected, service.Current);
@@ -54,7 +55,8 @@ public sealed class PassiveHealthTests : HealthTestBase
         Assert.Equal(ejected.Version + 1, returned.Version);
         Assert.False(returned.GetStatus(Pod(1))!.IsEjected);
         Assert.Equal(3, returned.Available.Length);
-        Assert.False(Assert.Single(changes.Last().HealthChanged).IsEjected);
+        await changes.WaitForAsync(returned.Version).WaitAsync(Generous);
+        Assert.False(Assert.Single(changes.Last.HealthChanged).IsEjected);
     }
 
     [Fact]
@@ -137,8 +139,8 @@ public sealed class PassiveHealthTests : HealthTestBase
     {
         Resolver.Fallback = Ok(3600, 1, 2, 3, 4);
         HeadlessService service = CreatePassive(o => o.PassiveHealth.MaxEjectionPercent = 100);
-        var changes = new ConcurrentQueue<EndpointSetChange>();
-        service.Changed += (_, c) => changes.Enqueue(c);
+        var changes = new ChangeLog();
+        service.Changed += changes.Handler;
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 
         Fail(service, Pod(1), 5);
@@ -151,7 +153,8 @@ public sealed class PassiveHealthTests : HealthTestBase
         Assert.True(panic.IsPanic);
         Assert.Equal(3, panic.EjectedCount);
         Assert.Equal(panic.Endpoints, panic.Available);
-        Assert.True(changes.Last().Kind.HasFlag(EndpointSetChangeKind.Health));
+        await changes.WaitForAsync(panic.Version).WaitAsync(Generous);
+        Assert.True(changes.Last.Kind.HasFlag(EndpointSetChangeKind.Health));
 
         Time.Advance(Base);
         Assert.False(service.Current.IsPanic);
@@ -243,8 +246,8 @@ public sealed class PassiveHealthTests : HealthTestBase
             o.PassiveHealth.MaxEjectionPercent = 100;
             o.PassiveHealth.ConsecutiveFailures = 1;
         });
-        var versions = new ConcurrentQueue<long>();
-        service.Changed += (_, c) => versions.Enqueue(c.Current.Version);
+        var versions = new ChangeLog();
+        service.Changed += versions.Handler;
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 
         Task reporters = Task.WhenAll(Enumerable.Range(1, 4).Select(t => Task.Run(() =>
@@ -262,7 +265,8 @@ public sealed class PassiveHealthTests : HealthTestBase
         }
 
         await reporters.WaitAsync(Generous);
-        long[] seen = versions.ToArray();
+        await versions.WaitForAsync(service.Current.Version).WaitAsync(Generous);
+        long[] seen = versions.Seen;
         for (int i = 1; i < seen.Length; i++)
         {
             Assert.Equal(seen[i - 1] + 1, seen[i]);

@@ -124,8 +124,8 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task An_unchanged_answer_publishes_no_new_version()
     {
         HeadlessService service = Create();
-        int changes = 0;
-        service.Changed += (_, _) => Interlocked.Increment(ref changes);
+        var log = new ChangeLog();
+        service.Changed += log.Handler;
         EndpointSet first = await StartAsync(service);
 
         for (int i = 0; i < 5; i++)
@@ -135,15 +135,16 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
 
         Assert.Equal(6, _resolver.Calls);
         Assert.Same(first, service.Current);
-        Assert.Equal(1, changes);
+        await log.WaitForAsync(1).WaitAsync(Generous);
+        Assert.Equal([1L], log.Seen);
     }
 
     [Fact]
     public async Task Scale_up_and_down_publish_added_and_removed()
     {
-        var changes = new ConcurrentQueue<EndpointSetChange>();
+        var changes = new ChangeLog();
         HeadlessService service = Create();
-        service.Changed += (_, c) => changes.Enqueue(c);
+        service.Changed += changes.Handler;
         await StartAsync(service);
 
         _resolver.Fallback = Ok(5, 1, 2, 3, 4, 5);
@@ -151,7 +152,8 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         _resolver.Fallback = Ok(5, 4, 5);
         await TickAsync(service, TimeSpan.FromSeconds(5));
 
-        EndpointSetChange[] all = changes.ToArray();
+        await changes.WaitForAsync(3).WaitAsync(Generous);
+        EndpointSetChange[] all = changes.Changes;
         Assert.Equal(3, all.Length);
         Assert.Equal(EndpointSetChangeKind.Initial, all[0].Kind);
         Assert.Equal(3, all[0].Added.Length);
@@ -167,9 +169,9 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_failure_keeps_the_endpoints_marked_stale_and_recovery_clears_it()
     {
-        var changes = new ConcurrentQueue<EndpointSetChange>();
+        var changes = new ChangeLog();
         HeadlessService service = Create();
-        service.Changed += (_, c) => changes.Enqueue(c);
+        service.Changed += changes.Handler;
         EndpointSet good = await StartAsync(service);
 
         _resolver.Enqueue(Fail("server down"), Fail("still down"));
@@ -197,7 +199,8 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         Assert.Equal(3, fresh.Version);
         Assert.Equal(good.Endpoints.ToArray(), fresh.Endpoints.ToArray());
 
-        EndpointSetChange[] all = changes.ToArray();
+        await changes.WaitForAsync(3).WaitAsync(Generous);
+        EndpointSetChange[] all = changes.Changes;
         Assert.Equal(EndpointSetChangeKind.Staleness, all[1].Kind);
         Assert.Equal(EndpointSetChangeKind.Staleness, all[2].Kind);
     }
@@ -510,14 +513,15 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task A_throwing_Changed_handler_does_not_stop_the_loop_or_other_handlers()
     {
         HeadlessService service = Create();
-        int good = 0;
+        var good = new ChangeLog();
         service.Changed += (_, _) => throw new InvalidOperationException("bad handler");
-        service.Changed += (_, _) => Interlocked.Increment(ref good);
+        service.Changed += good.Handler;
         await StartAsync(service);
         _resolver.Fallback = Ok(5, 8);
         await TickAsync(service, TimeSpan.FromSeconds(5));
-        Assert.Equal(2, good);
         Assert.Equal(2, service.Current.Version);
+        await good.WaitForAsync(2).WaitAsync(Generous);
+        Assert.Equal([1L, 2L], good.Seen);
     }
 
     [Fact]

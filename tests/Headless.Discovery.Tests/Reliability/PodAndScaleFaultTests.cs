@@ -178,10 +178,11 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         // 1 % churn: 100 leave, 100 join; the diff says exactly that and only the newcomers get probed.
         PodEndpoint[] joined = Enumerable.Range(Count, 100).Select(i => new PodEndpoint(new IPAddress([10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]), 8080)).ToArray();
         resolver.Fallback = ResolutionResult.Success(pods.Skip(100).Concat(joined), TimeSpan.FromHours(1));
-        var changes = new ConcurrentQueue<EndpointSetChange>();
-        service.Changed += (_, c) => changes.Enqueue(c);
-        await service.RefreshAsync().AsTask().WaitAsync(Generous);
-        EndpointSetChange membership = changes.First(c => c.Kind.HasFlag(EndpointSetChangeKind.Membership));
+        var changes = new ChangeLog();
+        service.Changed += changes.Handler;
+        EndpointSet refreshed = await service.RefreshAsync().AsTask().WaitAsync(Generous);
+        await changes.WaitForAsync(refreshed.Version).WaitAsync(Generous);
+        EndpointSetChange membership = changes.Changes.First(c => c.Kind.HasFlag(EndpointSetChangeKind.Membership));
         Assert.Equal(100, membership.Added.Length);
         Assert.Equal(100, membership.Removed.Length);
 
