@@ -60,9 +60,9 @@ internal sealed class DnsCommandOptions
         {
             foreach (Token token in r.Tokens)
             {
-                if (!DnsEndpointResolverOptions.TryParseNameServer(token.Value, out _))
+                if (!DnsEndpointResolverOptions.TryParseNameServer(token.Value, out _, out string? error))
                 {
-                    r.AddError($"--dns-server '{token.Value}' is not a name server: expected 'ip', 'ip:port' or '[ipv6]:port'.");
+                    r.AddError($"--dns-server '{token.Value}' {error}");
                 }
             }
         });

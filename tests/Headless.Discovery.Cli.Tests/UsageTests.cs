@@ -49,6 +49,21 @@ public class UsageTests
         Assert.Empty(cli.Stdout.Lines);
     }
 
+    [Theory]
+    [InlineData("--min-refresh", "1ms", "--min-refresh")]
+    [InlineData("--probe-interval", "1ms", "--probe-interval")]
+    [InlineData("--dns-server", "::1:53", "[::1]:53")]
+    [InlineData("--dns-server", "0.0.0.0", "unspecified")]
+    public async Task AValueBelowItsFloorOrAnAmbiguousServerIsAUsageErrorNamingIt(string option, string value, string expected)
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync("watch", "web", "--probe", "tcp", option, value);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains(expected, cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ABadOptionValueIsNamedInTheMessage()
     {

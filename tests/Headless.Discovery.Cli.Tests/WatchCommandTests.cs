@@ -21,7 +21,7 @@ public sealed class WatchCommandTests : IAsyncLifetime
     };
 
     private string[] FastWatch(params string[] extra) =>
-        ["watch", "web", "--dns-server", _dns.NameServer, "--port", "80", "--min-refresh", "50ms", "--max-refresh", "200ms", "--timeout", "250ms", "--retries", "0", .. extra];
+        ["watch", "web", "--dns-server", _dns.NameServer, "--port", "80", "--min-refresh", "100ms", "--max-refresh", "200ms", "--timeout", "250ms", "--retries", "0", .. extra];
 
     [Fact]
     public async Task JsonEmitsTheInitialSnapshotThenEachChange()

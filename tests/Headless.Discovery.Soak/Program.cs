@@ -25,8 +25,8 @@ var options = new HeadlessServiceOptions
 {
     Name = Name,
     Port = podSet.Port,
-    MinRefreshInterval = TimeSpan.FromMilliseconds(5),
-    MaxRefreshInterval = TimeSpan.FromMilliseconds(50),
+    MinRefreshInterval = TimeSpan.FromMilliseconds(100), // the floor
+    MaxRefreshInterval = TimeSpan.FromMilliseconds(100),
     DnsAttemptTimeout = TimeSpan.FromMilliseconds(500),
     EmptyAnswerConfirmations = 2,
     FailureBackoffBase = TimeSpan.FromMilliseconds(20),

@@ -60,7 +60,8 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(connect);
-        options ??= new ConnectionSetOptions();
+        // The set keeps its own copy: later changes to the caller's options object have no effect.
+        options = options?.Clone() ?? new ConnectionSetOptions();
         options.Validate();
         _service = service;
         _connect = connect;

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Headless.Discovery;
 
-/// <summary>How a <see cref="ConnectionSet{TConnection}"/> connects. Validated by the constructor.</summary>
+/// <summary>How a <see cref="ConnectionSet{TConnection}"/> connects. Validated and copied by its constructor: later changes have no effect on a set already built.</summary>
 public sealed class ConnectionSetOptions
 {
     /// <summary>
@@ -11,10 +11,10 @@ public sealed class ConnectionSetOptions
     /// </summary>
     public bool IncludeUnhealthy { get; set; }
 
-    /// <summary>How long one connect attempt may take before it is abandoned and retried; positive. Default 10 seconds.</summary>
+    /// <summary>How long one connect attempt may take before it is abandoned and retried; 10 ms (the floor) to one day. Default 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The delay before the first retry of a failed connect; doubles per attempt (with jitter) up to <see cref="MaxBackoff"/>. Positive. Default 100 ms.</summary>
+    /// <summary>The delay before the first retry of a failed connect; doubles per attempt (with jitter) up to <see cref="MaxBackoff"/>. 10 ms (the floor) to one day. Default 100 ms.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The longest delay between connect attempts; at least <see cref="InitialBackoff"/>. Default 30 seconds. Attempts go on while the pod is a member.</summary>
@@ -27,20 +27,22 @@ public sealed class ConnectionSetOptions
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
     {
-        Positive(ConnectTimeout, nameof(ConnectTimeout));
-        Positive(InitialBackoff, nameof(InitialBackoff));
-        Positive(MaxBackoff, nameof(MaxBackoff));
+        OptionChecks.Duration(ConnectTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"ConnectionSetOptions.{nameof(ConnectTimeout)}", nameof(ConnectTimeout));
+        OptionChecks.Duration(InitialBackoff, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"ConnectionSetOptions.{nameof(InitialBackoff)}", nameof(InitialBackoff));
+        OptionChecks.Duration(MaxBackoff, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"ConnectionSetOptions.{nameof(MaxBackoff)}", nameof(MaxBackoff));
         if (MaxBackoff < InitialBackoff)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ConnectionSetOptions.MaxBackoff ({MaxBackoff}) must be at least ConnectionSetOptions.InitialBackoff ({InitialBackoff})."), nameof(MaxBackoff));
         }
     }
 
-    private static void Positive(TimeSpan value, string name)
+    /// <summary>A copy: what a <see cref="ConnectionSet{TConnection}"/> keeps, so later changes to these options have no effect on it.</summary>
+    internal ConnectionSetOptions Clone() => new()
     {
-        if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ConnectionSetOptions.{name} must be positive and at most one day (was {value})."), name);
-        }
-    }
+        IncludeUnhealthy = IncludeUnhealthy,
+        ConnectTimeout = ConnectTimeout,
+        InitialBackoff = InitialBackoff,
+        MaxBackoff = MaxBackoff,
+        TimeProvider = TimeProvider,
+    };
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -86,6 +87,16 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
             if (first.Contains('.', StringComparison.Ordinal) && first.EndsWith("." + option, StringComparison.Ordinal))
             {
                 option = first;
+            }
+        }
+
+        // A list entry names its index ("DnsServers[1] = …"): its configuration path is DnsServers:1.
+        if (option is not null && message.StartsWith(option + "[", StringComparison.Ordinal))
+        {
+            int close = message.IndexOf(']', option.Length);
+            if (close > option.Length + 1 && int.TryParse(message.AsSpan(option.Length + 1, close - option.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+            {
+                option = $"{option}:{index.ToString(CultureInfo.InvariantCulture)}";
             }
         }
 

@@ -30,10 +30,10 @@ public sealed class HealthCheckOptions
     /// </summary>
     public HttpProbeOptions Http { get; } = new();
 
-    /// <summary>Time between two probes of the same pod (start to start). Default: 5 seconds. More than zero, at most one day.</summary>
+    /// <summary>Time between two probes of the same pod (start to start). Default: 5 seconds. 100 ms (the floor: at most 10 probes a second per pod) to one day.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long one probe may take before it counts as failed. Default: 2 seconds. More than zero, at most one day.</summary>
+    /// <summary>How long one probe may take before it counts as failed. Default: 2 seconds. 10 ms (the floor) to one day.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Consecutive successes that turn an unhealthy pod healthy, 1 to 100. Default: 2.</summary>
@@ -73,8 +73,8 @@ public sealed class HealthCheckOptions
             }
         }
 
-        RequirePositive(Interval, nameof(Interval));
-        RequirePositive(Timeout, nameof(Timeout));
+        OptionChecks.Duration(Interval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), $"Health.{nameof(Interval)}", nameof(Interval));
+        OptionChecks.Duration(Timeout, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"Health.{nameof(Timeout)}", nameof(Timeout));
         RequireRange(HealthyThreshold, 1, 100, nameof(HealthyThreshold));
         RequireRange(UnhealthyThreshold, 1, 100, nameof(UnhealthyThreshold));
         RequireRange(MaxConcurrentProbes, 1, 10_000, nameof(MaxConcurrentProbes));
@@ -139,6 +139,21 @@ public sealed class HealthCheckOptions
         return null;
     }
 
+    /// <summary>Copies every option into <paramref name="target"/> (the custom probe by reference).</summary>
+    internal void CopyTo(HealthCheckOptions target)
+    {
+        target.Probe = Probe;
+        target.CustomProbe = CustomProbe;
+        Http.CopyTo(target.Http);
+        target.Interval = Interval;
+        target.Timeout = Timeout;
+        target.HealthyThreshold = HealthyThreshold;
+        target.UnhealthyThreshold = UnhealthyThreshold;
+        target.MaxConcurrentProbes = MaxConcurrentProbes;
+        target.InitialJitter = InitialJitter;
+        target.IntervalJitter = IntervalJitter;
+    }
+
     /// <summary>Creates the configured probe, or <see langword="null"/> when active checks are off. Call after <see cref="Validate"/>.</summary>
     /// <param name="owned">Whether the caller owns (and must dispose) the returned probe.</param>
     internal IEndpointProbe? CreateProbe(out bool owned)
@@ -157,26 +172,13 @@ public sealed class HealthCheckOptions
             case "http":
             case "https":
                 owned = true;
-                return new HttpProbe(new HttpProbeOptions
-                {
-                    Path = path!,
-                    UseHttps = kind == "https",
-                    AcceptAnyServerCertificate = Http.AcceptAnyServerCertificate,
-                    Host = Http.Host,
-                    MinHealthyStatus = Http.MinHealthyStatus,
-                    MaxHealthyStatus = Http.MaxHealthyStatus,
-                    MaxResponseBodyBytes = Http.MaxResponseBodyBytes,
-                });
+                var http = new HttpProbeOptions();
+                Http.CopyTo(http);
+                http.Path = path!;
+                http.UseHttps = kind == "https";
+                return new HttpProbe(http);
             default:
                 return null;
-        }
-    }
-
-    private static void RequirePositive(TimeSpan value, string name)
-    {
-        if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
-        {
-            throw new ArgumentException($"Health.{name} = {value} must be greater than zero and at most one day.", name);
         }
     }
 

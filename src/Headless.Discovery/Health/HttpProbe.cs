@@ -36,16 +36,8 @@ public sealed class HttpProbe : IEndpointProbe, IDisposable
     {
         options ??= new HttpProbeOptions();
         options.Validate();
-        _options = new HttpProbeOptions
-        {
-            Path = options.Path,
-            UseHttps = options.UseHttps,
-            AcceptAnyServerCertificate = options.AcceptAnyServerCertificate,
-            Host = options.Host,
-            MinHealthyStatus = options.MinHealthyStatus,
-            MaxHealthyStatus = options.MaxHealthyStatus,
-            MaxResponseBodyBytes = options.MaxResponseBodyBytes,
-        };
+        _options = new HttpProbeOptions();
+        options.CopyTo(_options);
         _scheme = _options.UseHttps ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
         _defaultPort = _options.UseHttps ? 443 : 80;
 

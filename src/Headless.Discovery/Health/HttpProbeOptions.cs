@@ -40,6 +40,18 @@ public sealed class HttpProbeOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate() => Validate(string.Empty);
 
+    /// <summary>Copies every option into <paramref name="target"/>.</summary>
+    internal void CopyTo(HttpProbeOptions target)
+    {
+        target.Path = Path;
+        target.UseHttps = UseHttps;
+        target.AcceptAnyServerCertificate = AcceptAnyServerCertificate;
+        target.Host = Host;
+        target.MinHealthyStatus = MinHealthyStatus;
+        target.MaxHealthyStatus = MaxHealthyStatus;
+        target.MaxResponseBodyBytes = MaxResponseBodyBytes;
+    }
+
     /// <summary>Validates with <paramref name="prefix"/> (e.g. <c>Health.Http.</c>) before each option name in messages.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208:Instantiate argument exceptions correctly", Justification = "The parameter name is the option's name.")]
     internal void Validate(string prefix)

@@ -20,7 +20,7 @@ public sealed class PassiveHealthOptions
     /// <summary>Failed calls in a row that eject a pod, 1 to 1000. Default: 5.</summary>
     public int ConsecutiveFailures { get; set; } = 5;
 
-    /// <summary>How long the first ejection lasts; the n-th lasts n times as long. Default: 30 seconds. More than zero, at most one day.</summary>
+    /// <summary>How long the first ejection lasts; the n-th lasts n times as long. Default: 30 seconds. 100 ms (the floor) to one day.</summary>
     public TimeSpan BaseEjectionTime { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The longest ejection. Default: 300 seconds. At least <see cref="BaseEjectionTime"/>, at most one day.</summary>
@@ -28,6 +28,16 @@ public sealed class PassiveHealthOptions
 
     /// <summary>The largest share of the pods ejected at once, in percent, 0 to 100. Default: 50.</summary>
     public double MaxEjectionPercent { get; set; } = 50;
+
+    /// <summary>Copies every option into <paramref name="target"/>.</summary>
+    internal void CopyTo(PassiveHealthOptions target)
+    {
+        target.Enabled = Enabled;
+        target.ConsecutiveFailures = ConsecutiveFailures;
+        target.BaseEjectionTime = BaseEjectionTime;
+        target.MaxEjectionTime = MaxEjectionTime;
+        target.MaxEjectionPercent = MaxEjectionPercent;
+    }
 
     /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one (as <c>PassiveHealth.&lt;Option&gt;</c>).</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
@@ -38,10 +48,7 @@ public sealed class PassiveHealthOptions
             throw new ArgumentException($"PassiveHealth.{nameof(ConsecutiveFailures)} = {ConsecutiveFailures} must be between 1 and 1000.", nameof(ConsecutiveFailures));
         }
 
-        if (BaseEjectionTime <= TimeSpan.Zero || BaseEjectionTime > TimeSpan.FromDays(1))
-        {
-            throw new ArgumentException($"PassiveHealth.{nameof(BaseEjectionTime)} = {BaseEjectionTime} must be greater than zero and at most one day.", nameof(BaseEjectionTime));
-        }
+        OptionChecks.Duration(BaseEjectionTime, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), $"PassiveHealth.{nameof(BaseEjectionTime)}", nameof(BaseEjectionTime));
 
         if (MaxEjectionTime < BaseEjectionTime || MaxEjectionTime > TimeSpan.FromDays(1))
         {

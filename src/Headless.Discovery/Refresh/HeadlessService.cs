@@ -65,7 +65,7 @@ public sealed partial class HeadlessService : IHeadlessService
     /// by a <see cref="DnsEndpointResolver"/>. A short name is qualified with <see cref="ServiceName.Qualify"/>.
     /// Nothing is resolved until <see cref="Start"/> or an async member is called.
     /// </summary>
-    /// <param name="options">What to resolve and how; validated here.</param>
+    /// <param name="options">What to resolve and how; copied and validated here (later changes to it have no effect).</param>
     /// <param name="timeProvider">The clock and timers. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">Logging. Default: no logging.</param>
     /// <param name="environment">Where to read the pod's namespace and cluster domain from. Default: <see cref="KubernetesDnsEnvironment.Default"/>.</param>
@@ -76,26 +76,34 @@ public sealed partial class HeadlessService : IHeadlessService
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
         KubernetesDnsEnvironment? environment = null)
+        : this(Frozen(options, environment, out ServiceName name), name, loggerFactory, timeProvider)
+    {
+    }
+
+    private HeadlessService(HeadlessServiceOptions frozen, ServiceName name, ILoggerFactory? loggerFactory, TimeProvider? timeProvider)
         : this(
-            QualifyValidated(options, environment),
-            new DnsEndpointResolver(options.ToResolverOptions(), loggerFactory?.CreateLogger<DnsEndpointResolver>(), timeProvider),
-            options,
+            name,
+            new DnsEndpointResolver(frozen.ToResolverOptions(), loggerFactory?.CreateLogger<DnsEndpointResolver>(), timeProvider),
+            frozen,
             timeProvider,
             loggerFactory)
     {
     }
 
-    private static ServiceName QualifyValidated(HeadlessServiceOptions options, KubernetesDnsEnvironment? environment)
+    /// <summary>A validated copy of <paramref name="options"/> (what the service keeps) and the qualified name.</summary>
+    private static HeadlessServiceOptions Frozen(HeadlessServiceOptions options, KubernetesDnsEnvironment? environment, out ServiceName name)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return ServiceName.Qualify(options.Name!, environment);
+        HeadlessServiceOptions frozen = options.Clone();
+        frozen.Validate();
+        name = ServiceName.Qualify(frozen.Name!, environment);
+        return frozen;
     }
 
     /// <summary>Creates a live view of <paramref name="service"/> over any resolver (a custom source, or a test double).</summary>
     /// <param name="service">The fully qualified service name.</param>
     /// <param name="resolver">Resolves the service on each refresh.</param>
-    /// <param name="options">Refresh options; <see cref="HeadlessServiceOptions.Name"/> and the DNS options are not used here.</param>
+    /// <param name="options">Refresh options, copied and validated here (later changes to it have no effect); <see cref="HeadlessServiceOptions.Name"/> and the DNS options are not used here.</param>
     /// <param name="timeProvider">The clock and timers. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">Logging. Default: no logging.</param>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
@@ -109,6 +117,9 @@ public sealed partial class HeadlessService : IHeadlessService
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(resolver);
         ArgumentNullException.ThrowIfNull(options);
+
+        // The service keeps its own copy: later changes to the caller's options object have no effect.
+        options = options.Clone();
         options.ValidateRefresh();
 
         Name = service;

@@ -4,6 +4,10 @@ namespace Headless.Discovery;
 /// Options of one <c>HeadlessService</c>: what to resolve, how, and how often. Every option has a documented
 /// default; <see cref="Validate"/> throws an <see cref="ArgumentException"/> naming the first bad option.
 /// </summary>
+/// <remarks>
+/// A <see cref="HeadlessService"/> copies its options (nested <see cref="Health"/> and <see cref="PassiveHealth"/>
+/// included) when it is built and validates the copy: changing this object afterwards has no effect on that service.
+/// </remarks>
 public sealed class HeadlessServiceOptions
 {
     /// <summary>
@@ -16,7 +20,11 @@ public sealed class HeadlessServiceOptions
     /// <summary>The port given to endpoints from A/AAAA answers, 0 to 65535. Default: 0 ("no port known").</summary>
     public int Port { get; set; }
 
-    /// <summary>Name servers (<c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>). Default: empty, meaning the system's.</summary>
+    /// <summary>
+    /// Name servers (<c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>; port 53 when omitted). Default: empty, meaning the
+    /// system's. A bare IPv6 address whose last group also reads as a port (<c>::1:53</c>) is refused as ambiguous, as
+    /// are unspecified, multicast and broadcast addresses (see <see cref="DnsEndpointResolverOptions.TryParseNameServer(string?, out System.Net.IPEndPoint?)"/>).
+    /// </summary>
     public IList<string> DnsServers { get; } = new List<string>();
 
     /// <summary>Which address records to query. Default: <see cref="DnsAddressFamily.IPv4"/>.</summary>
@@ -25,7 +33,7 @@ public sealed class HeadlessServiceOptions
     /// <summary>Query SRV records (port and hostname per pod) instead of A/AAAA. Default: <see langword="false"/>.</summary>
     public bool UseSrv { get; set; }
 
-    /// <summary>Timeout of one DNS attempt. Default: 2 seconds.</summary>
+    /// <summary>Timeout of one DNS attempt, 10 ms to 5 minutes. Default: 2 seconds.</summary>
     public TimeSpan DnsAttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Retries within one resolution round after a timeout or SERVFAIL, 0 to 10. Default: 2.</summary>
@@ -36,12 +44,14 @@ public sealed class HeadlessServiceOptions
 
     /// <summary>
     /// The shortest time between two scheduled refreshes, whatever the TTL says (a TTL of 0 refreshes this often).
-    /// Default: 1 second. Must be positive and not above <see cref="MaxRefreshInterval"/>.
+    /// Default: 1 second. At least 100 ms (the floor: at most 10 queries a second per service), at most one day, and
+    /// not above <see cref="MaxRefreshInterval"/>.
     /// </summary>
     public TimeSpan MinRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The longest time between two scheduled refreshes, whatever the TTL says. Default: 30 seconds (kubeadm's CoreDNS TTL).
+    /// The longest time between two scheduled refreshes, whatever the TTL says, 100 ms to one day. Default: 30 seconds
+    /// (kubeadm's CoreDNS TTL).
     /// </summary>
     public TimeSpan MaxRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -53,11 +63,11 @@ public sealed class HeadlessServiceOptions
 
     /// <summary>
     /// First delay after a failed refresh; doubles with each consecutive failure (with jitter) up to
-    /// <see cref="FailureBackoffMax"/>. Default: 1 second.
+    /// <see cref="FailureBackoffMax"/>. 10 ms to one day. Default: 1 second.
     /// </summary>
     public TimeSpan FailureBackoffBase { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The longest delay between retries after failures. Default: 30 seconds.</summary>
+    /// <summary>The longest delay between retries after failures, 10 ms to one day. Default: 30 seconds.</summary>
     public TimeSpan FailureBackoffMax { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -102,6 +112,15 @@ public sealed class HeadlessServiceOptions
             throw new ArgumentException($"{nameof(Name)}: {nameError}", nameof(Name));
         }
 
+        for (int i = 0; i < DnsServers.Count; i++)
+        {
+            if (DnsEndpointResolverOptions.ParseNameServer(DnsServers[i], out _) is { } error)
+            {
+                throw new ArgumentException($"{nameof(DnsServers)}[{i}] = '{DnsServers[i]}' {error}", nameof(DnsServers));
+            }
+        }
+
+        OptionChecks.Duration(DnsAttemptTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromMinutes(5), nameof(DnsAttemptTimeout), nameof(DnsAttemptTimeout));
         ToResolverOptions().Validate();
         ValidateRefresh();
     }
@@ -109,8 +128,8 @@ public sealed class HeadlessServiceOptions
     /// <summary>Validates the refresh and health options, not the DNS ones (used when a custom resolver supplies the endpoints).</summary>
     internal void ValidateRefresh()
     {
-        RequirePositive(MinRefreshInterval, nameof(MinRefreshInterval));
-        RequirePositive(MaxRefreshInterval, nameof(MaxRefreshInterval));
+        OptionChecks.Duration(MinRefreshInterval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), nameof(MinRefreshInterval), nameof(MinRefreshInterval));
+        OptionChecks.Duration(MaxRefreshInterval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), nameof(MaxRefreshInterval), nameof(MaxRefreshInterval));
         if (MinRefreshInterval > MaxRefreshInterval)
         {
             throw new ArgumentException($"{nameof(MinRefreshInterval)} = {MinRefreshInterval} is greater than {nameof(MaxRefreshInterval)} = {MaxRefreshInterval}.", nameof(MinRefreshInterval));
@@ -121,8 +140,8 @@ public sealed class HeadlessServiceOptions
             throw new ArgumentException($"{nameof(RefreshJitter)} = {RefreshJitter} must be between 0 and 0.5.", nameof(RefreshJitter));
         }
 
-        RequirePositive(FailureBackoffBase, nameof(FailureBackoffBase));
-        RequirePositive(FailureBackoffMax, nameof(FailureBackoffMax));
+        OptionChecks.Duration(FailureBackoffBase, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), nameof(FailureBackoffBase), nameof(FailureBackoffBase));
+        OptionChecks.Duration(FailureBackoffMax, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), nameof(FailureBackoffMax), nameof(FailureBackoffMax));
         if (FailureBackoffBase > FailureBackoffMax)
         {
             throw new ArgumentException($"{nameof(FailureBackoffBase)} = {FailureBackoffBase} is greater than {nameof(FailureBackoffMax)} = {FailureBackoffMax}.", nameof(FailureBackoffBase));
@@ -147,12 +166,35 @@ public sealed class HeadlessServiceOptions
         PassiveHealth.Validate();
     }
 
-    private static void RequirePositive(TimeSpan value, string name)
+    /// <summary>A deep copy: what a service keeps, so that later changes to these options have no effect on it.</summary>
+    internal HeadlessServiceOptions Clone()
     {
-        if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
+        var copy = new HeadlessServiceOptions
         {
-            throw new ArgumentException($"{name} = {value} must be greater than zero and at most one day.", name);
+            Name = Name,
+            Port = Port,
+            AddressFamily = AddressFamily,
+            UseSrv = UseSrv,
+            DnsAttemptTimeout = DnsAttemptTimeout,
+            DnsRetryCount = DnsRetryCount,
+            MaxEndpoints = MaxEndpoints,
+            MinRefreshInterval = MinRefreshInterval,
+            MaxRefreshInterval = MaxRefreshInterval,
+            RefreshJitter = RefreshJitter,
+            FailureBackoffBase = FailureBackoffBase,
+            FailureBackoffMax = FailureBackoffMax,
+            MaxStaleness = MaxStaleness,
+            EmptyAnswerConfirmations = EmptyAnswerConfirmations,
+            PanicThreshold = PanicThreshold,
+        };
+        foreach (string server in DnsServers)
+        {
+            copy.DnsServers.Add(server);
         }
+
+        Health.CopyTo(copy.Health);
+        PassiveHealth.CopyTo(copy.PassiveHealth);
+        return copy;
     }
 
     /// <summary>The resolver options these service options imply.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 
 namespace Headless.Discovery;
@@ -27,7 +28,7 @@ public sealed class DnsEndpointResolverOptions
     /// <summary>The port given to endpoints from A/AAAA answers, 0 to 65535. Default: 0 ("no port known").</summary>
     public int Port { get; set; }
 
-    /// <summary>Timeout of one DNS attempt (enforced by the Polly pipeline). Default: 2 seconds. Must be positive.</summary>
+    /// <summary>Timeout of one DNS attempt (enforced by the Polly pipeline), 10 ms to 5 minutes. Default: 2 seconds.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -51,11 +52,9 @@ public sealed class DnsEndpointResolverOptions
     {
         for (int i = 0; i < NameServers.Count; i++)
         {
-            if (!TryParseNameServer(NameServers[i], out _))
+            if (ParseNameServer(NameServers[i], out _) is { } error)
             {
-                throw new ArgumentException(
-                    $"{nameof(NameServers)}[{i}] = '{NameServers[i]}' is not a valid name server: expected 'ip', 'ip:port' or '[ipv6]:port'.",
-                    nameof(NameServers));
+                throw new ArgumentException($"{nameof(NameServers)}[{i}] = '{NameServers[i]}' {error}", nameof(NameServers));
             }
         }
 
@@ -69,10 +68,7 @@ public sealed class DnsEndpointResolverOptions
             throw new ArgumentException($"{nameof(Port)} = {Port} must be between 0 and 65535.", nameof(Port));
         }
 
-        if (AttemptTimeout <= TimeSpan.Zero || AttemptTimeout > TimeSpan.FromMinutes(5))
-        {
-            throw new ArgumentException($"{nameof(AttemptTimeout)} = {AttemptTimeout} must be greater than zero and at most 5 minutes.", nameof(AttemptTimeout));
-        }
+        OptionChecks.Duration(AttemptTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromMinutes(5), nameof(AttemptTimeout), nameof(AttemptTimeout));
 
         if (RetryCount is < 0 or > 10)
         {
@@ -90,41 +86,98 @@ public sealed class DnsEndpointResolverOptions
         }
     }
 
-    /// <summary>Parses <c>ip</c>, <c>ip:port</c> or <c>[ipv6]:port</c>; port 53 when omitted.</summary>
+    /// <summary>
+    /// Parses <c>ip</c>, <c>ip:port</c> or <c>[ipv6]:port</c> (port 53 when omitted). IPv4 addresses are written as four
+    /// dotted numbers. A bare IPv6 address that would read differently with its last group taken as a port
+    /// (<c>::1:53</c>) is refused as ambiguous: write <c>[::1]:53</c> or <c>[::1:53]</c>. Unspecified
+    /// (<c>0.0.0.0</c>, <c>::</c>), multicast and broadcast addresses are refused: no name server answers there.
+    /// </summary>
     /// <param name="text">The text to parse.</param>
     /// <param name="endPoint">The parsed endpoint.</param>
     /// <returns><see langword="true"/> when <paramref name="text"/> is valid.</returns>
-    public static bool TryParseNameServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint)
+    public static bool TryParseNameServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint) =>
+        ParseNameServer(text, out endPoint) is null;
+
+    /// <summary>Parses a name server as <see cref="TryParseNameServer(string?, out IPEndPoint?)"/> does, saying what is wrong when it is not valid.</summary>
+    /// <param name="text">The text to parse.</param>
+    /// <param name="endPoint">The parsed endpoint.</param>
+    /// <param name="error">What is wrong, worded to follow the quoted text (<c>'::1:53' is ambiguous: …</c>); <see langword="null"/> when valid.</param>
+    /// <returns><see langword="true"/> when <paramref name="text"/> is valid.</returns>
+    public static bool TryParseNameServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
+        error = ParseNameServer(text, out endPoint);
+        return error is null;
+    }
+
+    /// <summary>Parses a name server; returns <see langword="null"/> when valid, else what is wrong (to follow the quoted text).</summary>
+    internal static string? ParseNameServer(string? text, out IPEndPoint? endPoint)
+    {
+        const string Expected = "expected 'ip', 'ip:port' or '[ipv6]:port' (an address, not a host name)";
         endPoint = null;
         if (string.IsNullOrWhiteSpace(text))
         {
-            return false;
+            return $"is empty: {Expected}.";
         }
 
         text = text.Trim();
-        if (IPAddress.TryParse(text, out IPAddress? bare) && !text.StartsWith('['))
+        IPEndPoint parsed;
+        string host;
+        if (!text.StartsWith('[') && IPAddress.TryParse(text, out IPAddress? bare))
         {
-            endPoint = new IPEndPoint(bare, 53);
-            return true;
-        }
+            host = text;
+            if (bare.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && AmbiguousPort(text) is { } ambiguity)
+            {
+                return ambiguity;
+            }
 
-        if (IPEndPoint.TryParse(text, out IPEndPoint? parsed))
+            parsed = new IPEndPoint(bare, 53);
+        }
+        else if (IPEndPoint.TryParse(text, out IPEndPoint? withPort))
         {
-            if (parsed.Port == 0)
+            int colon = text.LastIndexOf(':');
+            host = text.StartsWith('[') || colon < 0 ? text : text[..colon];
+            if (withPort.Port == 0)
             {
                 if (text.EndsWith(":0", StringComparison.Ordinal))
                 {
-                    return false;
+                    return "has port 0: name the port the server listens on, or leave it out for 53.";
                 }
 
-                parsed = new IPEndPoint(parsed.Address, 53);
+                withPort = new IPEndPoint(withPort.Address, 53);
             }
 
-            endPoint = parsed;
-            return true;
+            parsed = withPort;
+        }
+        else
+        {
+            return $"is not a valid name server: {Expected}.";
         }
 
-        return false;
+        if (parsed.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && host.Count(c => c == '.') != 3)
+        {
+            // IPAddress.TryParse also takes '10' or '127.1'; a name server list should say what it means.
+            return $"is not a valid name server: write IPv4 addresses as four dotted numbers, e.g. '{parsed.Address}'.";
+        }
+
+        DnsEndpointResolver.AddressProblem problem = DnsEndpointResolver.Hygiene.Classify(parsed.Address);
+        if (problem != DnsEndpointResolver.AddressProblem.None)
+        {
+            return $"is a {problem.ToString().ToLowerInvariant()} address: no name server answers there.";
+        }
+
+        endPoint = parsed;
+        return null;
+    }
+
+    /// <summary>Why a bare IPv6 address is ambiguous, or <see langword="null"/>: its last group also reads as a port of a valid address.</summary>
+    private static string? AmbiguousPort(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        string head = text[..colon];
+        string tail = text[(colon + 1)..];
+        bool portLike = tail.Length is > 0 and <= 5 && tail.All(char.IsAsciiDigit) && int.Parse(tail, CultureInfo.InvariantCulture) is > 0 and <= IPEndPoint.MaxPort;
+        return portLike && IPAddress.TryParse(head, out IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"is ambiguous: write '[{head}]:{tail}' for port {tail} of {head}, or '[{text}]' for the address {text}."
+            : null;
     }
 }

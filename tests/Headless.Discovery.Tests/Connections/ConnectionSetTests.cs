@@ -227,6 +227,34 @@ public sealed class ConnectionSetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Options_changed_after_the_set_is_built_have_no_effect()
+    {
+        LoopbackPod[] pods = await StartPodsAsync(2);
+        _service.Publish(pods.Select(p => (EndpointOf(p), EndpointHealth.Healthy, false)));
+        var options = new ConnectionSetOptions();
+        await using ConnectionSet<TestConnection> set = new(_service, ConnectAsync, options: options);
+        await set.WaitForConnectionsAsync(2).AsTask().WaitAsync(Generous);
+
+        options.IncludeUnhealthy = true;
+        options.MaxBackoff = TimeSpan.Zero;
+        _service.Publish(pods.Select(p => (EndpointOf(p), p == pods[0] ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, false)));
+        await set.WaitAsync(c => c.Length == 1).AsTask().WaitAsync(Generous);
+        await ServerSideClosedAsync(pods[0]);
+    }
+
+    [Theory]
+    [InlineData("ConnectTimeout")]
+    [InlineData("InitialBackoff")]
+    public void Connect_timeouts_and_backoff_below_the_floor_are_refused(string option)
+    {
+        var options = new ConnectionSetOptions();
+        typeof(ConnectionSetOptions).GetProperty(option)!.SetValue(options, TimeSpan.FromTicks(1));
+        ArgumentException ex = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains(option, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("floor", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unavailable_pods_lose_their_connection_unless_included()
     {
         LoopbackPod[] pods = await StartPodsAsync(2);

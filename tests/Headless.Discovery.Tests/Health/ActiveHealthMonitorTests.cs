@@ -54,6 +54,30 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     }
 
     [Fact]
+    public async Task Health_options_changed_after_construction_have_no_effect()
+    {
+        var probe = new ScriptedProbe();
+        HeadlessServiceOptions? options = null;
+        HeadlessService service = Create(probe, o => options = o);
+        await StartAndProbeAsync(service);
+
+        // Set after the service was built: probing goes on with the timeout, interval and thresholds it was built with.
+        options!.Health.Timeout = TimeSpan.Zero;
+        options.Health.Interval = TimeSpan.FromDays(3);
+        options.Health.UnhealthyThreshold = 1000;
+        options.Health.CustomProbe = null;
+        options.Health.Probe = "none";
+
+        probe.Set(Pod(1), healthy: false);
+        for (int round = 0; round < 3; round++)
+        {
+            await ProbeRoundAsync(service, 3);
+        }
+
+        Assert.Equal(EndpointHealth.Unhealthy, service.Current.GetStatus(Pod(1))!.Health);
+    }
+
+    [Fact]
     public async Task A_transition_publishes_a_new_version_with_the_same_members_and_a_health_change()
     {
         var probe = new ScriptedProbe();

@@ -510,6 +510,38 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Options_changed_after_construction_have_no_effect()
+    {
+        var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromSeconds(30), RefreshJitter = 0 };
+        var service = new HeadlessService(Svc, _resolver, options, _time);
+        _services.Add(service);
+        var log = new ChangeLog();
+        service.Changed += log.Handler;
+        await StartAsync(service);
+
+        // Nonsense that validation would refuse, set after the service was built: the service never sees it.
+        options.MinRefreshInterval = TimeSpan.FromSeconds(-5);
+        options.MaxRefreshInterval = TimeSpan.FromSeconds(-1);
+        options.RefreshJitter = 7;
+        options.EmptyAnswerConfirmations = 0;
+
+        _resolver.Fallback = Ok(5, 4);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await log.WaitForAsync(2).WaitAsync(Generous);
+        Assert.Equal(["10.0.0.4:80"], service.Current.Endpoints.Select(e => e.Key));
+
+        _resolver.Fallback = Ok(5, 5);
+        EndpointSet refreshed = await service.RefreshAsync().AsTask().WaitAsync(Generous);
+        Assert.Equal(["10.0.0.5:80"], refreshed.Endpoints.Select(e => e.Key));
+
+        // The loop still runs on the TTL it was built with.
+        _resolver.Fallback = Ok(5, 6);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await log.WaitForAsync(4).WaitAsync(Generous);
+        Assert.Equal(["10.0.0.6:80"], service.Current.Endpoints.Select(e => e.Key));
+    }
+
+    [Fact]
     public async Task A_throwing_Changed_handler_does_not_stop_the_loop_or_other_handlers()
     {
         HeadlessService service = Create();

@@ -28,6 +28,58 @@ public sealed class NameServerParsingTests
         Assert.False(DnsEndpointResolverOptions.TryParseNameServer(text, out _));
     }
 
+    /// <summary>Parsed only, never sent to: none of these addresses is ever put in a resolver that queries.</summary>
+    public static TheoryData<string, string> AmbiguousOrUnusable() => new()
+    {
+        { "::1:53", "[::1]:53" },
+        { "fe80::1:5353", "[fe80::1]:5353" },
+        { "2001:db8::1:53", "[2001:db8::1]:53" },
+        { "0.0.0.0", "unspecified" },
+        { "0.0.0.0:53", "unspecified" },
+        { "::", "unspecified" },
+        { "[::]:53", "unspecified" },
+        { "224.0.0.251:5353", "multicast" },
+        { "[ff02::fb]:5353", "multicast" },
+        { "255.255.255.255", "broadcast" },
+    };
+
+    [Theory]
+    [MemberData(nameof(AmbiguousOrUnusable))]
+    public void Ambiguous_and_unusable_name_servers_are_rejected(string text, string hint)
+    {
+        Assert.False(DnsEndpointResolverOptions.TryParseNameServer(text, out _));
+        Assert.NotEmpty(hint);
+    }
+
+    [Theory]
+    [MemberData(nameof(AmbiguousOrUnusable))]
+    public void A_bad_dns_server_fails_the_service_options_with_an_error_naming_DnsServers(string text, string hint)
+    {
+        var options = new HeadlessServiceOptions { Name = "web.default.svc.cluster.local" };
+        options.DnsServers.Add("127.0.0.1:5353");
+        options.DnsServers.Add(text);
+
+        ArgumentException fromValidate = Assert.Throws<ArgumentException>(options.Validate);
+        ArgumentException fromConstructor = Assert.Throws<ArgumentException>(() => new HeadlessService(options));
+
+        foreach (ArgumentException ex in new[] { fromValidate, fromConstructor })
+        {
+            Assert.Equal(nameof(HeadlessServiceOptions.DnsServers), ex.ParamName);
+            Assert.StartsWith($"DnsServers[1] = '{text}'", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(hint, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("fd00::10", "[fd00::10]:53")]
+    [InlineData("2001:db8::53", "[2001:db8::53]:53")]
+    [InlineData("::ffff:127.0.0.1", "[::ffff:127.0.0.1]:53")]
+    public void Bare_ipv6_addresses_that_cannot_be_misread_still_parse(string text, string expected)
+    {
+        Assert.True(DnsEndpointResolverOptions.TryParseNameServer(text, out IPEndPoint? endPoint));
+        Assert.Equal(expected, endPoint.ToString());
+    }
+
     [Fact]
     public void Resolver_constructor_validates_and_names_the_bad_server()
     {
