@@ -60,9 +60,11 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
     private readonly TimeProvider _timeProvider;
     private readonly LookupClient? _client;
     private readonly NameServer[][] _servers;
+    private readonly IPEndPoint[] _endPoints;
     private readonly string[] _serverNames;
     private readonly string _serverList;
     private readonly DnsQueryOptions _queryOptions;
+    private readonly DnsQuerySettings _querySettings;
     private readonly ResiliencePipeline<IDnsQueryResponse> _pipeline;
     private readonly DnsAddressFamily _family;
     private readonly bool _useSrv;
@@ -98,11 +100,13 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
 
         List<NameServer> servers = ResolveServers(options);
         _servers = servers.Select(s => new[] { s }).ToArray();
+        _endPoints = servers.Select(s => new IPEndPoint(IPAddress.Parse(s.Address), s.Port)).ToArray();
         _serverNames = servers.Select(FormatServer).ToArray();
         _serverList = _serverNames.Length == 0 ? "(no name servers)" : string.Join(", ", _serverNames);
 
         // Polly owns timeouts and retries; DnsClient must neither retry, cache, nor move on to other servers by itself.
         _queryOptions = PollyOwnsRetries(new DnsQueryOptions { Recursion = true });
+        _querySettings = new DnsQuerySettings(_queryOptions);
 
         if (servers.Count == 0)
         {
@@ -613,7 +617,22 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             // attempt timeout (TimeoutRejectedException) from the caller's cancellation (OperationCanceledException).
             throw new OperationCanceledException(cancellationToken);
         }
+        catch (DnsResponseException ex) when (IsTruncated(ex))
+        {
+            // Asked again below, over TCP, within this attempt's time and to the same server.
+        }
+
+        // A connection of its own, closed when the query ends: DnsClient's TCP fallback would reuse a pooled one,
+        // which can answer from before the change (dnsmasq) and stays open between rounds (see DnsTcpQuery).
+        return await DnsTcpQuery.QueryAsync(_servers[index][0], _endPoints[index], state.Name, state.Type, _querySettings, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// DnsClient 1.8 with <see cref="DnsQueryOptions.UseTcpFallback"/> off reports a truncated UDP answer (or a UDP
+    /// answer too short to parse, which it treats alike) as an <see cref="DnsResponseCode.Unassigned"/> error without
+    /// an inner exception; its other <see cref="DnsResponseCode.Unassigned"/> errors wrap the exception that caused them.
+    /// </summary>
+    internal static bool IsTruncated(DnsResponseException ex) => ex.Code == DnsResponseCode.Unassigned && ex.InnerException is null;
 
     private ResiliencePipeline<IDnsQueryResponse> BuildPipeline(int retryCount, TimeSpan retryBaseDelay)
     {
@@ -721,7 +740,8 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         options.CacheFailedResults = false;
         options.Retries = 0;
         options.ThrowDnsErrors = false;
-        options.UseTcpFallback = true;
+        // Truncated answers are asked again over TCP by DnsTcpQuery, never over DnsClient's pooled TCP connections.
+        options.UseTcpFallback = false;
         options.Timeout = Timeout.InfiniteTimeSpan;
         options.ContinueOnDnsError = false;
         options.ContinueOnEmptyResponse = false;
