@@ -39,6 +39,15 @@ namespace Headless.Discovery;
 /// (logged); only when no target yields an address and at least one lookup failed is the round failed.
 /// </para>
 /// <para>
+/// Queries go over UDP. An answer that comes back truncated is asked again over TCP, to the same server and within the
+/// same attempt (and its timeout), on a TCP connection of its own that is closed as soon as that query ends: answered,
+/// failed, timed out or cancelled. No TCP connection is reused or pooled, so none outlives its round: an answer over
+/// TCP is never read from a connection opened before the data it asks about (dnsmasq answers each TCP connection from a
+/// copy of its records taken when the connection was accepted), and no idle connection counts against a server's limit
+/// on TCP connections. Rounds of <see cref="DnsAddressFamily.Both"/> or SRV follow-up lookups may each open one
+/// connection per truncated query, at the same time.
+/// </para>
+/// <para>
 /// The options are read once, in the constructor. Thread-safe: one instance serves concurrent calls.
 /// </para>
 /// </remarks>
