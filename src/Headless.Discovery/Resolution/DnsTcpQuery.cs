@@ -63,8 +63,10 @@ internal static class DnsTcpQuery
                 message = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
                 await ReceiveExactlyAsync(socket, message, endPoint, "the answer", cancellationToken).ConfigureAwait(false);
             }
-            catch (SocketException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (SocketException ex)
             {
+                // An operation aborted by the token is a cancellation (for Polly: its attempt timeout), not a transport error.
+                cancellationToken.ThrowIfCancellationRequested();
                 throw new IOException($"the UDP answer was truncated and the TCP query to {Format(endPoint)} failed: {ex.Message}", ex);
             }
         }
