@@ -641,7 +641,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
     /// answer too short to parse, which it treats alike) as an <see cref="DnsResponseCode.Unassigned"/> error without
     /// an inner exception; its other <see cref="DnsResponseCode.Unassigned"/> errors wrap the exception that caused them.
     /// </summary>
-    internal static bool IsTruncated(DnsResponseException ex) => ex.Code == DnsResponseCode.Unassigned && ex.InnerException is null;
+    private static bool IsTruncated(DnsResponseException ex) => ex.Code == DnsResponseCode.Unassigned && ex.InnerException is null;
 
     private ResiliencePipeline<IDnsQueryResponse> BuildPipeline(int retryCount, TimeSpan retryBaseDelay)
     {
