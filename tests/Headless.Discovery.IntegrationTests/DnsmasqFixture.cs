@@ -249,7 +249,9 @@ public sealed partial class DnsmasqFixture : IAsyncLifetime
             if (!process.HasExited)
             {
                 _ = kill(process.Id, SigCont);
-                process.Kill();
+                // The tree: a child dnsmasq forked for a TCP connection holds the output pipes open, and waiting for
+                // exit waits for those pipes to close too.
+                process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             }
         }

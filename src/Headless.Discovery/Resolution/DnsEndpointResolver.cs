@@ -39,6 +39,15 @@ namespace Headless.Discovery;
 /// (logged); only when no target yields an address and at least one lookup failed is the round failed.
 /// </para>
 /// <para>
+/// Queries go over UDP. An answer that comes back truncated is asked again over TCP, to the same server and within the
+/// same attempt (and its timeout), on a TCP connection of its own that is closed as soon as that query ends: answered,
+/// failed, timed out or cancelled. No TCP connection is reused or pooled, so none outlives its round: an answer over
+/// TCP is never read from a connection opened before the data it asks about (dnsmasq answers each TCP connection from a
+/// copy of its records taken when the connection was accepted), and no idle connection counts against a server's limit
+/// on TCP connections. Rounds of <see cref="DnsAddressFamily.Both"/> or SRV follow-up lookups may each open one
+/// connection per truncated query, at the same time.
+/// </para>
+/// <para>
 /// The options are read once, in the constructor. Thread-safe: one instance serves concurrent calls.
 /// </para>
 /// </remarks>
@@ -60,9 +69,11 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
     private readonly TimeProvider _timeProvider;
     private readonly LookupClient? _client;
     private readonly NameServer[][] _servers;
+    private readonly IPEndPoint[] _endPoints;
     private readonly string[] _serverNames;
     private readonly string _serverList;
     private readonly DnsQueryOptions _queryOptions;
+    private readonly DnsQuerySettings _querySettings;
     private readonly ResiliencePipeline<IDnsQueryResponse> _pipeline;
     private readonly DnsAddressFamily _family;
     private readonly bool _useSrv;
@@ -98,11 +109,13 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
 
         List<NameServer> servers = ResolveServers(options);
         _servers = servers.Select(s => new[] { s }).ToArray();
+        _endPoints = servers.Select(s => new IPEndPoint(IPAddress.Parse(s.Address), s.Port)).ToArray();
         _serverNames = servers.Select(FormatServer).ToArray();
         _serverList = _serverNames.Length == 0 ? "(no name servers)" : string.Join(", ", _serverNames);
 
         // Polly owns timeouts and retries; DnsClient must neither retry, cache, nor move on to other servers by itself.
         _queryOptions = PollyOwnsRetries(new DnsQueryOptions { Recursion = true });
+        _querySettings = new DnsQuerySettings(_queryOptions);
 
         if (servers.Count == 0)
         {
@@ -613,7 +626,22 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             // attempt timeout (TimeoutRejectedException) from the caller's cancellation (OperationCanceledException).
             throw new OperationCanceledException(cancellationToken);
         }
+        catch (DnsResponseException ex) when (IsTruncated(ex))
+        {
+            // Asked again below, over TCP, within this attempt's time and to the same server.
+        }
+
+        // A connection of its own, closed when the query ends: DnsClient's TCP fallback would reuse a pooled one,
+        // which can answer from before the change (dnsmasq) and stays open between rounds (see DnsTcpQuery).
+        return await DnsTcpQuery.QueryAsync(_servers[index][0], _endPoints[index], state.Name, state.Type, _querySettings, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// DnsClient 1.8 with <see cref="DnsQueryOptions.UseTcpFallback"/> off reports a truncated UDP answer (or a UDP
+    /// answer too short to parse, which it treats alike) as an <see cref="DnsResponseCode.Unassigned"/> error without
+    /// an inner exception; its other <see cref="DnsResponseCode.Unassigned"/> errors wrap the exception that caused them.
+    /// </summary>
+    private static bool IsTruncated(DnsResponseException ex) => ex.Code == DnsResponseCode.Unassigned && ex.InnerException is null;
 
     private ResiliencePipeline<IDnsQueryResponse> BuildPipeline(int retryCount, TimeSpan retryBaseDelay)
     {
@@ -721,7 +749,8 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         options.CacheFailedResults = false;
         options.Retries = 0;
         options.ThrowDnsErrors = false;
-        options.UseTcpFallback = true;
+        // Truncated answers are asked again over TCP by DnsTcpQuery, never over DnsClient's pooled TCP connections.
+        options.UseTcpFallback = false;
         options.Timeout = Timeout.InfiniteTimeSpan;
         options.ContinueOnDnsError = false;
         options.ContinueOnEmptyResponse = false;
