@@ -60,7 +60,9 @@ internal static class LiveTable
     /// <summary>The table for one moment.</summary>
     internal static Table Build(EndpointSet set, ImmutableArray<EndpointStatus> details, DateTimeOffset now)
     {
-        string state = set.IsStale ? " [yellow]STALE: DNS is failing, keeping the last known pods[/]" : string.Empty;
+        string state = set.IsStale ? $" [yellow]{Markup.Escape(TextOutput.Stale(set))}[/]"
+            : set.Count == 0 ? $" [grey]({Markup.Escape(TextOutput.Empty(set))})[/]"
+            : string.Empty;
         string panic = set.IsPanic ? " [red]PANIC: too few available, selecting among all[/]" : string.Empty;
         var table = new Table()
             .Border(TableBorder.Rounded)
