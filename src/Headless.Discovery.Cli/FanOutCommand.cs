@@ -119,19 +119,9 @@ internal static class FanOutCommand
             await ResolveCommand.DisposeAsync(resolver).ConfigureAwait(false);
         }
 
-        switch (resolution.Outcome)
+        if (resolution.Outcome != ResolutionOutcome.Success)
         {
-            case ResolutionOutcome.Success:
-                break;
-            case ResolutionOutcome.NotFound:
-                await context.ErrorLineAsync($"{service}: not found (NXDOMAIN): the service does not exist or has no ready pods.").ConfigureAwait(false);
-                return ExitCodes.NotFound;
-            case ResolutionOutcome.NoData:
-                await context.ErrorLineAsync($"{service}: no {TextOutput.RecordTypes(resolverOptions)} records (NODATA): the name exists but has no pods of that kind.").ConfigureAwait(false);
-                return ExitCodes.NotFound;
-            default:
-                await context.ErrorLineAsync($"{service}: DNS lookup failed: {resolution.Error?.Message ?? "unknown error"}").ConfigureAwait(false);
-                return ExitCodes.DnsFailure;
+            return await ResolveCommand.ReportFailureAsync(context, service, resolverOptions, resolution).ConfigureAwait(false);
         }
 
         if (resolution.Endpoints.Any(e => e.Port == 0))

@@ -45,25 +45,10 @@ internal static class FanOutJson
     public static string? ErrorOf(FanOutPodResult<int> result) => result.Status switch
     {
         FanOutPodStatus.Succeeded or FanOutPodStatus.Skipped => null,
-        FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + Innermost(result.Exception),
+        FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + TextOutput.Explain(result.Exception),
         FanOutPodStatus.Cancelled => "cancelled: the mode's goal was decided without this pod",
-        _ => result.Exception is null ? "failed" : Innermost(result.Exception),
+        _ => result.Exception is null ? "failed" : TextOutput.Explain(result.Exception),
     };
-
-    private static string Innermost(Exception exception)
-    {
-        // HttpRequestException wraps the socket error that says what happened ("Connection refused").
-        var message = new StringBuilder(exception.Message);
-        for (Exception? inner = exception.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (!message.ToString().Contains(inner.Message, StringComparison.Ordinal))
-            {
-                message.Append(" (").Append(inner.Message).Append(')');
-            }
-        }
-
-        return message.ToString();
-    }
 
     public static string Write(ServiceName service, FanOutResult<int> result)
     {

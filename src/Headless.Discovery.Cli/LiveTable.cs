@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Spectre.Console;
 
 namespace Headless.Discovery.Cli;
@@ -28,31 +27,43 @@ internal static class LiveTable
             .StartAsync(async context =>
             {
                 IAsyncEnumerator<EndpointSetChange> changes = live.WatchAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-                await using ConfiguredAsyncDisposable disposeChanges = changes.ConfigureAwait(false);
-                ValueTask<bool> next = changes.MoveNextAsync();
-                while (true)
+                Task<bool> change = changes.MoveNextAsync().AsTask();
+                try
                 {
-                    // Redraw on a change, or after the interval so the "since" column moves.
-                    Task<bool> change = next.AsTask();
-                    Task tick = Task.Delay(RedrawInterval, time, cancellationToken);
-                    Task done = await Task.WhenAny(change, tick).ConfigureAwait(false);
-                    if (done == change)
+                    while (true)
                     {
-                        if (!await change.ConfigureAwait(false))
+                        // Redraw on a change, or after the interval so the "since" column moves.
+                        Task tick = Task.Delay(RedrawInterval, time, cancellationToken);
+                        if (await Task.WhenAny(change, tick).ConfigureAwait(false) == change)
                         {
-                            return;
+                            if (!await change.ConfigureAwait(false))
+                            {
+                                return;
+                            }
+
+                            change = changes.MoveNextAsync().AsTask();
+                        }
+                        else
+                        {
+                            await tick.ConfigureAwait(false);
                         }
 
-                        next = changes.MoveNextAsync();
+                        context.UpdateTarget(Build(live.Current, live.GetHealthDetails(), time.GetUtcNow()));
+                        context.Refresh();
                     }
-                    else
+                }
+                finally
+                {
+                    // On cancellation the redraw tick can beat the pending wait for the next change, and an async
+                    // iterator cannot be disposed while a MoveNextAsync is pending (NotSupportedException): let that
+                    // wait end first, with the same cancellation. Its outcome was reported by the loop or is that
+                    // cancellation, so it is only observed here. Left by an error, it is abandoned, observed.
+                    Task observed = change.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    if (change.IsCompleted || cancellationToken.IsCancellationRequested)
                     {
-                        next = new ValueTask<bool>(change);
-                        await tick.ConfigureAwait(false);
+                        await observed.ConfigureAwait(false);
+                        await changes.DisposeAsync().ConfigureAwait(false);
                     }
-
-                    context.UpdateTarget(Build(live.Current, live.GetHealthDetails(), time.GetUtcNow()));
-                    context.Refresh();
                 }
             }).ConfigureAwait(false);
     }
@@ -60,7 +71,9 @@ internal static class LiveTable
     /// <summary>The table for one moment.</summary>
     internal static Table Build(EndpointSet set, ImmutableArray<EndpointStatus> details, DateTimeOffset now)
     {
-        string state = set.IsStale ? " [yellow]STALE: DNS is failing, keeping the last known pods[/]" : string.Empty;
+        string state = set.IsStale ? $" [yellow]{Markup.Escape(TextOutput.Stale(set))}[/]"
+            : set.Count == 0 ? $" [grey]({Markup.Escape(TextOutput.Empty(set))})[/]"
+            : string.Empty;
         string panic = set.IsPanic ? " [red]PANIC: too few available, selecting among all[/]" : string.Empty;
         var table = new Table()
             .Border(TableBorder.Rounded)

@@ -52,24 +52,29 @@ internal static class ResolveCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>Reports a resolution that did not succeed on stderr and returns its exit code (2 NXDOMAIN/NODATA, 3 DNS failure).</summary>
+    /// <summary>
+    /// Reports a resolution that did not succeed on stderr and returns its exit code (2 NXDOMAIN/NODATA, 3 DNS failure).
+    /// The library's error is printed as it is: it knows which query failed and why (an SRV name whose targets have no
+    /// address of the family is NODATA too). Our own words only stand in for a resolver that gave no error.
+    /// </summary>
     internal static async Task<int> ReportFailureAsync(CliContext context, ServiceName service, DnsEndpointResolverOptions resolverOptions, ResolutionResult result)
     {
+        string? why = result.Error?.Message;
         switch (result.Outcome)
         {
             case ResolutionOutcome.NotFound:
                 await context.ErrorLineAsync(
-                    $"{service}: not found (NXDOMAIN): the service does not exist or has no ready pods.").ConfigureAwait(false);
+                    $"{service}: {why ?? "not found (NXDOMAIN): the service does not exist or has no ready pods."}").ConfigureAwait(false);
                 return ExitCodes.NotFound;
 
             case ResolutionOutcome.NoData:
                 await context.ErrorLineAsync(
-                    $"{service}: no {TextOutput.RecordTypes(resolverOptions)} records (NODATA): the name exists but has no pods of that kind.").ConfigureAwait(false);
+                    $"{service}: {why ?? $"no {TextOutput.RecordTypes(resolverOptions)} records (NODATA): the name exists but has no pods of that kind."}").ConfigureAwait(false);
                 return ExitCodes.NotFound;
 
             default:
                 await context.ErrorLineAsync(
-                    $"{service}: DNS lookup failed: {result.Error?.Message ?? "unknown error"}").ConfigureAwait(false);
+                    $"{service}: DNS lookup failed: {why ?? "unknown error"}").ConfigureAwait(false);
                 return ExitCodes.DnsFailure;
         }
     }

@@ -45,13 +45,7 @@ internal static class TextOutput
 
         if (current.IsStale)
         {
-            header.Append(" STALE: DNS is failing");
-            if (current.LastError is { } error)
-            {
-                header.Append(" (").Append(error.Message).Append(')');
-            }
-
-            header.Append(", keeping the last known pods");
+            header.Append(' ').Append(Stale(current));
         }
         else if (change.Kind.HasFlag(EndpointSetChangeKind.Staleness))
         {
@@ -59,9 +53,7 @@ internal static class TextOutput
         }
         else if (current.Count == 0)
         {
-            header.Append(current.LastError is { } emptyReason
-                ? " (" + emptyReason.Message + ")"
-                : " (no ready pods: the name does not exist or has no records)");
+            header.Append(" (").Append(Empty(current)).Append(')');
         }
 
         yield return header.ToString();
@@ -126,6 +118,35 @@ internal static class TextOutput
         EndpointHealth.Unhealthy => "unhealthy",
         _ => "unknown",
     };
+
+    /// <summary>
+    /// The marker of a stale set and why it is stale, in the library's words (<see cref="EndpointSet.LastError"/>); our
+    /// own only when the library gave no error.
+    /// </summary>
+    public static string Stale(EndpointSet set) =>
+        (set.Count > 0 ? "STALE (last known pods): " : "STALE: ") + (set.LastError is { } error ? Explain(error) : "DNS is failing");
+
+    /// <summary>Why a fresh set is empty, in the library's words; our own only when the library gave no error.</summary>
+    public static string Empty(EndpointSet set) =>
+        set.LastError is { } error ? Explain(error) : "no ready pods: the name does not exist or has no records";
+
+    /// <summary>
+    /// An error's message followed by those of the errors it wraps that it does not already contain: the library's
+    /// <see cref="EmptyAnswerException"/> wraps the resolver's reason, <see cref="HttpRequestException"/> the socket error.
+    /// </summary>
+    public static string Explain(Exception error)
+    {
+        var message = new StringBuilder(error.Message);
+        for (Exception? inner = error.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!message.ToString().Contains(inner.Message, StringComparison.Ordinal))
+            {
+                message.Append(" (").Append(inner.Message).Append(')');
+            }
+        }
+
+        return message.ToString();
+    }
 
     public static string Pods(int count) =>
         count == 1 ? "1 pod" : string.Create(CultureInfo.InvariantCulture, $"{count} pods");

@@ -40,8 +40,31 @@ internal static class UnobservedTaskExceptionGuard
             && inner.StackTrace is { } trace
             && trace.Contains("System.Net.Sockets.Socket", StringComparison.Ordinal));
 
+    private static readonly ConcurrentDictionary<UnobservedTaskExceptionRecorder, byte> Recorders = new();
+
+    /// <summary>
+    /// Records, instead of failing the run, the unobserved exceptions that <paramref name="claims"/> accepts (every inner
+    /// exception must be accepted) until the returned recorder is disposed, so a test can assert that none was raised.
+    /// Claim only what your own test can raise (an exception type of its own), as tests run in parallel.
+    /// </summary>
+    public static UnobservedTaskExceptionRecorder Record(Func<Exception, bool> claims)
+    {
+        var recorder = new UnobservedTaskExceptionRecorder(claims, r => Recorders.TryRemove(r, out _));
+        Recorders[recorder] = 0;
+        return recorder;
+    }
+
     internal static void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs e)
     {
+        foreach (UnobservedTaskExceptionRecorder recorder in Recorders.Keys)
+        {
+            if (recorder.TryClaim(e.Exception))
+            {
+                e.SetObserved();
+                return;
+            }
+        }
+
         if (IsAbandonedSocketCancellation(e.Exception))
         {
             Interlocked.Increment(ref _abandoned);
@@ -57,4 +80,53 @@ internal static class UnobservedTaskExceptionGuard
             Environment.FailFast(message);
         }
     }
+}
+
+/// <summary>
+/// Unobserved task exceptions claimed by one test (see <see cref="UnobservedTaskExceptionGuard.Record"/>). The runtime
+/// reports an unobserved exception only when the garbage collector finalizes the faulted task, so a test drops its
+/// references and calls <see cref="CollectGarbage"/> before it reads <see cref="Exceptions"/>.
+/// </summary>
+internal sealed class UnobservedTaskExceptionRecorder : IDisposable
+{
+    private readonly Func<Exception, bool> _claims;
+    private readonly Action<UnobservedTaskExceptionRecorder> _onDispose;
+    private readonly ConcurrentQueue<Exception> _seen = new();
+
+    internal UnobservedTaskExceptionRecorder(Func<Exception, bool> claims, Action<UnobservedTaskExceptionRecorder> onDispose)
+    {
+        _claims = claims;
+        _onDispose = onDispose;
+    }
+
+    /// <summary>The claimed exceptions (each inner exception of the runtime's <see cref="AggregateException"/>).</summary>
+    public IReadOnlyCollection<Exception> Exceptions => _seen;
+
+    /// <summary>Finalizes every unreachable task now, so its unobserved exception (if any) is reported before this returns.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void CollectGarbage()
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+    }
+
+    internal bool TryClaim(AggregateException exception)
+    {
+        if (exception.InnerExceptions.Count == 0 || !exception.InnerExceptions.All(_claims))
+        {
+            return false;
+        }
+
+        foreach (Exception inner in exception.InnerExceptions)
+        {
+            _seen.Enqueue(inner);
+        }
+
+        return true;
+    }
+
+    public void Dispose() => _onDispose(this);
 }

@@ -105,7 +105,8 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
 
     /// <summary>
     /// Whether the TCP listener is open. Default <see langword="true"/>. Setting it to <see langword="false"/> closes
-    /// the TCP listener, so TCP connections are refused (UDP keeps working); setting it back re-opens it on the same port.
+    /// the TCP listener and the connections clients keep open, so TCP connections are refused (UDP keeps working);
+    /// setting it back re-opens it on the same port.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The server is disposed.</exception>
     /// <exception cref="SocketException">Re-opening failed because another socket took the TCP port meanwhile.</exception>
@@ -119,7 +120,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (value && _tcpServer is null)
                 {
-                    _tcpServer = CreateAndStart(new TcpServerTransport(EndPoint, TransportTimeoutMilliseconds, TcpKeepAliveMilliseconds));
+                    _tcpServer = CreateAndStart(new TcpDnsTransport(EndPoint, TransportTimeoutMilliseconds, TcpKeepAliveMilliseconds));
                 }
                 else if (!value && _tcpServer is not null)
                 {
@@ -435,8 +436,9 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops both listeners, releases queries held by <see cref="DnsFault.Drop"/> or <see cref="Pause"/> without
-    /// answering them, and waits (up to 5 seconds) for queries being processed. Idempotent.
+    /// Stops both listeners, closes the TCP connections clients keep open (they see the connection end at once),
+    /// releases queries held by <see cref="DnsFault.Drop"/> or <see cref="Pause"/> without answering them, and waits
+    /// (up to 5 seconds) for queries being processed. Leaves no task whose exception goes unobserved. Idempotent.
     /// </summary>
     /// <returns>A task that completes when the server has stopped.</returns>
     public async ValueTask DisposeAsync()
@@ -485,7 +487,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         lock (_gate)
         {
             _udpServer = CreateAndStart(new UdpServerTransport(EndPoint, TransportTimeoutMilliseconds));
-            _tcpServer = CreateAndStart(new TcpServerTransport(EndPoint, TransportTimeoutMilliseconds, TcpKeepAliveMilliseconds));
+            _tcpServer = CreateAndStart(new TcpDnsTransport(EndPoint, TransportTimeoutMilliseconds, TcpKeepAliveMilliseconds));
         }
     }
 

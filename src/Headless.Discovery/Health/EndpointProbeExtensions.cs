@@ -8,7 +8,9 @@ public static class EndpointProbeExtensions
     /// <summary>
     /// Runs <paramref name="probe"/> against <paramref name="endpoint"/> once with a timeout, measures its latency on
     /// <paramref name="timeProvider"/>, and turns a timeout or an exception into <see cref="ProbeResult.Unhealthy"/>.
-    /// A probe that ignores its cancellation token is abandoned when the timeout elapses. Thread-safe.
+    /// A probe that ignores its cancellation token is abandoned when the timeout elapses or
+    /// <paramref name="cancellationToken"/> is cancelled; an exception it throws later is observed, never reported as an
+    /// unobserved task exception. Thread-safe.
     /// </summary>
     /// <param name="probe">The probe.</param>
     /// <param name="endpoint">The pod to check.</param>
@@ -50,16 +52,20 @@ public static class EndpointProbeExtensions
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (pending is { IsCompleted: false })
-            {
-                // The probe ignored its token: let it finish in the background without an unobserved exception.
-                _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-
             TimeSpan elapsed = timeProvider.GetElapsedTime(started);
             return ex is OperationCanceledException && timeoutCts.IsCancellationRequested
                 ? ProbeResult.Unhealthy($"timed out after {timeout.TotalMilliseconds:0} ms", elapsed)
                 : ProbeResult.Unhealthy(Describe(ex), elapsed);
+        }
+        finally
+        {
+            // Unless the probe's own result came back, a probe that ignored its token is abandoned here: on its timeout,
+            // or on the caller's cancellation (its pod left the set, the service was disposed). Observe its late fault,
+            // or it would surface as an UnobservedTaskException.
+            if (pending is { IsCompletedSuccessfully: false, IsCanceled: false })
+            {
+                _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 

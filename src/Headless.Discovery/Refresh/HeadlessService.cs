@@ -522,7 +522,8 @@ public sealed partial class HeadlessService : IHeadlessService
                         Log.EmptyAnswerAccepted(_logger, Name.Value, result.Outcome, _consecutiveEmptyAnswers, previous.Count);
                     }
 
-                    return (new EndpointSet(Name, ImmutableArray<PodEndpoint>.Empty, previous.Version + 1, now, result.Ttl, false, null, null), delay);
+                    // The resolver's error says why the set is empty (e.g. no SRV target has an address of the family).
+                    return (new EndpointSet(Name, ImmutableArray<PodEndpoint>.Empty, previous.Version + 1, now, result.Ttl, false, null, result.Error), delay);
                 }
 
                 Log.EmptyAnswerNotYetAccepted(_logger, Name.Value, result.Outcome, _consecutiveEmptyAnswers, _options.EmptyAnswerConfirmations);

@@ -32,4 +32,36 @@ public sealed class UnobservedTaskExceptionGuardTests
         Assert.NotNull(handlers);
         Assert.Contains(handlers!.GetInvocationList(), d => d.Method.Name == nameof(UnobservedTaskExceptionGuard.OnUnobserved));
     }
+
+    [Fact]
+    public void A_recorder_takes_only_the_exceptions_it_claims_and_only_while_it_is_alive()
+    {
+        bool failFast = UnobservedTaskExceptionGuard.FailFast;
+        UnobservedTaskExceptionGuard.FailFast = false;
+        try
+        {
+            int before = UnobservedTaskExceptionGuard.Exceptions.Count;
+            var claimed = new UnobservedTaskExceptionEventArgs(new AggregateException(new RecordedException()));
+            var other = new UnobservedTaskExceptionEventArgs(new AggregateException(new RecordedException(), new InvalidOperationException("other")));
+            UnobservedTaskExceptionRecorder recorder = UnobservedTaskExceptionGuard.Record(static e => e is RecordedException);
+            using (recorder)
+            {
+                UnobservedTaskExceptionGuard.OnUnobserved(null, claimed);
+                UnobservedTaskExceptionGuard.OnUnobserved(null, other);
+            }
+
+            UnobservedTaskExceptionGuard.OnUnobserved(null, new UnobservedTaskExceptionEventArgs(new AggregateException(new RecordedException())));
+
+            Assert.True(claimed.Observed);
+            Assert.IsType<RecordedException>(Assert.Single(recorder.Exceptions));
+            // Not every inner exception was claimed, and the last one came after the recorder was disposed: the guard's.
+            Assert.Equal(before + 2, UnobservedTaskExceptionGuard.Exceptions.Count);
+        }
+        finally
+        {
+            UnobservedTaskExceptionGuard.FailFast = failFast;
+        }
+    }
+
+    private sealed class RecordedException : Exception;
 }

@@ -1,0 +1,51 @@
+using System.Net;
+using Spectre.Console;
+
+namespace Headless.Discovery.Cli.Tests;
+
+/// <summary>
+/// <c>watch</c>'s live table (terminal mode), drawn into a string instead of the terminal. Ctrl+C used to end it with
+/// NotSupportedException ("error: Specified method is not supported.", exit 1) when the redraw tick won the race against
+/// the pending wait for the next change: the change stream was disposed under that wait.
+/// </summary>
+public sealed class LiveTableTests
+{
+    [Fact]
+    public async Task Cancelling_the_live_table_ends_it_with_OperationCanceledException_whatever_it_was_waiting_for()
+    {
+        IAnsiConsole previous = AnsiConsole.Console;
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(new StringWriter()),
+        });
+        try
+        {
+            for (int run = 0; run < 20; run++)
+            {
+                var answer = ResolutionResult.Success([new PodEndpoint(IPAddress.Parse("10.0.0.1"), 80)], TimeSpan.FromHours(1));
+                await using var live = new HeadlessService(ServiceName.Parse("web.default.svc.cluster.local"), new FixedResolver(answer), new HeadlessServiceOptions());
+                await live.GetEndpointsAsync();
+                using var stop = new CancellationTokenSource();
+                Task table = LiveTable.RunAsync(live, TimeProvider.System, stop.Token);
+
+                await stop.CancelAsync();
+
+                // A pending wait for the next change must end before the change stream is disposed under it.
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => table.WaitAsync(TimeSpan.FromSeconds(30)));
+            }
+        }
+        finally
+        {
+            AnsiConsole.Console = previous;
+        }
+    }
+
+    private sealed class FixedResolver(ResolutionResult answer) : IEndpointResolver
+    {
+        public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(answer);
+    }
+}
