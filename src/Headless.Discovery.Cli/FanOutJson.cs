@@ -45,9 +45,9 @@ internal static class FanOutJson
     public static string? ErrorOf(FanOutPodResult<int> result) => result.Status switch
     {
         FanOutPodStatus.Succeeded or FanOutPodStatus.Skipped => null,
-        FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + TextOutput.Explain(result.Exception),
+        FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + ErrorText.Explain(result.Exception),
         FanOutPodStatus.Cancelled => "cancelled: the mode's goal was decided without this pod",
-        _ => result.Exception is null ? "failed" : TextOutput.Explain(result.Exception),
+        _ => result.Exception is null ? "failed" : ErrorText.Explain(result.Exception),
     };
 
     public static string Write(ServiceName service, FanOutResult<int> result)

@@ -124,29 +124,11 @@ internal static class TextOutput
     /// own only when the library gave no error.
     /// </summary>
     public static string Stale(EndpointSet set) =>
-        (set.Count > 0 ? "STALE (last known pods): " : "STALE: ") + (set.LastError is { } error ? Explain(error) : "DNS is failing");
+        (set.Count > 0 ? "STALE (last known pods): " : "STALE: ") + (set.LastError is { } error ? ErrorText.Explain(error) : "DNS is failing");
 
     /// <summary>Why a fresh set is empty, in the library's words; our own only when the library gave no error.</summary>
     public static string Empty(EndpointSet set) =>
-        set.LastError is { } error ? Explain(error) : "no ready pods: the name does not exist or has no records";
-
-    /// <summary>
-    /// An error's message followed by those of the errors it wraps that it does not already contain: the library's
-    /// <see cref="EmptyAnswerException"/> wraps the resolver's reason, <see cref="HttpRequestException"/> the socket error.
-    /// </summary>
-    public static string Explain(Exception error)
-    {
-        var message = new StringBuilder(error.Message);
-        for (Exception? inner = error.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (!message.ToString().Contains(inner.Message, StringComparison.Ordinal))
-            {
-                message.Append(" (").Append(inner.Message).Append(')');
-            }
-        }
-
-        return message.ToString();
-    }
+        set.LastError is { } error ? ErrorText.Explain(error) : "no ready pods: the name does not exist or has no records";
 
     public static string Pods(int count) =>
         count == 1 ? "1 pod" : string.Create(CultureInfo.InvariantCulture, $"{count} pods");

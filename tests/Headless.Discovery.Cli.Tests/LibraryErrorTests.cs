@@ -108,7 +108,7 @@ public sealed class LibraryErrorTests : IAsyncLifetime
 
         await using var run = new BackgroundRun(
             Cli().Services,
-            "watch", "_http._tcp.web.default", "--srv", "--family", "ipv6", "--dns-server", _dns.NameServer, "--min-refresh", "50ms", "--max-refresh", "200ms");
+            "watch", "_http._tcp.web.default", "--srv", "--family", "ipv6", "--dns-server", _dns.NameServer, "--min-refresh", "100ms", "--max-refresh", "200ms");
         (int first, _) = await run.Stdout.WaitForTextAsync("5 pods");
 
         for (int i = 0; i < 5; i++)
