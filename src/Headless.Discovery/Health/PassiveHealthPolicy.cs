@@ -1,20 +1,20 @@
 namespace Headless.Discovery;
 
-/// <summary>The arithmetic of outlier ejection: how long, and whether one more ejection is allowed. Pure and thread-safe.</summary>
+/// <summary>
+/// The arithmetic of outlier ejection: how long, and whether one more ejection is allowed. Pure and thread-safe. Counts
+/// are never negative; with no pods nothing can be ejected and nothing panics, because the products below are then 0.
+/// </summary>
 internal static class PassiveHealthPolicy
 {
-    /// <summary><paramref name="baseTime"/> × <paramref name="timesEjected"/>, capped at <paramref name="maxTime"/>.</summary>
-    public static TimeSpan EjectionDuration(TimeSpan baseTime, TimeSpan maxTime, int timesEjected)
-    {
-        double ticks = (double)baseTime.Ticks * Math.Max(1, timesEjected);
-        return ticks >= maxTime.Ticks ? maxTime : TimeSpan.FromTicks((long)ticks);
-    }
+    /// <summary><paramref name="baseTime"/> × <paramref name="timesEjected"/> (at least once), capped at <paramref name="maxTime"/>.</summary>
+    public static TimeSpan EjectionDuration(TimeSpan baseTime, TimeSpan maxTime, int timesEjected) =>
+        TimeSpan.FromTicks((long)Math.Min((double)baseTime.Ticks * Math.Max(1, timesEjected), maxTime.Ticks));
 
     /// <summary>Whether ejecting one more pod keeps the ejected share at or below <paramref name="maxPercent"/>.</summary>
     public static bool CanEject(int alreadyEjected, int total, double maxPercent) =>
-        total > 0 && (alreadyEjected + 1) * 100.0 <= maxPercent * total;
+        (alreadyEjected + 1) * 100.0 <= maxPercent * total;
 
-    /// <summary>Envoy's panic rule: fewer than <paramref name="thresholdPercent"/> of the pods available.</summary>
+    /// <summary>Envoy's panic rule: fewer than <paramref name="thresholdPercent"/> of the pods available (a threshold of 0 never panics).</summary>
     public static bool IsPanic(int available, int total, double thresholdPercent) =>
-        total > 0 && thresholdPercent > 0 && available * 100.0 < thresholdPercent * total;
+        available * 100.0 < thresholdPercent * total;
 }
