@@ -88,6 +88,9 @@ public sealed class FanOutTimeoutTests
             Assert.True(await script.Started.WaitAsync(Generous), "a call did not start");
         }
 
+        // The calls that answer at once must have settled (their outcome reported) before the clock moves, or the
+        // timeout would rightly catch them too.
+        await WaitUntilAsync(() => service.Outcomes.Count >= startsBefore - hung.Length);
         time.Advance(PerPod);
         FanOutResult<int> result = await fanOut.WaitAsync(Generous);
 
