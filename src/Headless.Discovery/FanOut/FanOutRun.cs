@@ -38,7 +38,9 @@ internal sealed partial class FanOutRun<T>
     private readonly FanOutPodResult<T>?[] _results;
     private readonly PodCall?[] _calls;
     private readonly ExecutionContext? _context;
-    private readonly Channel<int> _events = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
+    // The thread that settles a call (a pool thread or a timer) runs the coordinator on: one thread hop less per call.
+    // The coordinator never runs an operation, so it never blocks that thread for long.
+    private readonly Channel<int> _events = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly CancellationTokenSource _stop = new();
 
     internal FanOutRun(IHeadlessService service, Func<PodEndpoint, CancellationToken, ValueTask<T>> operation, FanOutOptions options, TimeProvider time, EndpointSet snapshot, long startedAt)
@@ -85,6 +87,11 @@ internal sealed partial class FanOutRun<T>
         int parallelism = _parallelism;
         int next = 0, inFlight = 0, succeeded = 0, failed = 0;
 
+        // True until the coordinator first waits: until then it may be inside the caller's synchronous call, where it
+        // only creates timers and queues calls (cheap), so the caller still gets its task back at once.
+        bool onCallersStack = true;
+
+
         ITimer? deadline = deadlineLeft is { } d
             ? _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(DeadlineTick), _events, d, Timeout.InfiniteTimeSpan)
             : null;
@@ -101,7 +108,10 @@ internal sealed partial class FanOutRun<T>
                 inFlight++;
                 var call = new PodCall(this, index, Target(index), _time.GetTimestamp());
                 _calls[index] = call;
-                ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+                // Calls started on the caller's stack go to the global queue, never to the caller's thread. Later the
+                // coordinator runs on the pool thread that settled a call: the next call goes to that thread's own
+                // queue and runs there without waking another thread (idle threads steal it if this one stays busy).
+                ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: !onCallersStack && Thread.CurrentThread.IsThreadPoolThread);
             }
 
             void Fill()
@@ -128,7 +138,9 @@ internal sealed partial class FanOutRun<T>
             bool deadlinePassed = false, callerCancelled = false, serviceStopped = false;
             while (!Decided(mode, n, succeeded, failed) && !deadlinePassed && !callerCancelled && !serviceStopped)
             {
-                int message = await _events.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                ValueTask<int> read = _events.Reader.ReadAsync(CancellationToken.None);
+                onCallersStack &= read.IsCompleted;
+                int message = await read.ConfigureAwait(false);
                 switch (message)
                 {
                     case >= 0:
