@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Headless.Discovery;
+using Headless.Discovery.Tests.Refresh;
 using Headless.Discovery.Tests.Selection;
 using Headless.Discovery.TestSupport;
 using Microsoft.Extensions.Time.Testing;
@@ -140,6 +141,82 @@ public sealed class FanOutTimeoutTests
         Assert.Equal(0, result.Succeeded);
         Assert.Equal(1, result.Failed);
         Assert.False(result.GoalMet);
+    }
+
+    /// <summary>A clock whose timers never fire: the time moves, the per-pod timer is (arbitrarily) late.</summary>
+    private sealed class LateTimerClock : TimeProvider
+    {
+        private readonly FakeTimeProvider _timers = new();
+        private long _now;
+
+        public void Advance(TimeSpan delta) => Interlocked.Add(ref _now, delta.Ticks);
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Volatile.Read(ref _now);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            _timers.CreateTimer(callback, state, dueTime, period);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_call_that_finishes_at_or_after_its_timeout_is_timed_out_even_when_the_timer_is_late(bool throws)
+    {
+        var clock = new LateTimerClock();
+        FakeHeadlessService service = FanOutPods.Service(1);
+
+        FanOutResult<int> result = await service.FanOutAsync(
+            (_, _) =>
+            {
+                // The call takes exactly its timeout; the timer has not fired (it never does on this clock).
+                clock.Advance(PerPod);
+                return throws ? throw new InvalidOperationException("failed at its timeout") : new ValueTask<int>(7);
+            },
+            new FanOutOptions { PerPodTimeout = PerPod, TimeProvider = clock }).WaitAsync(Generous);
+
+        FanOutPodResult<int> pod = Assert.Single(result.Results);
+        Assert.Equal(FanOutPodStatus.TimedOut, pod.Status);
+        Assert.Equal(PerPod, pod.Latency);
+        Assert.Equal(0, pod.Value);
+        Assert.Equal(throws, pod.Exception is InvalidOperationException);
+        Assert.False(result.GoalMet);
+        Assert.False(Assert.Single(service.Outcomes).Outcome.Succeeded);
+    }
+
+    [Fact]
+    public async Task The_deadline_counts_from_the_call_including_the_wait_for_the_first_resolution()
+    {
+        var time = new FakeTimeProvider();
+        var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
+        resolver.Block();
+        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        var started = new SemaphoreSlim(0);
+        var never = new TaskCompletionSource<int>();
+
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync(
+            (_, _) =>
+            {
+                started.Release();
+                return new ValueTask<int>(never.Task);
+            },
+            new FanOutOptions { Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
+        await resolver.Entered.Task.WaitAsync(Generous);
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        resolver.Release();
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.True(await started.WaitAsync(Generous), "a call did not start");
+        }
+
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        FanOutResult<int> result = await fanOut.WaitAsync(Generous);
+
+        Assert.True(result.DeadlineExceeded);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), result.Elapsed);
+        Assert.All(result.Results, r => Assert.Equal(FanOutPodStatus.TimedOut, r.Status));
+        Assert.All(result.Results, r => Assert.Equal(TimeSpan.FromMilliseconds(200), r.Latency));
     }
 
     [Fact]
