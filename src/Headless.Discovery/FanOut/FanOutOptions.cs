@@ -12,19 +12,30 @@ public sealed class FanOutOptions
     /// <summary>The completion rule. Default <see cref="FanOutMode.All"/>.</summary>
     public FanOutMode Mode { get; set; } = FanOutMode.All;
 
-    /// <summary>The most calls in flight at once, 1 or more. Default <see cref="DefaultMaxParallelism"/> (32).</summary>
+    /// <summary>
+    /// The most calls in flight at once, 1 or more. Default <see cref="DefaultMaxParallelism"/> (32). A call stops
+    /// counting when it finishes or when the fan-out gives up on it (its token is cancelled first), so a call that ignores
+    /// its token holds its slot no longer than <see cref="PerPodTimeout"/>.
+    /// </summary>
     public int MaxParallelism { get; set; } = DefaultMaxParallelism;
 
     /// <summary>
-    /// How long one pod's call may take (including every attempt of <see cref="Pipeline"/>) before it is cancelled and
-    /// counted as timed out; positive, or <see langword="null"/> (the default) for no per-pod limit.
+    /// How long one pod's call may take (including every attempt of <see cref="Pipeline"/>), from when the fan-out starts
+    /// it, on <see cref="TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no per-pod
+    /// limit. When it passes the call is reported <see cref="FanOutPodStatus.TimedOut"/>, its token is cancelled and its
+    /// slot goes to the next pod, whether or not the operation honours the token; a value or exception that arrives later
+    /// is discarded (the exception is observed). A call never counts as succeeded at or after its timeout.
     /// </summary>
     public TimeSpan? PerPodTimeout { get; set; }
 
     /// <summary>
-    /// How long the whole fan-out may take; positive, or <see langword="null"/> (the default) for no limit. When it passes,
-    /// calls in flight are cancelled and reported as timed out, pods not yet called as skipped, and the result (not an
-    /// exception) is returned with <see cref="FanOutResult{T}.DeadlineExceeded"/> set.
+    /// How long the whole fan-out may take, counted from the call of
+    /// <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/> (the wait for the first resolution included), on
+    /// <see cref="TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no limit. When it
+    /// passes before the finished calls decide the goal, calls in flight are cancelled and reported as timed out, pods not
+    /// yet called as skipped, and the result (not an exception) is returned with
+    /// <see cref="FanOutResult{T}.DeadlineExceeded"/> set. Calls that finished before the fan-out acted on the deadline
+    /// keep their outcome; if those outcomes decide the goal, the result is the same as without a deadline.
     /// </summary>
     public TimeSpan? Deadline { get; set; }
 
@@ -38,12 +49,13 @@ public sealed class FanOutOptions
     public bool IncludeUnhealthy { get; set; }
 
     /// <summary>
-    /// Report each call's outcome (success, or failure and timeout) to passive health through
-    /// <see cref="IHeadlessService.ReportOutcome"/>. Cancelled and skipped calls are never reported. Default <see langword="true"/>.
+    /// Report each call's outcome (success, failure, or per-pod timeout) to passive health through
+    /// <see cref="IHeadlessService.ReportOutcome"/>, once per call. Calls cancelled, cut by the deadline or skipped are never
+    /// reported; an exception thrown by <see cref="IHeadlessService.ReportOutcome"/> is ignored. Default <see langword="true"/>.
     /// </summary>
     public bool ReportOutcomes { get; set; } = true;
 
-    /// <summary>The clock for latencies, timeouts, the deadline and hedging. Default <see cref="TimeProvider.System"/>.</summary>
+    /// <summary>The clock and timers for latencies, per-pod timeouts, the deadline and hedging. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? TimeProvider { get; set; }
 
     /// <summary>Throws when an option is out of range; the message names the option.</summary>

@@ -1,96 +1,126 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Polly;
-using Polly.Timeout;
 
 namespace Headless.Discovery;
 
 /// <summary>
-/// One fan-out: a single coordinator loop reads completions (and timer ticks) from a channel and decides what to start
-/// next and when the mode's goal is met or out of reach. Pod calls publish their result with one compare-exchange, so a
-/// call finishing while the coordinator gives up on it is counted exactly once.
+/// One fan-out. A single coordinator loop reads settled calls (and timer ticks) from a channel and decides what to start
+/// next and when the mode's goal is decided. Each pod's result slot is settled exactly once, by compare-exchange: by the
+/// call when it finishes, by its per-pod timer when the timeout passes first, or by the coordinator when it gives up on
+/// the call; whoever loses drops its result. Calls run on the thread pool, never on the caller's thread, and are always
+/// awaited to the end (so an abandoned call's late exception is observed). The result's counts, goal and deadline flag
+/// are computed from the settled slots, never from the coordinator's running tallies, which may lag behind them.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "_stop is left undisposed on purpose: abandoned calls may still observe its token; it owns no timer.")]
-internal sealed class FanOutRun<T>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "_stop and the per-call sources are left undisposed on purpose: abandoned calls may still observe their tokens; they own no timer.")]
+internal sealed partial class FanOutRun<T>
 {
     private const int HedgeTick = -1;
     private const int DeadlineTick = -2;
     private const int CallerCancelled = -3;
+    private const int ServiceStopped = -4;
+
+    // Marks a slot the coordinator took over; replaced by the final result before the run returns.
+    private static readonly FanOutPodResult<T> GivenUp = new(null!, FanOutPodStatus.Cancelled, default, null, TimeSpan.Zero);
 
     private readonly IHeadlessService _service;
     private readonly Func<PodEndpoint, CancellationToken, ValueTask<T>> _operation;
-    private readonly FanOutOptions _options;
+    private readonly FanOutMode _mode;
+    private readonly int _parallelism;
+    private readonly TimeSpan? _perPodTimeout;
+    private readonly ResiliencePipeline? _pipeline;
+    private readonly bool _reportOutcomes;
     private readonly TimeProvider _time;
     private readonly EndpointSet _snapshot;
     private readonly long _startedAt;
-    private readonly PodEndpoint[] _targets;
+    private readonly ImmutableArray<PodEndpoint> _targets;
+    private readonly int _offset;
     private readonly FanOutPodResult<T>?[] _results;
-    private readonly long[] _callStartedAt;
-    private readonly Channel<int> _events = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly PodCall?[] _calls;
+    private readonly ExecutionContext? _context;
+    // The thread that settles a call (a pool thread or a timer) runs the coordinator on: one thread hop less per call.
+    // The coordinator never runs an operation, so it never blocks that thread for long.
+    private readonly Channel<int> _events = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly CancellationTokenSource _stop = new();
 
     internal FanOutRun(IHeadlessService service, Func<PodEndpoint, CancellationToken, ValueTask<T>> operation, FanOutOptions options, TimeProvider time, EndpointSet snapshot, long startedAt)
     {
         _service = service;
         _operation = operation;
-        _options = options;
+        // Read once: the options may be changed (or reused) while this fan-out runs.
+        _mode = options.Mode;
+        _parallelism = options.MaxParallelism;
+        _perPodTimeout = options.PerPodTimeout;
+        _pipeline = options.Pipeline;
+        _reportOutcomes = options.ReportOutcomes;
         _time = time;
         _snapshot = snapshot;
         _startedAt = startedAt;
-        PodEndpoint[] targets = [.. options.IncludeUnhealthy ? snapshot.Endpoints : snapshot.Available];
-        if (options.Mode.Kind == FanOutModeKind.FirstSuccess && targets.Length > 1)
+        _targets = options.IncludeUnhealthy ? snapshot.Endpoints : snapshot.Available;
+        if (_mode.Kind == FanOutModeKind.FirstSuccess && _targets.Length > 1)
         {
             // Start hedged reads at a random pod so that many clients do not all lean on the first one.
 #pragma warning disable CA5394 // Load spreading, not security.
-            int offset = Random.Shared.Next(targets.Length);
+            _offset = Random.Shared.Next(_targets.Length);
 #pragma warning restore CA5394
-            targets = [.. targets[offset..], .. targets[..offset]];
         }
 
-        _targets = targets;
-        _results = new FanOutPodResult<T>?[targets.Length];
-        _callStartedAt = new long[targets.Length];
+        _results = new FanOutPodResult<T>?[_targets.Length];
+        _calls = new PodCall?[_targets.Length];
+
+        // Calls run on the thread pool under the caller's execution context (Activity.Current, logging scopes…).
+        _context = ExecutionContext.Capture();
     }
 
-    internal async Task<FanOutResult<T>> RunAsync(CancellationToken cancellationToken)
-    {
-        FanOutMode mode = _options.Mode;
-        int n = _targets.Length;
-        int parallelism = _options.MaxParallelism;
-        int next = 0, inFlight = 0, succeeded = 0, failed = 0;
-        bool deadlineExceeded = false;
+    /// <summary>The pod called <paramref name="index"/>-th (targets rotated by the hedging offset).</summary>
+    private PodEndpoint Target(int index) => _targets[(index + _offset) % _targets.Length];
 
-        ITimer? deadline = _options.Deadline is { } d
+    /// <summary>
+    /// Runs the fan-out. Throws <see cref="OperationCanceledException"/> (with the caller's token) only when
+    /// <paramref name="cancellationToken"/> is cancelled before the goal is decided, and <see cref="ObjectDisposedException"/>
+    /// when <paramref name="stopping"/> (the service's disposal) comes first and the caller's token is not cancelled.
+    /// </summary>
+    internal async Task<FanOutResult<T>> RunAsync(TimeSpan? deadlineLeft, CancellationToken cancellationToken, CancellationToken stopping)
+    {
+        FanOutMode mode = _mode;
+        int n = _targets.Length;
+        int parallelism = _parallelism;
+        int next = 0, inFlight = 0, succeeded = 0, failed = 0;
+
+        // True until the coordinator first waits: until then it may be inside the caller's synchronous call, where it
+        // only creates timers and queues calls (cheap), so the caller still gets its task back at once.
+        bool onCallersStack = true;
+
+
+        ITimer? deadline = deadlineLeft is { } d
             ? _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(DeadlineTick), _events, d, Timeout.InfiniteTimeSpan)
             : null;
         ITimer? hedge = mode.Kind == FanOutModeKind.FirstSuccess && mode.HedgeDelay != Timeout.InfiniteTimeSpan
             ? _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(HedgeTick), _events, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan)
             : null;
         CancellationTokenRegistration callerRegistration = cancellationToken.UnsafeRegister(static s => ((Channel<int>)s!).Writer.TryWrite(CallerCancelled), _events);
+        CancellationTokenRegistration stoppingRegistration = stopping.UnsafeRegister(static s => ((Channel<int>)s!).Writer.TryWrite(ServiceStopped), _events);
         try
         {
             void StartNext()
             {
                 int index = next++;
                 inFlight++;
-                _callStartedAt[index] = _time.GetTimestamp();
-                _ = CallAsync(index);
+                var call = new PodCall(this, index, Target(index), _time.GetTimestamp());
+                _calls[index] = call;
+                // Calls started on the caller's stack go to the global queue, never to the caller's thread. Later the
+                // coordinator runs on the pool thread that settled a call: the next call goes to that thread's own
+                // queue and runs there without waking another thread (idle threads steal it if this one stays busy).
+                ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: !onCallersStack && Thread.CurrentThread.IsThreadPoolThread);
             }
 
             void Fill()
             {
-                while (inFlight < parallelism && next < n && !Done())
+                while (inFlight < parallelism && next < n && !Decided(mode, n, succeeded, failed))
                 {
                     StartNext();
                 }
             }
-
-            bool Done() => mode.Kind switch
-            {
-                FanOutModeKind.Quorum => succeeded >= mode.QuorumCount || n - failed < mode.QuorumCount,
-                FanOutModeKind.FirstSuccess => succeeded >= 1 || failed == n,
-                _ => succeeded + failed == n,
-            };
 
             if (mode.Kind == FanOutModeKind.FirstSuccess)
             {
@@ -105,13 +135,16 @@ internal sealed class FanOutRun<T>
                 Fill();
             }
 
-            bool callerCancelled = false;
-            while (!Done() && !callerCancelled && !deadlineExceeded)
+            bool deadlinePassed = false, callerCancelled = false, serviceStopped = false;
+            while (!Decided(mode, n, succeeded, failed) && !deadlinePassed && !callerCancelled && !serviceStopped)
             {
-                int message = await _events.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                ValueTask<int> read = _events.Reader.ReadAsync(CancellationToken.None);
+                onCallersStack &= read.IsCompleted;
+                int message = await read.ConfigureAwait(false);
                 switch (message)
                 {
                     case >= 0:
+                        // A settled slot: the call finished, or its per-pod timer gave up on it.
                         inFlight--;
                         if (_results[message]!.IsSuccess)
                         {
@@ -126,7 +159,7 @@ internal sealed class FanOutRun<T>
                         {
                             Fill();
                         }
-                        else if (!Done() && next < n && inFlight < parallelism)
+                        else if (!Decided(mode, n, succeeded, failed) && next < n && inFlight < parallelism)
                         {
                             // A failure hedges at once; the delay starts over for the call just added.
                             StartNext();
@@ -135,7 +168,7 @@ internal sealed class FanOutRun<T>
 
                         break;
                     case HedgeTick:
-                        if (!Done() && next < n && inFlight < parallelism)
+                        if (!Decided(mode, n, succeeded, failed) && next < n && inFlight < parallelism)
                         {
                             StartNext();
                         }
@@ -147,38 +180,47 @@ internal sealed class FanOutRun<T>
 
                         break;
                     case DeadlineTick:
-                        deadlineExceeded = true;
+                        deadlinePassed = true;
                         break;
                     case CallerCancelled:
                         callerCancelled = true;
                         break;
+                    case ServiceStopped:
+                        serviceStopped = true;
+                        break;
                 }
             }
 
-            // Whatever is still running is no longer wanted.
-            await _stop.CancelAsync().ConfigureAwait(false);
-            FanOutPodStatus abandoned = deadlineExceeded && !callerCancelled ? FanOutPodStatus.TimedOut : FanOutPodStatus.Cancelled;
+            // Take over every slot still open, then cancel those calls: from here on a late result is dropped.
+            int givenUp = 0;
             for (int i = 0; i < next; i++)
             {
-                if (Volatile.Read(ref _results[i]) is null)
+                if (Interlocked.CompareExchange(ref _results[i], GivenUp, null) is null)
                 {
-                    var gaveUp = new FanOutPodResult<T>(_targets[i], abandoned, default, null, _time.GetElapsedTime(_callStartedAt[i]));
-                    Interlocked.CompareExchange(ref _results[i], gaveUp, null);
+                    givenUp++;
+                    _calls[i]!.Abandon();
                 }
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
-            bool goalMet = mode.Kind switch
+            if (givenUp > 0 && _perPodTimeout is null)
             {
-                FanOutModeKind.Quorum => succeeded >= mode.QuorumCount,
-                FanOutModeKind.FirstSuccess => succeeded >= 1,
-                _ => n > 0 && succeeded == n,
-            };
-            return new FanOutResult<T>(_snapshot, mode, Collect(next), goalMet, deadlineExceeded, _time.GetElapsedTime(_startedAt));
+                CancelQuietly(_stop);
+            }
+
+            if (callerCancelled || serviceStopped)
+            {
+                // The caller's cancellation wins over a disposal that raced with it: OperationCanceledException
+                // means exactly "your token was cancelled".
+                cancellationToken.ThrowIfCancellationRequested();
+                ObjectDisposedException.ThrowIf(true, _service);
+            }
+
+            return Finish(mode, next, givenUp, deadlinePassed);
         }
         finally
         {
             await callerRegistration.DisposeAsync().ConfigureAwait(false);
+            await stoppingRegistration.DisposeAsync().ConfigureAwait(false);
             if (deadline is not null)
             {
                 await deadline.DisposeAsync().ConfigureAwait(false);
@@ -188,79 +230,116 @@ internal sealed class FanOutRun<T>
             {
                 await hedge.DisposeAsync().ConfigureAwait(false);
             }
-
-            // _stop is not disposed: abandoned calls may still hold its (cancelled) token; it owns no timer or registration.
         }
     }
 
+    /// <summary>
+    /// Whether the results so far settle the mode's goal: met, or out of reach (every target settled for
+    /// <see cref="FanOutModeKind.All"/>). Adding results never undoes a decision.
+    /// </summary>
+    private static bool Decided(FanOutMode mode, int targets, int succeeded, int failed) => mode.Kind switch
+    {
+        FanOutModeKind.Quorum => succeeded >= mode.QuorumCount || targets - failed < mode.QuorumCount,
+        FanOutModeKind.FirstSuccess => succeeded >= 1 || failed == targets,
+        _ => succeeded + failed == targets,
+    };
+
+    private FanOutResult<T> Finish(FanOutMode mode, int started, int givenUp, bool deadlinePassed)
+    {
+        // Recount from the slots: calls may have settled after the coordinator's last read.
+        int succeeded = 0, failed = 0;
+        for (int i = 0; i < started; i++)
+        {
+            FanOutPodResult<T> result = _results[i]!;
+            if (!ReferenceEquals(result, GivenUp))
+            {
+                succeeded += result.IsSuccess ? 1 : 0;
+                failed += result.IsSuccess ? 0 : 1;
+            }
+        }
+
+        // The deadline is exceeded only if it came before the settled calls decided the goal; calls the fan-out gave up
+        // on are then timed out, otherwise they were merely no longer needed.
+        bool deadlineExceeded = deadlinePassed && !Decided(mode, _targets.Length, succeeded, failed);
+        if (givenUp > 0)
+        {
+            FanOutPodStatus abandoned = deadlineExceeded ? FanOutPodStatus.TimedOut : FanOutPodStatus.Cancelled;
+            for (int i = 0; i < started; i++)
+            {
+                if (ReferenceEquals(_results[i], GivenUp))
+                {
+                    _results[i] = new FanOutPodResult<T>(Target(i), abandoned, default, null, _time.GetElapsedTime(_calls[i]!.StartedAt));
+                }
+            }
+        }
+
+        return new FanOutResult<T>(_snapshot, mode, Collect(started), _targets.Length, deadlineExceeded, _time.GetElapsedTime(_startedAt));
+    }
+
+    /// <summary>One result per snapshot pod, in snapshot order.</summary>
     private ImmutableArray<FanOutPodResult<T>> Collect(int started)
     {
-        var byEndpoint = new Dictionary<PodEndpoint, FanOutPodResult<T>>(_targets.Length);
-        for (int i = 0; i < _targets.Length; i++)
-        {
-            byEndpoint[_targets[i]] = i < started ? Volatile.Read(ref _results[i])! : Skipped(_targets[i]);
-        }
-
+        // Targets are a subsequence of the snapshot in the same order (Available keeps the order of Endpoints), so
+        // a single merge pass maps them without allocating a lookup.
+        int n = _targets.Length;
         var results = ImmutableArray.CreateBuilder<FanOutPodResult<T>>(_snapshot.Count);
+        int target = 0;
         foreach (PodEndpoint endpoint in _snapshot.Endpoints)
         {
-            results.Add(byEndpoint.GetValueOrDefault(endpoint) ?? Skipped(endpoint));
+            if (target < n && _targets[target].Equals(endpoint))
+            {
+                results.Add(ResultOf(target, started));
+                target++;
+            }
+            else
+            {
+                results.Add(Skipped(endpoint));
+            }
         }
 
+        System.Diagnostics.Debug.Assert(target == n, "Available keeps the order of Endpoints (EndpointSet builds it from the aligned statuses).");
         return results.MoveToImmutable();
+    }
+
+    /// <summary>The result of the pod at <paramref name="target"/> in <see cref="_targets"/>.</summary>
+    private FanOutPodResult<T> ResultOf(int target, int started)
+    {
+        // The position at which this pod was (or would have been) called, undoing the hedging rotation.
+        int index = (target - _offset + _targets.Length) % _targets.Length;
+        return index < started ? _results[index]! : Skipped(_targets[target]);
     }
 
     private static FanOutPodResult<T> Skipped(PodEndpoint endpoint) => new(endpoint, FanOutPodStatus.Skipped, default, null, TimeSpan.Zero);
 
-    private async Task CallAsync(int index)
+    private static void CancelQuietly(CancellationTokenSource source)
     {
-        PodEndpoint endpoint = _targets[index];
-        long startedAt = _callStartedAt[index];
-        CancellationTokenSource? timeout = null;
-        CancellationTokenSource? linked = null;
-        CancellationToken token = _stop.Token;
-        if (_options.PerPodTimeout is { } perPod)
-        {
-            timeout = new CancellationTokenSource(perPod, _time);
-            linked = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
-            token = linked.Token;
-        }
-
-        FanOutPodResult<T> result;
         try
         {
-            T value = _options.Pipeline is { } pipeline
-                ? await pipeline.ExecuteAsync(static (state, ct) => state.Operation(state.Endpoint, ct), (Operation: _operation, Endpoint: endpoint), token).ConfigureAwait(false)
-                : await _operation(endpoint, token).ConfigureAwait(false);
-            result = new FanOutPodResult<T>(endpoint, FanOutPodStatus.Succeeded, value, null, _time.GetElapsedTime(startedAt));
+            source.Cancel();
         }
-#pragma warning disable CA1031 // A pod's failure of any kind is that pod's result, never the fan-out's exception.
-        catch (Exception ex)
+        catch (AggregateException)
+        {
+            // A cancellation callback registered by an abandoned call threw; that call's outcome is no longer ours to report.
+        }
+    }
+
+    /// <summary>Settles slot <paramref name="index"/> with <paramref name="result"/> unless it is settled already.</summary>
+    private bool TryClaim(int index, FanOutPodResult<T> result) => Interlocked.CompareExchange(ref _results[index], result, null) is null;
+
+    /// <summary>Reports a slot this run's call or timer settled to passive health, then tells the coordinator.</summary>
+    private void Publish(int index, FanOutPodResult<T> result)
+    {
+        if (_reportOutcomes)
+        {
+            try
+            {
+                _service.ReportOutcome(result.Endpoint, new EndpointOutcome(result.IsSuccess, result.Latency));
+            }
+#pragma warning disable CA1031 // A failing outcome sink must not lose the result or hang the fan-out.
+            catch (Exception)
 #pragma warning restore CA1031
-        {
-            TimeSpan latency = _time.GetElapsedTime(startedAt);
-            FanOutPodStatus status = _stop.IsCancellationRequested
-                ? FanOutPodStatus.Cancelled
-                : timeout?.IsCancellationRequested == true && ex is OperationCanceledException or TimeoutRejectedException
-                    ? FanOutPodStatus.TimedOut
-                    : FanOutPodStatus.Failed;
-            result = new FanOutPodResult<T>(endpoint, status, default, ex, latency);
-        }
-        finally
-        {
-            linked?.Dispose();
-            timeout?.Dispose();
-        }
-
-        if (Interlocked.CompareExchange(ref _results[index], result, null) is not null)
-        {
-            // The coordinator already gave up on this call.
-            return;
-        }
-
-        if (_options.ReportOutcomes && result.Status is FanOutPodStatus.Succeeded or FanOutPodStatus.Failed or FanOutPodStatus.TimedOut)
-        {
-            _service.ReportOutcome(endpoint, new EndpointOutcome(result.IsSuccess, result.Latency));
+            {
+            }
         }
 
         _events.Writer.TryWrite(index);

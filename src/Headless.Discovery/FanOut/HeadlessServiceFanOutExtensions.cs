@@ -6,13 +6,29 @@ public static class HeadlessServiceFanOutExtensions
     /// <summary>
     /// Runs <paramref name="operation"/> against the pods of the current snapshot (waiting for the first resolution if
     /// needed), at most <see cref="FanOutOptions.MaxParallelism"/> at a time, and completes by the rule of
-    /// <see cref="FanOutOptions.Mode"/>. Calls still in flight when the fan-out completes are cancelled through their
-    /// token and not awaited, so an operation that ignores its token cannot hold the fan-out up.
+    /// <see cref="FanOutOptions.Mode"/>.
     /// </summary>
     /// <remarks>
-    /// Each call gets a token that is cancelled by its per-pod timeout, by the deadline, when the fan-out completes, or
-    /// when <paramref name="cancellationToken"/> is cancelled. Outcomes of finished calls go to passive health (see
-    /// <see cref="FanOutOptions.ReportOutcomes"/>). Thread-safe: fan-outs over one service may run concurrently.
+    /// <para>
+    /// Calls run on the thread pool (under the caller's execution context), never on the caller's thread: the returned
+    /// task comes back at once even when the operation blocks synchronously.
+    /// </para>
+    /// <para>
+    /// Each call gets its own token, cancelled when its per-pod timeout passes, when the fan-out gives up on it (goal
+    /// decided, deadline, caller cancelled, service disposed). The per-pod timeout and the deadline run on
+    /// <see cref="FanOutOptions.TimeProvider"/> and hold whether or not the operation (or <see cref="FanOutOptions.Pipeline"/>)
+    /// honours its token: at its timeout a call is reported <see cref="FanOutPodStatus.TimedOut"/> and its slot goes to the
+    /// next pod, so a hung call holds a slot no longer than its timeout. At most <see cref="FanOutOptions.MaxParallelism"/>
+    /// calls whose token is not cancelled run at once; an abandoned call that ignores its token may keep running, and is
+    /// awaited in the background so its late result is dropped and its exception observed.
+    /// </para>
+    /// <para>
+    /// Each pod's status is decided once (see <see cref="FanOutPodStatus"/>); a call never succeeds after its per-pod
+    /// timeout. <see cref="FanOutResult{T}.Succeeded"/>, <see cref="FanOutResult{T}.Failed"/>,
+    /// <see cref="FanOutResult{T}.GoalMet"/> and <see cref="FanOutResult{T}.DeadlineExceeded"/> are derived from those
+    /// statuses. Successes, failures and per-pod timeouts go to passive health (see <see cref="FanOutOptions.ReportOutcomes"/>);
+    /// calls cancelled or cut by the deadline do not. Thread-safe: fan-outs over one service may run concurrently.
+    /// </para>
     /// </remarks>
     /// <typeparam name="T">The operation's result type.</typeparam>
     /// <param name="service">The service whose pods are called.</param>
@@ -21,7 +37,16 @@ public static class HeadlessServiceFanOutExtensions
     /// <param name="cancellationToken">Cancels the fan-out: calls in flight are cancelled and <see cref="OperationCanceledException"/> is thrown.</param>
     /// <returns>One result per pod and whether the mode's goal was met; never throws for pod failures, timeouts or the deadline.</returns>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled before the goal was decided; thrown only then, and it carries
+    /// that token.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">
+    /// The service (a <see cref="HeadlessService"/>) was disposed before the call, while the fan-out waited for the first
+    /// resolution, or while calls were in flight before the goal was decided (calls in flight are then cancelled). A
+    /// fan-out whose goal was decided before the disposal returns its result. When the caller's token is cancelled too,
+    /// <see cref="OperationCanceledException"/> wins.
+    /// </exception>
     public static async Task<FanOutResult<T>> FanOutAsync<T>(
         this IHeadlessService service,
         Func<PodEndpoint, CancellationToken, ValueTask<T>> operation,
@@ -34,34 +59,44 @@ public static class HeadlessServiceFanOutExtensions
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
 
+        // Disposal of the service is its own condition, told apart from the caller's cancellation.
+        CancellationToken stopping = service is HeadlessService live ? live.StoppingToken : CancellationToken.None;
+        ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
+
         TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        TimeSpan? deadline = options.Deadline;
         long startedAt = time.GetTimestamp();
         EndpointSet snapshot = service.Current;
         if (!snapshot.IsInitialized)
         {
-            using var wait = options.Deadline is { } deadline
-                ? new CancellationTokenSource(deadline, time)
+            using var wait = deadline is { } limit
+                ? new CancellationTokenSource(limit, time)
                 : new CancellationTokenSource();
-            using CancellationTokenRegistration link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+            using CancellationTokenRegistration callerLink = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+            using CancellationTokenRegistration stoppingLink = stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
             try
             {
                 snapshot = await service.GetEndpointsAsync(wait.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (wait.IsCancellationRequested)
             {
-                // The deadline passed before the first resolution: nothing to call.
-                return new FanOutResult<T>(service.Current, options.Mode, [], false, true, time.GetElapsedTime(startedAt));
+                cancellationToken.ThrowIfCancellationRequested();
+                ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
+
+                // The deadline passed before the first resolution: nothing was called.
+                return FanOutResult<T>.DeadlineBeforeFirstResolution(service.Current, options.Mode, time.GetElapsedTime(startedAt));
             }
+
+            // Disposal may end the wait with the snapshot it published on the way out.
+            cancellationToken.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
         }
 
+        // The deadline counts from this call, so the time spent waiting for the first resolution is part of it.
+        TimeSpan? deadlineLeft = deadline is { } total ? Max(TimeSpan.Zero, total - time.GetElapsedTime(startedAt)) : null;
         var run = new FanOutRun<T>(service, operation, options, time, snapshot, startedAt);
-        if (service is not HeadlessService live)
-        {
-            return await run.RunAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        // Disposing the service cancels its fan-outs like the caller's token would: nothing outlives the service.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, live.StoppingToken);
-        return await run.RunAsync(stopping.Token).ConfigureAwait(false);
+        return await run.RunAsync(deadlineLeft, cancellationToken, stopping).ConfigureAwait(false);
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
