@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using CsCheck;
+using Headless.Discovery.TestSupport;
 
 namespace Headless.Discovery.Tests.Endpoints;
 
@@ -42,9 +43,13 @@ public sealed class EndpointSetChangeTests
     [Fact]
     public void The_change_between_any_two_snapshots_is_what_a_set_model_says()
     {
-        Gen.Select(Snapshots, Snapshots).Sample(
-            (before, after) =>
+        Property.ForAll(
+            Gen.Select(Snapshots, Snapshots),
+            iterations: 2000,
+            seed: 0x10_00_0001UL,
+            pair =>
             {
+                (EndpointSet before, EndpointSet after) = pair;
                 EndpointSetChange change = EndpointSetChange.Compute(before, after);
 
                 PodEndpoint[] added = [.. after.Endpoints.Where(p => !before.Endpoints.Contains(p)).Order()];
@@ -76,15 +81,16 @@ public sealed class EndpointSetChangeTests
                 Assert.Equal(removed, change.Removed.ToArray());
                 Assert.Equal(healthChanged, change.HealthChanged.ToArray());
                 Assert.Equal(kind, change.Kind);
-            },
-            seed: "0000003DTIB3",
-            iter: 2000);
+            });
     }
 
     [Fact]
     public void The_first_change_counts_every_pod_as_added()
     {
-        Snapshots.Sample(
+        Property.ForAll(
+            Snapshots,
+            iterations: 200,
+            seed: 0x10_00_0002UL,
             current =>
             {
                 EndpointSetChange change = EndpointSetChange.Compute(null, current);
@@ -93,9 +99,7 @@ public sealed class EndpointSetChangeTests
                 Assert.Equal(current.Endpoints, change.Added);
                 Assert.Empty(change.Removed);
                 Assert.Empty(change.HealthChanged);
-            },
-            seed: "0000004RagN4",
-            iter: 200);
+            });
     }
 
     [Fact]

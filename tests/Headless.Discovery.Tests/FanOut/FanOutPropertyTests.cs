@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using CsCheck;
+using Headless.Discovery.TestSupport;
 using Headless.Discovery;
 using Headless.Discovery.Tests.Selection;
 using Microsoft.Extensions.Time.Testing;
@@ -72,25 +73,7 @@ public sealed class FanOutPropertyTests
 
     [Fact]
     public Task Fan_out_accounting_holds_over_generated_scenarios() =>
-        ForEachScenarioAsync(Scenarios, iterations: 150, seed: 0x5EED_FA40_0001UL, CheckAsync);
-
-    private static async Task ForEachScenarioAsync(Gen<Scenario> gen, int iterations, ulong seed, Func<Scenario, Task> property)
-    {
-        var pcg = new PCG(1, seed);
-        for (int i = 0; i < iterations; i++)
-        {
-            string scenarioSeed = pcg.ToString();
-            Scenario scenario = gen.Generate(pcg, null, out _);
-            try
-            {
-                await property(scenario);
-            }
-            catch (Exception ex)
-            {
-                throw new Xunit.Sdk.XunitException($"scenario {i} (CsCheck seed \"{scenarioSeed}\") failed: {scenario}{Environment.NewLine}{ex.Message}", ex);
-            }
-        }
-    }
+        Property.ForAllAsync(Scenarios, iterations: 150, seed: 0x5EED_FA40_0001UL, CheckAsync);
 
     private static async Task CheckAsync(Scenario s)
     {

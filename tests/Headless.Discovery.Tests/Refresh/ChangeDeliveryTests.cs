@@ -1,4 +1,5 @@
 using CsCheck;
+using Headless.Discovery.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 using static Headless.Discovery.Tests.Refresh.ScriptedResolver;
 
@@ -187,9 +188,13 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
             Gen.Int[0, 100],
             Gen.Int);
 
-        await scenarios.SampleAsync(
-            async (answers, handlers, reportPercent, seed) =>
+        await Property.ForAllAsync(
+            scenarios,
+            iterations: 60,
+            seed: 0x10_04_0001UL,
+            async scenario =>
             {
+                (int[] answers, int handlers, int reportPercent, int seed) = scenario;
                 var resolver = new ScriptedResolver(Answer(answers[0]));
                 await using HeadlessService service = Create(resolver, track: false);
                 var random = new Random(seed);
@@ -252,10 +257,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
                     Assert.Null(log.FirstInversion());
                     Assert.Equal(LongRange(1, settled), log.Seen);
                 }
-            },
-            seed: "0000001diAd1",
-            iter: 60,
-            threads: 1);
+            });
     }
 
     [Fact]
@@ -291,9 +293,13 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     public async Task A_watcher_at_any_pace_ends_on_the_latest_version_with_a_chain_of_changes()
     {
         Gen<(int[] Answers, int[] ReadAfter)> scenarios = Gen.Select(Gen.Int[1, 7].Array[1, 10], Gen.Int[0, 3].Array[10]);
-        await scenarios.SampleAsync(
-            async (answers, readAfter) =>
+        await Property.ForAllAsync(
+            scenarios,
+            iterations: 100,
+            seed: 0x10_11_0001UL,
+            async scenario =>
             {
+                (int[] answers, int[] readAfter) = scenario;
                 var resolver = new ScriptedResolver(Answer(answers[0]));
                 await using HeadlessService service = Create(resolver, track: false);
                 await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
@@ -321,10 +327,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
                 }
 
                 Assert.Same(service.Current, last);
-            },
-            seed: "0000002qB8p2",
-            iter: 100,
-            threads: 1);
+            });
     }
 
     /// <summary>The pods whose bits are set in <paramref name="mask"/> (1 = 10.0.0.1, 2 = 10.0.0.2, 4 = 10.0.0.3, …).</summary>

@@ -233,7 +233,10 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             query,
             answers: [DnsWire.ARecord("10.9.0.1"), DnsWire.CnameRecord(Service, "x." + Service), DnsWire.ARecord("10.9.0.2", owner: "x." + Service)]);
 
-        await Gen.Select(mutations, noise, Gen.Bool).SampleAsync(
+        await Property.ForAllAsync(
+            Gen.Select(mutations, noise, Gen.Bool),
+            iterations: 150,
+            seed: 0x10130001UL,
             async (mutation, bytes, useNoise) =>
             {
                 byte[] next = useNoise ? bytes : [.. template];
@@ -250,10 +253,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
 
                 Assert.True(result.Outcome != ResolutionOutcome.Failed || result.Error is DnsResolutionException, result.ToString());
                 AssertNoConnectionHeld(raw.EndPoint, "after the round");
-            },
-            seed: "0dnsTcpBytes",
-            iter: 150,
-            threads: 1);
+            });
     }
 
     // ---- TCP reads as UDP ----
@@ -274,7 +274,10 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             Gen.Select(Gen.Int[0, 2], address.Array[0, 3], Gen.Int[0, 600]).Array[1, 6]).Select(
             (addresses, ttl, family, shape, targets) => new Zone(addresses, ttl, family, shape, targets));
 
-        await zone.SampleAsync(
+        await Property.ForAllAsync(
+            zone,
+            iterations: 120,
+            seed: 0x10130002UL,
             async z =>
             {
                 _dns.Clear();
@@ -297,10 +300,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
                 Assert.Equal(overUdp.Endpoints.Select(e => e.ToString()), overTcp.Endpoints.Select(e => e.ToString()));
                 Assert.Equal(overUdp.Ttl, overTcp.Ttl);
                 Assert.Equal(overUdp.Error?.Message, overTcp.Error?.Message);
-            },
-            seed: "0dnsTcpAsUdp",
-            iter: 120,
-            threads: 1);
+            });
     }
 
     [Fact]
