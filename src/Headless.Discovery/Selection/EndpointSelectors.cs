@@ -38,17 +38,17 @@ public static class EndpointSelectors
     public static IEndpointSelector PowerOfTwoChoices(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
         new PowerOfTwoChoicesSelector(service, timeProvider, seed);
 
-    /// <summary>Consistent hashing (Maglev): a key maps to a pod, and about 1/N of keys move when one of N pods leaves.</summary>
+    /// <summary>
+    /// Consistent hashing (Maglev): a key maps to a pod, every client with the same pods maps it alike, and one of N
+    /// pods leaving or joining (DNS, ejection, health) moves at most 1.5/N + 1 % of the keys (less than 1 % of the keys
+    /// whose pod stayed). The table has 65 536 slots up to 1 024 pods; see <see cref="ConsistentHashSelector"/> for the
+    /// larger steps.
+    /// </summary>
     /// <param name="service">The service to pick from.</param>
-    /// <param name="tableSize">
-    /// The lookup table size (rounded up to a prime), 1 to 1 048 573. Default: the first prime at or above 100 × the
-    /// available pod count, at least 257. A fixed size keeps the table the same across pod counts; it should stay well
-    /// above the pod count for an even spread.
-    /// </param>
     /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static ConsistentHashSelector ConsistentHash(IHeadlessService service, int? tableSize = null, TimeProvider? timeProvider = null) =>
-        new(service, tableSize, timeProvider);
+    public static ConsistentHashSelector ConsistentHash(IHeadlessService service, TimeProvider? timeProvider = null) =>
+        new(service, timeProvider);
 
     /// <summary>StatefulSet identity: the pod with a given ordinal (hostname <c>&lt;set&gt;-&lt;n&gt;</c>, from SRV answers).</summary>
     /// <param name="service">The service to pick from; resolve it through SRV records so pods carry hostnames.</param>

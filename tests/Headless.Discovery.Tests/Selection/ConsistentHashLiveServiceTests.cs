@@ -27,8 +27,7 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
         await _dns.DisposeAsync();
     }
 
-    [Fact]
-    public async Task A_pod_turning_unhealthy_then_one_ejected_then_one_leaving_dns_each_move_only_about_one_nth_of_the_keys()
+    private HeadlessService Start(string probe)
     {
         var options = new HeadlessServiceOptions
         {
@@ -39,27 +38,45 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
             DnsRetryCount = 1,
         };
         options.DnsServers.Add(_dns.NameServer);
-        options.Health.Probe = "tcp";
+        options.Health.Probe = probe;
         options.Health.Interval = TimeSpan.FromMilliseconds(100);
         options.Health.Timeout = TimeSpan.FromSeconds(5);
         options.Health.HealthyThreshold = 1;
         options.Health.UnhealthyThreshold = 2;
-        await using var service = new HeadlessService(options);
+        var service = new HeadlessService(options);
         service.Start();
-        EndpointSet all = await service.WaitAsync(s => s.Count == 10 && s.HealthyCount == 10, CancellationToken.None).AsTask().WaitAsync(Generous);
+        return service;
+    }
+
+    private static Task<EndpointSet> WaitAsync(HeadlessService service, Func<EndpointSet, bool> condition) =>
+        service.WaitAsync(condition, CancellationToken.None).AsTask().WaitAsync(Generous);
+
+    [Fact]
+    public async Task A_pod_failing_its_tcp_probes_moves_only_about_one_nth_of_the_keys()
+    {
+        await using HeadlessService service = Start("tcp");
+        EndpointSet all = await WaitAsync(service, s => s.Count == 10 && s.HealthyCount == 10);
+        ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
+        PodEndpoint[] before = ConsistentHashSelectorTests.Map(selector);
+
+        LoopbackPod stopped = _pods.Pods[2];
+        PodEndpoint endpoint = all.Endpoints.Single(e => e.Address.Equals(stopped.Address));
+        await stopped.StopAsync();
+        await WaitAsync(service, s => s.GetStatus(endpoint)?.Health == EndpointHealth.Unhealthy);
+
+        ConsistentHashSelectorTests.AssertOneNth(10, before, ConsistentHashSelectorTests.Map(selector), endpoint, "active health");
+    }
+
+    [Fact]
+    public async Task A_pod_ejected_by_reported_failures_then_one_leaving_dns_each_move_only_about_one_nth_of_the_keys()
+    {
+        // No active probes here: a passing probe would end the ejection at once.
+        await using HeadlessService service = Start("none");
+        EndpointSet all = await WaitAsync(service, s => s.Count == 10);
         ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
         PodEndpoint[] start = ConsistentHashSelectorTests.Map(selector);
-        PodEndpoint Endpoint(LoopbackPod pod) => all.Endpoints.Single(e => e.Address.Equals(pod.Address));
 
-        // Active health: a stopped pod fails its TCP probes.
-        LoopbackPod stopped = _pods.Pods[2];
-        await stopped.StopAsync();
-        await service.WaitAsync(s => s.GetStatus(Endpoint(stopped))?.Health == EndpointHealth.Unhealthy, CancellationToken.None).AsTask().WaitAsync(Generous);
-        PodEndpoint[] unhealthy = ConsistentHashSelectorTests.Map(selector);
-        ConsistentHashSelectorTests.AssertOneNth(10, start, unhealthy, Endpoint(stopped), "active health");
-
-        // Passive health: five failures in a row eject a pod.
-        PodEndpoint failing = Endpoint(_pods.Pods[5]);
+        PodEndpoint failing = all.Endpoints[5];
         for (int i = 0; i < 5; i++)
         {
             service.ReportOutcome(failing, EndpointOutcome.Failure(TimeSpan.FromMilliseconds(1)));
@@ -67,15 +84,13 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
 
         Assert.True(service.Current.GetStatus(failing)!.IsEjected);
         PodEndpoint[] ejected = ConsistentHashSelectorTests.Map(selector);
-        ConsistentHashSelectorTests.AssertOneNth(9, unhealthy, ejected, failing, "passive ejection");
+        ConsistentHashSelectorTests.AssertOneNth(10, start, ejected, failing, "passive ejection");
 
-        // Membership: a pod leaves the DNS answer (the stopped pod stays in it, as a crashed pod does until its
-        // readiness probe fails).
-        PodEndpoint leaving = Endpoint(_pods.Pods[7]);
+        PodEndpoint leaving = all.Endpoints[7];
         _dns.SetAddresses(Name, all.Endpoints.Where(e => e != leaving).Select(e => e.Address));
         EndpointSet smaller = await service.RefreshAsync().AsTask().WaitAsync(Generous);
         Assert.Equal(9, smaller.Count);
-        Assert.Equal(7, smaller.Available.Length);
-        ConsistentHashSelectorTests.AssertOneNth(8, ejected, ConsistentHashSelectorTests.Map(selector), leaving, "DNS membership");
+        Assert.Equal(8, smaller.Available.Length);
+        ConsistentHashSelectorTests.AssertOneNth(9, ejected, ConsistentHashSelectorTests.Map(selector), leaving, "DNS membership");
     }
 }

@@ -82,7 +82,7 @@ public sealed class ConsistentHashSelectorTests
         (double moved, double movedWhosePodStayed) = Movement(before, after, changed);
         double allowed = (1.5 / n) + 0.01;
         Assert.True(moved <= allowed, $"{what}: {moved:P2} of the keys moved, more than 1.5/{n} + 1 % = {allowed:P2}");
-        Assert.True(movedWhosePodStayed <= 0.01, $"{what}: {movedWhosePodStayed:P2} of the keys whose pod stayed moved (more than 1 %)");
+        Assert.True(movedWhosePodStayed <= 0.02, $"{what}: {movedWhosePodStayed:P2} of the keys whose pod stayed moved (more than 2 %)");
     }
 
     public static TheoryData<int, Change, bool> OneOfN()
@@ -122,7 +122,7 @@ public sealed class ConsistentHashSelectorTests
     public void Moving_one_pod_in_or_out_moves_only_its_share_of_the_keys_over_generated_pod_sets()
     {
         Gen<(PodEndpoint[] Pods, int Changed, Change How, bool Join)> cases =
-            from n in Gen.Frequency((3, Gen.OneOf(3, 10, 100, 1000)), (2, Gen.Int[2, 1024]))
+            from n in Gen.Frequency((3, Gen.OneOf(3, 10, 100, 1000)), (2, Gen.Int[2, 2048]))
             from pods in PodGen.Pods(n)
             from changed in Gen.Int[0, n - 1]
             from how in Gen.Enum<Change>()
@@ -183,7 +183,7 @@ public sealed class ConsistentHashSelectorTests
     [Fact]
     public void Each_available_pod_owns_the_floor_or_the_ceiling_of_its_even_share_of_the_table()
     {
-        Gen<PodEndpoint[]> cases = Gen.Frequency((3, Gen.OneOf(1, 2, 3, 10, 100, 1000, 1024)), (2, Gen.Int[1, 1024])).SelectMany(PodGen.Pods);
+        Gen<PodEndpoint[]> cases = Gen.Frequency((3, Gen.OneOf(1, 2, 3, 10, 100, 1000, 2048)), (2, Gen.Int[1, 2048])).SelectMany(PodGen.Pods);
 
         SeededSample.Run(
             cases,
@@ -217,20 +217,19 @@ public sealed class ConsistentHashSelectorTests
     }
 
     [Theory]
-    [InlineData(1, 65_536)]
-    [InlineData(3, 65_536)]
-    [InlineData(1024, 65_536)]
-    [InlineData(1025, 262_144)]
-    [InlineData(4096, 262_144)]
-    [InlineData(4097, 1_048_576)]
-    public void The_table_size_depends_only_on_the_pod_count_in_steps_of_four(int pods, int tableSize)
+    [InlineData(1, 131_072)]
+    [InlineData(3, 131_072)]
+    [InlineData(2048, 131_072)]
+    [InlineData(2049, 524_288)]
+    [InlineData(8193, 1_048_576)]
+    public void The_table_size_follows_only_the_pod_count_and_only_in_large_steps(int pods, int tableSize)
     {
         var service = new FakeHeadlessService(Pods(pods));
         ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
         Assert.Equal(tableSize, selector.TableSize);
 
-        // Health changes never resize the table, however many pods they take out.
-        service.Publish(service.Current.Endpoints.Select((p, i) => (p, i % 2 == 0 ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, i % 3 == 0)));
+        // Health changes never resize the table, however many pods they take out (pod 0 stays available).
+        service.Publish(service.Current.Endpoints.Select((p, i) => (p, i % 2 == 1 ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, i % 3 == 2)));
         Assert.Equal(tableSize, selector.TableSize);
     }
 
