@@ -40,9 +40,9 @@ public static class EndpointSelectors
 
     /// <summary>
     /// Consistent hashing (Maglev): a key maps to a pod, every client with the same pods maps it alike, and one of N
-    /// pods leaving or joining (DNS, ejection, health) moves at most 1.5/N + 1 % of the keys (less than 1 % of the keys
-    /// whose pod stayed). The table has 65 536 slots up to 1 024 pods; see <see cref="ConsistentHashSelector"/> for the
-    /// larger steps.
+    /// pods leaving or joining (DNS, ejection, health) moves at most 1.5/N + 1 % of the keys and at most 2 % of the keys
+    /// whose pod stayed. The table has 131 072 slots up to 2 048 pods whatever their health; see
+    /// <see cref="ConsistentHashSelector"/> for the two larger steps.
     /// </summary>
     /// <param name="service">The service to pick from.</param>
     /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
