@@ -78,4 +78,48 @@ public sealed class OrdinalSelectorTests
         var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(5000, addressIndex: 9));
         Assert.Equal(5000, EndpointSelectors.Ordinal(service).Pick(5000).Ordinal);
     }
+
+    [Fact]
+    public void Two_statefulsets_with_the_same_ordinal_make_an_unnamed_pick_an_error_naming_both_pods()
+    {
+        // cache-0 has the lower address: before, it silently won.
+        PodEndpoint cache = StatefulPod(0, set: "cache", addressIndex: 1);
+        PodEndpoint db = StatefulPod(0, set: "db", addressIndex: 2);
+        var service = new FakeHeadlessService(cache, db, StatefulPod(1, set: "db", addressIndex: 3));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
+        Assert.Contains(cache.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Contains(db.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ambiguous", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, ex.Ordinal);
+        Assert.False(selector.TryPick(out _));
+
+        // An ordinal only one set has is still found.
+        Assert.Equal(StatefulPod(1, set: "db", addressIndex: 3), selector.Pick(1));
+    }
+
+    [Fact]
+    public void The_same_pod_name_at_two_addresses_is_an_error_naming_both()
+    {
+        PodEndpoint old = StatefulPod(0, addressIndex: 1);
+        PodEndpoint moved = StatefulPod(0, addressIndex: 2);
+        OrdinalSelector selector = EndpointSelectors.Ordinal(new FakeHeadlessService(old, moved));
+
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick(0));
+        Assert.Contains(old.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Contains(moved.ToString(), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_negative_ordinal_throws_the_same_exception_from_the_constructor_and_every_pick()
+    {
+        var service = new FakeHeadlessService(StatefulPod(0));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.Ordinal(service, -1)).ParamName);
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.Pick(-1)).ParamName);
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.TryPick(-1, out _)).ParamName);
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.Lease(-1)).ParamName);
+    }
 }
