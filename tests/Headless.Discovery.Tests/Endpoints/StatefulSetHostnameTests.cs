@@ -62,11 +62,13 @@ public sealed class StatefulSetHostnameTests
                 if (IsDashedIp(c.label))
                 {
                     Assert.Null(pod.Ordinal);
+                    Assert.Null(pod.StatefulSetName);
                     return;
                 }
 
                 int dash = c.label.LastIndexOf('-');
                 Assert.Equal(int.Parse(c.label.AsSpan(dash + 1), CultureInfo.InvariantCulture), pod.Ordinal);
+                Assert.Equal(c.label[..dash], pod.StatefulSetName);
             },
             seed: "2mFq9VxBc0T1",
             iter: 400,
@@ -94,31 +96,40 @@ public sealed class StatefulSetHostnameTests
             from label in nonCanonical
             from suffix in Gen.OneOf(Suffix, string.Empty)
             select label + suffix,
-            hostname => Assert.Null(Pod(hostname).Ordinal),
+            hostname =>
+            {
+                Assert.Null(Pod(hostname).Ordinal);
+                Assert.Null(Pod(hostname).StatefulSetName);
+            },
             seed: "9QnZp1xRw3Lc",
             iter: 400,
             print: hostname => hostname);
     }
 
     [Theory]
-    [InlineData("web-0" + Suffix, 0)]
-    [InlineData("web-2" + Suffix, 2)]
-    [InlineData("web-10", 10)]
-    [InlineData("Web-3.WEB.default.svc.cluster.local.", 3)]
-    [InlineData("my--db-7" + Suffix, 7)]
-    [InlineData("123-4", 4)]
-    [InlineData("1-2-3-256", 256)]
-    [InlineData("web-2147483647", int.MaxValue)]
-    [InlineData("web-01", null)]
-    [InlineData("web-00", null)]
-    [InlineData("web--4", null)]
-    [InlineData("web-", null)]
-    [InlineData("web-4a", null)]
-    [InlineData("web-2147483648", null)]
-    [InlineData("-4", null)]
-    [InlineData("web4", null)]
-    [InlineData("10-1-2-3" + Suffix, null)]
-    [InlineData("fd00--1" + Suffix, null)]
-    [InlineData("2001-db8-0-1-2-3-4-5" + Suffix, null)]
-    public void Hand_picked_hostnames(string hostname, int? ordinal) => Assert.Equal(ordinal, Pod(hostname).Ordinal);
+    [InlineData("web-0" + Suffix, "web", 0)]
+    [InlineData("web-2" + Suffix, "web", 2)]
+    [InlineData("web-10", "web", 10)]
+    [InlineData("Web-3.WEB.default.svc.cluster.local.", "web", 3)]
+    [InlineData("my--db-7" + Suffix, "my--db", 7)]
+    [InlineData("redis-cluster-0" + Suffix, "redis-cluster", 0)]
+    [InlineData("123-4", "123", 4)]
+    [InlineData("1-2-3-256", "1-2-3", 256)]
+    [InlineData("web-2147483647", "web", int.MaxValue)]
+    [InlineData("web-01", null, null)]
+    [InlineData("web-00", null, null)]
+    [InlineData("web--4", null, null)]
+    [InlineData("web-", null, null)]
+    [InlineData("web-4a", null, null)]
+    [InlineData("web-2147483648", null, null)]
+    [InlineData("-4", null, null)]
+    [InlineData("web4", null, null)]
+    [InlineData("10-1-2-3" + Suffix, null, null)]
+    [InlineData("fd00--1" + Suffix, null, null)]
+    [InlineData("2001-db8-0-1-2-3-4-5" + Suffix, null, null)]
+    public void Hand_picked_hostnames(string hostname, string? set, int? ordinal)
+    {
+        Assert.Equal(ordinal, Pod(hostname).Ordinal);
+        Assert.Equal(set, Pod(hostname).StatefulSetName);
+    }
 }
