@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -17,8 +16,12 @@ namespace Headless.Discovery;
 public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoint>
 {
     private static readonly System.Buffers.SearchValues<char> LabelChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
+    private static readonly System.Buffers.SearchValues<char> HexAndDash = System.Buffers.SearchValues.Create("0123456789abcdef-");
 
     private readonly int _hashCode;
+
+    // The length of the StatefulSet name at the start of Hostname (0: none), so parsing allocates nothing.
+    private readonly int _statefulSetNameLength;
 
     // The IPv4 address as a big-endian number, so that the ordering (sorting every answer, diffing every snapshot)
     // compares two integers instead of serialising both addresses on every comparison. Unused for IPv6.
@@ -53,9 +56,9 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         }
 
         Hostname = string.IsNullOrEmpty(hostname) ? null : hostname.TrimEnd('.').ToLowerInvariant();
-        if (Hostname is not null && TryParseStatefulSetLabel(Hostname, out string? set, out int ordinal))
+        if (Hostname is not null && TryParseStatefulSetLabel(Hostname, out int setLength, out int ordinal))
         {
-            StatefulSetName = set;
+            _statefulSetNameLength = setLength;
             Ordinal = ordinal;
         }
 
@@ -96,9 +99,9 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
 
     /// <summary>
     /// The StatefulSet name from the first label of <see cref="Hostname"/> (<c>web-2.nginx…</c> gives <c>web</c>), set
-    /// exactly when <see cref="Ordinal"/> is; lower case.
+    /// exactly when <see cref="Ordinal"/> is; lower case. Created on first use, then cached.
     /// </summary>
-    public string? StatefulSetName { get; }
+    public string? StatefulSetName => _statefulSetNameLength == 0 ? null : field ??= Hostname![.._statefulSetNameLength];
 
     /// <summary>The address and port as an <see cref="IPEndPoint"/> (created on first use, then cached; do not mutate it).</summary>
     /// <remarks>
@@ -196,9 +199,13 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
     }
 
     /// <summary>Parses a canonical <c>&lt;set&gt;-&lt;n&gt;</c> from the first label of a lower-case hostname (see <see cref="Ordinal"/>).</summary>
-    internal static bool TryParseStatefulSetLabel(string hostname, [NotNullWhen(true)] out string? set, out int ordinal)
+    /// <param name="hostname">The hostname.</param>
+    /// <param name="setLength">The length of the set name, which starts the hostname.</param>
+    /// <param name="ordinal">The ordinal.</param>
+    /// <returns>Whether the first label is canonical.</returns>
+    internal static bool TryParseStatefulSetLabel(string hostname, out int setLength, out int ordinal)
     {
-        set = null;
+        setLength = 0;
         ordinal = 0;
         ReadOnlySpan<char> label = hostname.AsSpan();
         int dot = label.IndexOf('.');
@@ -224,7 +231,7 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
             return false;
         }
 
-        set = name.ToString();
+        setLength = name.Length;
         return true;
     }
 
@@ -252,6 +259,11 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         if (octets == 4)
         {
             return true;
+        }
+
+        if (label.ContainsAnyExcept(HexAndDash))
+        {
+            return false;
         }
 
         Span<char> colons = stackalloc char[label.Length];
