@@ -23,7 +23,7 @@ namespace Headless.Discovery;
 /// the DNS answer or the snapshots before: pods are hashed by identity (<see cref="PodEndpoint.Key"/> and hostname) with
 /// <see cref="StableHash"/> and taken in sorted order, and keys given as text or bytes are hashed the same way.
 /// Thread-safe; picks take no lock and allocate nothing. The first pick after a snapshot change rebuilds the table
-/// (about 3 ms and 530 KB at 131 072 slots; see benchmarks/results). Create it with
+/// (about 3.5 ms and 530 KB at 131 072 slots; see benchmarks/results). Create it with
 /// <see cref="EndpointSelectors.ConsistentHash"/>.
 /// </para>
 /// </remarks>
