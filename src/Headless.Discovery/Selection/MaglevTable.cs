@@ -126,7 +126,7 @@ internal static class MaglevTable
             }
         }
 
-        FillEndgame(podKeys, table, taken, next, size - filled, permutation);
+        FillEndgame(podKeys, table, taken, size - filled, permutation);
         return table;
     }
 
@@ -134,13 +134,8 @@ internal static class MaglevTable
     /// Claims the last <paramref name="free"/> slots exactly as the walk would: the next slot a pod takes is the free
     /// slot that comes first in its permutation (every slot before its position is taken), found through the inverse.
     /// </summary>
-    private static void FillEndgame(ReadOnlySpan<ulong> podKeys, int[] table, ulong[] taken, uint[] next, int free, Permutation permutation)
+    private static void FillEndgame(ReadOnlySpan<ulong> podKeys, int[] table, ulong[] taken, int free, Permutation permutation)
     {
-        if (free == 0)
-        {
-            return;
-        }
-
         var slots = new uint[free];
         int count = 0;
         for (uint c = 0; c < (uint)table.Length; c++)
@@ -170,7 +165,6 @@ internal static class MaglevTable
                 }
             }
 
-            next[i] = bestJ + 1;
             table[slots[best]] = i;
             slots[best] = slots[--count];
         }
