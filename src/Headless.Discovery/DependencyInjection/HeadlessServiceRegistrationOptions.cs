@@ -11,7 +11,8 @@ public sealed class HeadlessServiceRegistrationOptions
     /// <summary>
     /// The selector that picks a pod for the service's HTTP client and for <c>IHeadlessServiceRegistry.GetSelector</c>:
     /// <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c>, <c>PickFirst</c>,
-    /// <c>Ordinal</c> or <c>Ordinal:&lt;n&gt;</c> (a StatefulSet ordinal, default 0), <c>Subset:&lt;size&gt;</c> (this
+    /// <c>Ordinal</c> or <c>Ordinal:&lt;n&gt;</c> (a StatefulSet ordinal, default 0, in whichever StatefulSet has it),
+    /// <c>Ordinal:&lt;set&gt;:&lt;n&gt;</c> (pod <c>&lt;set&gt;-&lt;n&gt;</c>, e.g. <c>Ordinal:db:0</c>), <c>Subset:&lt;size&gt;</c> (this
     /// client's stable subset of that many pods, keyed by the machine name). Case-insensitive. Default: <c>RoundRobin</c>. (Consistent hashing needs a key per
     /// call: create it with <c>EndpointSelectors.ConsistentHash</c>.)
     /// </summary>

@@ -90,6 +90,7 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
                     SelectorKind.Random => EndpointSelectors.Random(service, timeProvider: _timeProvider),
                     SelectorKind.PowerOfTwoChoices => EndpointSelectors.PowerOfTwoChoices(service, timeProvider: _timeProvider),
                     SelectorKind.PickFirst => EndpointSelectors.PickFirst(service, timeProvider: _timeProvider),
+                    SelectorKind.Ordinal when spec.StatefulSet is { } set => EndpointSelectors.Ordinal(service, set, spec.Argument, _timeProvider),
                     SelectorKind.Ordinal => EndpointSelectors.Ordinal(service, spec.Argument, _timeProvider),
                     SelectorKind.Subset => EndpointSelectors.Subset(service, spec.Argument, Environment.MachineName, _timeProvider),
                     _ => EndpointSelectors.RoundRobin(service, _timeProvider),

@@ -14,9 +14,12 @@ internal enum SelectorKind
 }
 
 /// <summary>A parsed <see cref="HeadlessServiceRegistrationOptions.Selector"/> value.</summary>
-internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument)
+/// <param name="Kind">The selector.</param>
+/// <param name="Argument">The ordinal or subset size (0 when none was given).</param>
+/// <param name="StatefulSet">The StatefulSet of <c>Ordinal:&lt;set&gt;:&lt;n&gt;</c> (lower case), else <see langword="null"/>.</param>
+internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, string? StatefulSet = null)
 {
-    internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, PickFirst, Ordinal[:<n>] or Subset:<size>";
+    internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>";
 
     /// <summary>Parses a selector specification.</summary>
     /// <returns>An error message, or <see langword="null"/> when <paramref name="text"/> is valid.</returns>
@@ -38,6 +41,7 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument)
         }
 
         int argument = 0;
+        string? statefulSet = null;
         if (argumentText is not null)
         {
             if (kind is not (SelectorKind.Ordinal or SelectorKind.Subset))
@@ -45,9 +49,25 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument)
                 return $"{kind} takes no argument; " + Expected + ".";
             }
 
+            // Ordinal:<set>:<n> names the StatefulSet; the ordinal is always the last part.
+            int last = argumentText.LastIndexOf(':');
+            if (kind == SelectorKind.Ordinal && last >= 0)
+            {
+                string set = argumentText[..last].Trim().ToLowerInvariant();
+                if (!PodEndpoint.IsStatefulSetName(set))
+                {
+                    return $"'{set}' is not a StatefulSet name (letters, digits and '-', not starting or ending with '-'); " + Expected + ".";
+                }
+
+                statefulSet = set;
+                argumentText = argumentText[(last + 1)..].Trim();
+            }
+
             if (!int.TryParse(argumentText, NumberStyles.None, CultureInfo.InvariantCulture, out argument))
             {
-                return $"'{argumentText}' is not a whole number 0 or more.";
+                return kind == SelectorKind.Ordinal && statefulSet is null
+                    ? $"'{argumentText}' is not a whole number 0 or more (to name a StatefulSet, write Ordinal:<set>:<n>, e.g. Ordinal:db:0)."
+                    : $"'{argumentText}' is not a whole number 0 or more.";
             }
         }
 
@@ -56,7 +76,7 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument)
             return "Subset needs a size of 1 or more, e.g. Subset:3.";
         }
 
-        spec = new SelectorSpec(kind, argument);
+        spec = new SelectorSpec(kind, argument, statefulSet);
         return null;
     }
 }

@@ -15,9 +15,13 @@ namespace Headless.Discovery;
 /// </remarks>
 public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoint>
 {
-    private static readonly System.Buffers.SearchValues<char> DigitsAndDash = System.Buffers.SearchValues.Create("0123456789-");
+    private static readonly System.Buffers.SearchValues<char> LabelChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
+    private static readonly System.Buffers.SearchValues<char> HexAndDash = System.Buffers.SearchValues.Create("0123456789abcdef-");
 
     private readonly int _hashCode;
+
+    // The length of the StatefulSet name at the start of Hostname (0: none), so parsing allocates nothing.
+    private readonly int _statefulSetNameLength;
 
     // The IPv4 address as a big-endian number, so that the ordering (sorting every answer, diffing every snapshot)
     // compares two integers instead of serialising both addresses on every comparison. Unused for IPv6.
@@ -52,7 +56,12 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         }
 
         Hostname = string.IsNullOrEmpty(hostname) ? null : hostname.TrimEnd('.').ToLowerInvariant();
-        Ordinal = Hostname is null ? null : ParseOrdinal(Hostname);
+        if (Hostname is not null && TryParseStatefulSetLabel(Hostname, out int setLength, out int ordinal))
+        {
+            _statefulSetNameLength = setLength;
+            Ordinal = ordinal;
+        }
+
         _hashCode = HashCode.Combine(address, port, Hostname is null ? 0 : StringComparer.Ordinal.GetHashCode(Hostname));
     }
 
@@ -79,10 +88,20 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
     public string? Hostname { get; }
 
     /// <summary>
-    /// The StatefulSet ordinal parsed from the first label of <see cref="Hostname"/> (<c>web-2.nginx…</c> gives 2),
-    /// or <see langword="null"/> when there is no hostname or it does not end in <c>-&lt;n&gt;</c>.
+    /// The StatefulSet ordinal from the first label of <see cref="Hostname"/> (<c>web-2.nginx…</c> gives 2), or
+    /// <see langword="null"/> when there is no hostname or its first label is not a canonical <c>&lt;set&gt;-&lt;n&gt;</c>:
+    /// at most 63 characters; the set a DNS label prefix (lower-case letters, digits and '-', starting with a letter or
+    /// digit, not ending with '-'); <c>n</c> decimal digits without a leading zero, at most 2 147 483 647. A pod IP
+    /// written with dashes (<c>10-1-2-3</c>, <c>2001-db8-0-1-2-3-4-5</c>: CoreDNS's hostname for pods without one) is not
+    /// an ordinal.
     /// </summary>
     public int? Ordinal { get; }
+
+    /// <summary>
+    /// The StatefulSet name from the first label of <see cref="Hostname"/> (<c>web-2.nginx…</c> gives <c>web</c>), set
+    /// exactly when <see cref="Ordinal"/> is; lower case. Created on first use, then cached.
+    /// </summary>
+    public string? StatefulSetName => _statefulSetNameLength == 0 ? null : field ??= Hostname![.._statefulSetNameLength];
 
     /// <summary>The address and port as an <see cref="IPEndPoint"/> (created on first use, then cached; do not mutate it).</summary>
     /// <remarks>
@@ -179,9 +198,15 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         return a.AddressFamily == AddressFamily.InterNetworkV6 ? a.ScopeId.CompareTo(b.ScopeId) : 0;
     }
 
-    /// <summary>Parses <c>&lt;set&gt;-&lt;n&gt;</c> from the first DNS label; dashed IPs (<c>10-1-2-3</c>) are not ordinals.</summary>
-    internal static int? ParseOrdinal(string hostname)
+    /// <summary>Parses a canonical <c>&lt;set&gt;-&lt;n&gt;</c> from the first label of a lower-case hostname (see <see cref="Ordinal"/>).</summary>
+    /// <param name="hostname">The hostname.</param>
+    /// <param name="setLength">The length of the set name, which starts the hostname.</param>
+    /// <param name="ordinal">The ordinal.</param>
+    /// <returns>Whether the first label is canonical.</returns>
+    internal static bool TryParseStatefulSetLabel(string hostname, out int setLength, out int ordinal)
     {
+        setLength = 0;
+        ordinal = 0;
         ReadOnlySpan<char> label = hostname.AsSpan();
         int dot = label.IndexOf('.');
         if (dot >= 0)
@@ -190,24 +215,60 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
         }
 
         int dash = label.LastIndexOf('-');
-        if (dash <= 0 || dash == label.Length - 1)
+        if (label.Length > 63 || dash <= 0 || label.ContainsAnyExcept(LabelChars))
         {
-            return null;
+            return false;
         }
 
-        ReadOnlySpan<char> set = label[..dash];
+        ReadOnlySpan<char> name = label[..dash];
         ReadOnlySpan<char> digits = label[(dash + 1)..];
-        // "10-1-2-3" is how Kubernetes spells a pod IP as a hostname, not a StatefulSet ordinal.
-        if (!set.ContainsAnyExcept(DigitsAndDash))
+        if (!IsStatefulSetName(name)
+            || digits.IsEmpty || digits.ContainsAnyExceptInRange('0', '9') || (digits[0] == '0' && digits.Length > 1)
+            || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ordinal)
+            || IsDashedIp(label))
         {
-            return null;
+            ordinal = 0;
+            return false;
         }
 
-        if (digits.Length > 9 || digits.ContainsAnyExceptInRange('0', '9'))
+        setLength = name.Length;
+        return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/> can be the set part of a canonical pod hostname: 1 to 61 lower-case letters,
+    /// digits and '-', starting with a letter or digit and not ending with '-'.
+    /// </summary>
+    internal static bool IsStatefulSetName(ReadOnlySpan<char> name) =>
+        name.Length is > 0 and <= 61 && name[0] != '-' && name[^1] != '-' && !name.ContainsAnyExcept(LabelChars);
+
+    /// <summary>Whether <paramref name="label"/> is a pod IP written with dashes, as CoreDNS names pods without a hostname.</summary>
+    private static bool IsDashedIp(ReadOnlySpan<char> label)
+    {
+        int octets = 0;
+        foreach (Range part in label.Split('-'))
         {
-            return null;
+            ReadOnlySpan<char> octet = label[part];
+            if (++octets > 4 || octet.Length is 0 or > 3 || !byte.TryParse(octet, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                octets = -1;
+                break;
+            }
         }
 
-        return int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
+        if (octets == 4)
+        {
+            return true;
+        }
+
+        if (label.ContainsAnyExcept(HexAndDash))
+        {
+            return false;
+        }
+
+        Span<char> colons = stackalloc char[label.Length];
+        label.CopyTo(colons);
+        colons.Replace('-', ':');
+        return IPAddress.TryParse(colons, out IPAddress? address) && address.AddressFamily == AddressFamily.InterNetworkV6;
     }
 }

@@ -38,25 +38,45 @@ public static class EndpointSelectors
     public static IEndpointSelector PowerOfTwoChoices(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
         new PowerOfTwoChoicesSelector(service, timeProvider, seed);
 
-    /// <summary>Consistent hashing (Maglev): a key maps to a pod, and about 1/N of keys move when one of N pods leaves.</summary>
+    /// <summary>
+    /// Consistent hashing (Maglev): a key maps to a pod, every client with the same pods maps it alike, and one of N
+    /// pods leaving or joining (DNS, ejection, health) moves at most 1.5/N + 1 % of the keys and at most 2 % of the keys
+    /// whose pod stayed. The table has 131 072 slots up to 2 048 pods whatever their health; see
+    /// <see cref="ConsistentHashSelector"/> for the two larger steps.
+    /// </summary>
     /// <param name="service">The service to pick from.</param>
-    /// <param name="tableSize">
-    /// The lookup table size (rounded up to a prime), 1 to 1 048 573. Default: the first prime at or above 100 × the
-    /// available pod count, at least 257. A fixed size keeps the table the same across pod counts; it should stay well
-    /// above the pod count for an even spread.
-    /// </param>
     /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static ConsistentHashSelector ConsistentHash(IHeadlessService service, int? tableSize = null, TimeProvider? timeProvider = null) =>
-        new(service, tableSize, timeProvider);
+    public static ConsistentHashSelector ConsistentHash(IHeadlessService service, TimeProvider? timeProvider = null) =>
+        new(service, timeProvider);
 
-    /// <summary>StatefulSet identity: the pod with a given ordinal (hostname <c>&lt;set&gt;-&lt;n&gt;</c>, from SRV answers).</summary>
+    /// <summary>
+    /// StatefulSet identity: the pod with a given ordinal (hostname <c>&lt;set&gt;-&lt;n&gt;</c>, from SRV answers), in
+    /// whichever StatefulSet it is. Use it when one StatefulSet stands behind the service; when two do and both have the
+    /// ordinal, a pick fails naming both pods (name the set with
+    /// <see cref="Ordinal(IHeadlessService, string, int, TimeProvider?)"/>).
+    /// </summary>
     /// <param name="service">The service to pick from; resolve it through SRV records so pods carry hostnames.</param>
     /// <param name="ordinal">The ordinal <see cref="IEndpointSelector.Pick"/> picks, 0 or more. Default 0 (the usual primary).</param>
     /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
     public static OrdinalSelector Ordinal(IHeadlessService service, int ordinal = 0, TimeProvider? timeProvider = null) =>
-        new(service, ordinal, timeProvider);
+        new(service, null, ordinal, timeProvider);
+
+    /// <summary>StatefulSet identity: pod <c>&lt;statefulSet&gt;-&lt;ordinal&gt;</c> (from SRV answers), e.g. <c>web-0</c>.</summary>
+    /// <param name="service">The service to pick from; resolve it through SRV records so pods carry hostnames.</param>
+    /// <param name="statefulSet">The StatefulSet's name, e.g. <c>web</c> (case-insensitive).</param>
+    /// <param name="ordinal">The ordinal <see cref="IEndpointSelector.Pick"/> picks, 0 or more. Default 0 (the usual primary).</param>
+    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The selector.</returns>
+    /// <exception cref="ArgumentException"><paramref name="statefulSet"/> is not a StatefulSet name (a DNS label that does not end with '-').</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
+    public static OrdinalSelector Ordinal(IHeadlessService service, string statefulSet, int ordinal = 0, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(statefulSet);
+        return new(service, statefulSet, ordinal, timeProvider);
+    }
 
     /// <summary>
     /// Sticky: one pod until it stops being available or a lease on it fails, then the next in snapshot order. The

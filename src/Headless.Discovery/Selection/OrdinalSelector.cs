@@ -6,24 +6,48 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// Picks StatefulSet pods by identity: the pod whose hostname is <c>&lt;set&gt;-&lt;ordinal&gt;</c>
-/// (<see cref="PodEndpoint.Ordinal"/>, known when the service is resolved through SRV records), e.g. the primary at
-/// ordinal 0. <see cref="Pick()"/> picks the default ordinal given at creation; <see cref="Pick(int)"/> any other.
+/// (<see cref="PodEndpoint.StatefulSetName"/> and <see cref="PodEndpoint.Ordinal"/>, known when the service is resolved
+/// through SRV records), e.g. the primary at ordinal 0. <see cref="Pick()"/> picks the default ordinal given at
+/// creation; <see cref="Pick(int)"/> any other. Only pods of <see cref="StatefulSetName"/> count when it is set; when it
+/// is not, pods of every StatefulSet behind the service count.
 /// </summary>
 /// <remarks>
+/// <para>
 /// A lookup table indexed by ordinal is built once per snapshot, so a pick is O(1) in the pod count. Only available pods
-/// are picked (in panic mode every pod is). When several pods carry one ordinal (an address change in flight), the first
-/// available in snapshot order wins. When the ordinal is absent or unavailable, <see cref="NoEndpointAvailableException"/>
-/// says which, and lists the ordinals present. Thread-safe; picks take no lock and allocate nothing.
+/// are picked (in panic mode every pod is). A pick never guesses: when two available pods carry the ordinal asked for
+/// (pods of two StatefulSets and no set named, or one pod name at two addresses while an answer is in flux), it fails
+/// with <see cref="NoEndpointAvailableException"/> naming both pods, and <c>TryPick</c> returns
+/// <see langword="false"/>. When the ordinal is absent or unavailable the exception says which, and lists the ordinals
+/// (or StatefulSets) present.
+/// </para>
+/// <para>
+/// A negative ordinal is a caller's mistake, not an absent pod: the factory, <c>Pick</c>, <c>TryPick</c> and
+/// <c>Lease</c> all throw <see cref="ArgumentOutOfRangeException"/> for it. Thread-safe; picks take no lock and allocate
+/// nothing.
+/// </para>
 /// </remarks>
 public sealed class OrdinalSelector : IEndpointSelector
 {
     private readonly TimeProvider _timeProvider;
     private SnapshotTableCache<Table> _tables;
 
-    internal OrdinalSelector(IHeadlessService service, int ordinal, TimeProvider? timeProvider)
+    internal OrdinalSelector(IHeadlessService service, string? statefulSet, int ordinal, TimeProvider? timeProvider)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
+        if (statefulSet is not null)
+        {
+            string name = statefulSet.Trim().ToLowerInvariant();
+            if (!PodEndpoint.IsStatefulSetName(name))
+            {
+                throw new ArgumentException(
+                    $"'{statefulSet}' is not a StatefulSet name: 1 to 61 letters, digits and '-', starting with a letter or digit and not ending with '-'.",
+                    nameof(statefulSet));
+            }
+
+            StatefulSetName = name;
+        }
+
         Service = service;
         DefaultOrdinal = ordinal;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -36,6 +60,12 @@ public sealed class OrdinalSelector : IEndpointSelector
     /// <summary>The ordinal that <see cref="Pick()"/>, <see cref="TryPick(out PodEndpoint?)"/> and <see cref="Lease()"/> pick.</summary>
     public int DefaultOrdinal { get; }
 
+    /// <summary>
+    /// The StatefulSet whose pods this selector picks (lower case), or <see langword="null"/> for any StatefulSet behind
+    /// the service (then an ordinal two sets share is ambiguous and never picked).
+    /// </summary>
+    public string? StatefulSetName { get; }
+
     /// <inheritdoc/>
     public bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint) => TryPick(DefaultOrdinal, out endpoint);
 
@@ -44,10 +74,12 @@ public sealed class OrdinalSelector : IEndpointSelector
 
     /// <summary>Picks the available pod with ordinal <paramref name="ordinal"/>.</summary>
     /// <param name="ordinal">The StatefulSet ordinal, 0 or more.</param>
-    /// <param name="endpoint">The pod, or <see langword="null"/> when that ordinal is absent or unavailable.</param>
-    /// <returns><see langword="true"/> when the pod was found.</returns>
+    /// <param name="endpoint">The pod, or <see langword="null"/> when that ordinal is absent, unavailable or ambiguous.</param>
+    /// <returns><see langword="true"/> when exactly one available pod has that ordinal.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
     public bool TryPick(int ordinal, [NotNullWhen(true)] out PodEndpoint? endpoint)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
         endpoint = Lookup(CurrentTable(), ordinal);
         return endpoint is not null;
     }
@@ -55,9 +87,14 @@ public sealed class OrdinalSelector : IEndpointSelector
     /// <summary>Picks the available pod with ordinal <paramref name="ordinal"/>.</summary>
     /// <param name="ordinal">The StatefulSet ordinal, 0 or more.</param>
     /// <returns>The pod.</returns>
-    /// <exception cref="NoEndpointAvailableException">No pod has that ordinal, or it is unhealthy or ejected (outside panic mode).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
+    /// <exception cref="NoEndpointAvailableException">
+    /// No pod has that ordinal, it is unhealthy or ejected (outside panic mode), or two available pods have it (the
+    /// message names both).
+    /// </exception>
     public PodEndpoint Pick(int ordinal)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
         Table table = CurrentTable();
         return Lookup(table, ordinal) ?? throw Missing(table, ordinal);
     }
@@ -81,11 +118,14 @@ public sealed class OrdinalSelector : IEndpointSelector
     /// <summary>Picks the pod with ordinal <paramref name="ordinal"/> and leases it (see <see cref="EndpointLease"/>).</summary>
     /// <param name="ordinal">The StatefulSet ordinal, 0 or more.</param>
     /// <returns>The lease; dispose it when the call ends.</returns>
-    /// <exception cref="NoEndpointAvailableException">No available pod has that ordinal.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
+    /// <exception cref="NoEndpointAvailableException">No single available pod has that ordinal.</exception>
     public EndpointLease Lease(int ordinal) => new(Service, Pick(ordinal), null, _timeProvider);
 
     /// <summary>Describes the selector.</summary>
-    public override string ToString() => $"Ordinal {DefaultOrdinal} over {Service.Name}";
+    public override string ToString() => StatefulSetName is null
+        ? string.Create(CultureInfo.InvariantCulture, $"Ordinal {DefaultOrdinal} over {Service.Name}")
+        : string.Create(CultureInfo.InvariantCulture, $"Ordinal {StatefulSetName}-{DefaultOrdinal} over {Service.Name}");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static PodEndpoint? Lookup(Table table, int ordinal)
@@ -96,46 +136,76 @@ public sealed class OrdinalSelector : IEndpointSelector
             return byOrdinal[ordinal];
         }
 
-        return table.Sparse is { } sparse && ordinal >= 0 ? sparse.GetValueOrDefault(ordinal) : null;
+        return table.Sparse?.GetValueOrDefault(ordinal);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Table CurrentTable() => _tables.Get(Service.Current);
 
-    private static Table Build(EndpointSet current)
+    private bool Counts(PodEndpoint pod) =>
+        pod.Ordinal.HasValue && (StatefulSetName is null || string.Equals(pod.StatefulSetName, StatefulSetName, StringComparison.Ordinal));
+
+    private Table Build(EndpointSet current)
     {
         int max = -1;
         foreach (PodEndpoint pod in current.Available)
         {
-            max = Math.Max(max, pod.Ordinal ?? -1);
+            if (Counts(pod))
+            {
+                max = Math.Max(max, pod.Ordinal!.Value);
+            }
         }
 
         // A dense array up to a sane bound; ordinals far beyond the pod count (odd naming) go to a dictionary.
         int dense = Math.Min(max + 1, (4 * current.Count) + 64);
         var byOrdinal = new PodEndpoint?[dense];
         Dictionary<int, PodEndpoint>? sparse = null;
+        Dictionary<int, (PodEndpoint First, PodEndpoint Second)>? ambiguous = null;
         foreach (PodEndpoint pod in current.Available)
         {
-            if (pod.Ordinal is not { } ordinal)
+            if (!Counts(pod))
             {
                 continue;
             }
 
+            int ordinal = pod.Ordinal!.Value;
+            if (ambiguous?.ContainsKey(ordinal) == true)
+            {
+                continue;
+            }
+
+            PodEndpoint? first = ordinal < dense ? byOrdinal[ordinal] : sparse?.GetValueOrDefault(ordinal);
+            if (first is null)
+            {
+                if (ordinal < dense)
+                {
+                    byOrdinal[ordinal] = pod;
+                }
+                else
+                {
+                    (sparse ??= [])[ordinal] = pod;
+                }
+
+                continue;
+            }
+
+            // Two available pods claim the ordinal: the pick path finds nothing, the error path names both.
+            (ambiguous ??= [])[ordinal] = (first, pod);
             if (ordinal < dense)
             {
-                byOrdinal[ordinal] ??= pod;
+                byOrdinal[ordinal] = null;
             }
             else
             {
-                (sparse ??= []).TryAdd(ordinal, pod);
+                sparse!.Remove(ordinal);
             }
         }
 
-        return new Table(current, byOrdinal, sparse);
+        return new Table(current, byOrdinal, sparse, ambiguous);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static NoEndpointAvailableException Missing(Table table, int ordinal)
+    private NoEndpointAvailableException Missing(Table table, int ordinal)
     {
         EndpointSet set = table.Snapshot;
         if (set.Count == 0)
@@ -143,24 +213,38 @@ public sealed class OrdinalSelector : IEndpointSelector
             return NoEndpointAvailableException.For(set, ordinal: ordinal);
         }
 
-        EndpointStatus? status = null;
+        string pod = StatefulSetName is null ? "pod" : $"pod of StatefulSet '{StatefulSetName}'";
+        if (table.Ambiguous?.TryGetValue(ordinal, out (PodEndpoint First, PodEndpoint Second) pair) == true)
+        {
+            string detail = string.Equals(pair.First.StatefulSetName, pair.Second.StatefulSetName, StringComparison.Ordinal)
+                ? string.Create(CultureInfo.InvariantCulture, $"ordinal {ordinal} is ambiguous: {pair.First} and {pair.Second} are both available under one pod name (an address change in flight?)")
+                : string.Create(CultureInfo.InvariantCulture, $"ordinal {ordinal} is ambiguous: {pair.First} and {pair.Second} are both available; name the StatefulSet, e.g. EndpointSelectors.Ordinal(service, \"{pair.First.StatefulSetName}\", {ordinal})");
+            return NoEndpointAvailableException.For(set, detail, ordinal);
+        }
+
         for (int i = 0; i < set.Count; i++)
         {
-            if (set.Endpoints[i].Ordinal == ordinal)
+            if (set.Endpoints[i].Ordinal == ordinal && Counts(set.Endpoints[i]))
             {
-                status = set.Statuses[i];
-                break;
+                EndpointStatus status = set.Statuses[i];
+                string health = status.IsEjected ? "ejected" : status.Health.ToString().ToLowerInvariant();
+                return NoEndpointAvailableException.For(set, string.Create(CultureInfo.InvariantCulture, $"the {pod} with ordinal {ordinal} ({status.Endpoint}) is {health}"), ordinal);
             }
         }
 
-        string present = string.Join(", ", set.Endpoints.Where(e => e.Ordinal.HasValue).Select(e => e.Ordinal!.Value).Distinct().Order());
-        string detail = status is not null
-            ? string.Create(CultureInfo.InvariantCulture, $"the pod with ordinal {ordinal} ({status.Endpoint}) is {(status.IsEjected ? "ejected" : status.Health.ToString().ToLowerInvariant())}")
+        string[] sets = [.. set.Endpoints.Select(e => e.StatefulSetName).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        string present = string.Join(", ", set.Endpoints.Where(Counts).Select(e => e.Ordinal!.Value).Distinct().Order());
+        string reason = sets.Length == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"no pod has ordinal {ordinal}; none of its {set.Count} pod(s) has a StatefulSet hostname (resolve through SRV records to learn them)")
             : present.Length == 0
-                ? string.Create(CultureInfo.InvariantCulture, $"no pod has ordinal {ordinal}; none of its {set.Count} pod(s) has a StatefulSet hostname (resolve through SRV records to learn them)")
-                : string.Create(CultureInfo.InvariantCulture, $"no pod has ordinal {ordinal} (ordinals present: {present})");
-        return NoEndpointAvailableException.For(set, detail, ordinal);
+                ? string.Create(CultureInfo.InvariantCulture, $"no pod belongs to StatefulSet '{StatefulSetName}' (StatefulSets present: {string.Join(", ", sets)})")
+                : string.Create(CultureInfo.InvariantCulture, $"no {pod} has ordinal {ordinal} (ordinals present: {present})");
+        return NoEndpointAvailableException.For(set, reason, ordinal);
     }
 
-    private sealed record Table(EndpointSet Snapshot, PodEndpoint?[] ByOrdinal, Dictionary<int, PodEndpoint>? Sparse) : SnapshotTable(Snapshot);
+    private sealed record Table(
+        EndpointSet Snapshot,
+        PodEndpoint?[] ByOrdinal,
+        Dictionary<int, PodEndpoint>? Sparse,
+        Dictionary<int, (PodEndpoint First, PodEndpoint Second)>? Ambiguous) : SnapshotTable(Snapshot);
 }

@@ -34,7 +34,6 @@ public sealed class OrdinalSelectorTests
         Assert.Equal(0, ex.Ordinal);
         Assert.Contains("no pod has ordinal 0 (ordinals present: 1, 2)", ex.Message, StringComparison.Ordinal);
         Assert.False(selector.TryPick(out _));
-        Assert.False(selector.TryPick(-1, out _));
         Assert.False(selector.TryPick(1_000_000, out _));
     }
 
@@ -77,5 +76,96 @@ public sealed class OrdinalSelectorTests
     {
         var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(5000, addressIndex: 9));
         Assert.Equal(5000, EndpointSelectors.Ordinal(service).Pick(5000).Ordinal);
+    }
+
+    [Fact]
+    public void Two_statefulsets_with_the_same_ordinal_make_an_unnamed_pick_an_error_naming_both_pods()
+    {
+        // cache-0 has the lower address: before, it silently won.
+        PodEndpoint cache = StatefulPod(0, set: "cache", addressIndex: 1);
+        PodEndpoint db = StatefulPod(0, set: "db", addressIndex: 2);
+        var service = new FakeHeadlessService(cache, db, StatefulPod(1, set: "db", addressIndex: 3));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
+        Assert.Contains(cache.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Contains(db.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ambiguous", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, ex.Ordinal);
+        Assert.False(selector.TryPick(out _));
+
+        // An ordinal only one set has is still found.
+        Assert.Equal(StatefulPod(1, set: "db", addressIndex: 3), selector.Pick(1));
+    }
+
+    [Fact]
+    public void The_same_pod_name_at_two_addresses_is_an_error_naming_both()
+    {
+        PodEndpoint old = StatefulPod(0, addressIndex: 1);
+        PodEndpoint moved = StatefulPod(0, addressIndex: 2);
+        OrdinalSelector selector = EndpointSelectors.Ordinal(new FakeHeadlessService(old, moved));
+
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick(0));
+        Assert.Contains(old.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Contains(moved.ToString(), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_negative_ordinal_throws_the_same_exception_from_the_constructor_and_every_pick()
+    {
+        var service = new FakeHeadlessService(StatefulPod(0));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.Ordinal(service, -1)).ParamName);
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.Pick(-1)).ParamName);
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.TryPick(-1, out _)).ParamName);
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.Lease(-1)).ParamName);
+    }
+
+    [Fact]
+    public void Naming_the_statefulset_picks_its_pods_only()
+    {
+        var service = new FakeHeadlessService(
+            StatefulPod(0, set: "cache", addressIndex: 1),
+            StatefulPod(0, set: "db", addressIndex: 2),
+            StatefulPod(1, set: "db", addressIndex: 3),
+            StatefulPod(2, set: "cache", addressIndex: 4));
+        OrdinalSelector db = EndpointSelectors.Ordinal(service, "db", 0);
+        OrdinalSelector cache = EndpointSelectors.Ordinal(service, "CACHE");
+
+        Assert.Equal("db", db.StatefulSetName);
+        Assert.Equal("cache", cache.StatefulSetName);
+        Assert.Null(EndpointSelectors.Ordinal(service).StatefulSetName);
+        Assert.Equal(StatefulPod(0, set: "db", addressIndex: 2), db.Pick());
+        Assert.Equal(StatefulPod(1, set: "db", addressIndex: 3), db.Pick(1));
+        Assert.Equal(StatefulPod(0, set: "cache", addressIndex: 1), cache.Pick());
+        Assert.Equal(StatefulPod(2, set: "cache", addressIndex: 4), cache.Pick(2));
+        Assert.Equal("Ordinal db-0 over web.default.svc.cluster.local", db.ToString());
+
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => db.Pick(2));
+        Assert.Contains("no pod of StatefulSet 'db' has ordinal 2 (ordinals present: 0, 1)", ex.Message, StringComparison.Ordinal);
+        ex = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.Ordinal(service, "web").Pick());
+        Assert.Contains("no pod belongs to StatefulSet 'web' (StatefulSets present: cache, db)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_ambiguity_ends_when_one_of_the_two_pods_is_unavailable()
+    {
+        var service = new FakeHeadlessService();
+        service.Publish([(StatefulPod(0, set: "cache", addressIndex: 1), EndpointHealth.Unhealthy, false), (StatefulPod(0, set: "db", addressIndex: 2), EndpointHealth.Healthy, false)]);
+        Assert.Equal("db", EndpointSelectors.Ordinal(service).Pick().StatefulSetName);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData("web-")]
+    [InlineData("-web")]
+    [InlineData("we_b")]
+    [InlineData("web.default")]
+    public void A_malformed_statefulset_name_is_refused_naming_the_parameter(string name)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => EndpointSelectors.Ordinal(new FakeHeadlessService(), name));
+        Assert.Equal("statefulSet", ex.ParamName);
     }
 }
