@@ -14,7 +14,8 @@ namespace Headless.Discovery.TestSupport;
 internal static class Property
 {
     /// <summary>Checks <paramref name="property"/> for <paramref name="iterations"/> inputs drawn from <paramref name="seed"/>.</summary>
-    public static void ForAll<T>(Gen<T> gen, int iterations, ulong seed, Action<T> property)
+    /// <param name="print">How a failing input is shown. Default: CsCheck's <c>Check.Print</c>.</param>
+    public static void ForAll<T>(Gen<T> gen, int iterations, ulong seed, Action<T> property, Func<T, string>? print = null)
     {
         var pcg = new PCG(1, seed);
         for (int i = 0; i < iterations; i++)
@@ -27,7 +28,7 @@ internal static class Property
             }
             catch (Exception ex)
             {
-                Fail(i, inputSeed, input, ex, Shrink(() => gen.Sample(property, seed: inputSeed, iter: 500, threads: 1)));
+                Fail(i, inputSeed, (print ?? Check.Print)(input), ex, Shrink(() => gen.Sample(property, seed: inputSeed, iter: 500, threads: 1, print: print)));
             }
         }
     }
@@ -46,7 +47,7 @@ internal static class Property
             }
             catch (Exception ex)
             {
-                Fail(i, inputSeed, input, ex, await ShrinkAsync(() => gen.SampleAsync(property, seed: inputSeed, iter: 100, threads: 1)));
+                Fail(i, inputSeed, Check.Print(input), ex, await ShrinkAsync(() => gen.SampleAsync(property, seed: inputSeed, iter: 100, threads: 1)));
             }
         }
     }
@@ -93,9 +94,9 @@ internal static class Property
         }
     }
 
-    private static void Fail<T>(int iteration, string inputSeed, T input, Exception failure, Exception? shrunk) =>
+    private static void Fail(int iteration, string inputSeed, string input, Exception failure, Exception? shrunk) =>
         throw new Xunit.Sdk.XunitException(
-            $"Property failed at iteration {iteration} (CsCheck seed \"{inputSeed}\"): {Check.Print(input)}{Environment.NewLine}"
+            $"Property failed at iteration {iteration} (CsCheck seed \"{inputSeed}\"): {input}{Environment.NewLine}"
             + $"{failure.GetType().Name}: {failure.Message}{Environment.NewLine}"
             + (shrunk is null ? "(replaying that seed passed: the failure depends on timing)" : $"Shrunk by CsCheck: {shrunk.Message}"),
             failure);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using CsCheck;
+using Headless.Discovery.TestSupport;
 using Headless.Discovery;
 using Headless.Discovery.Tests.Selection;
 
@@ -52,10 +53,12 @@ public sealed class StatefulSetHostnameTests
             (6, from set in SetName from n in OrdinalValue select set + "-" + n.ToString(CultureInfo.InvariantCulture)),
             (1, DashedIp));
 
-        SeededSample.Run(
+        Property.ForAll(
             from label in labels
             from suffix in Gen.OneOf(Suffix, string.Empty, ".")
             select (label, suffix),
+            iterations: 400,
+            seed: 0x10010006UL,
             c =>
             {
                 PodEndpoint pod = Pod(c.label + c.suffix);
@@ -70,8 +73,6 @@ public sealed class StatefulSetHostnameTests
                 Assert.Equal(int.Parse(c.label.AsSpan(dash + 1), CultureInfo.InvariantCulture), pod.Ordinal);
                 Assert.Equal(c.label[..dash], pod.StatefulSetName);
             },
-            seed: "2mFq9VxBc0T1",
-            iter: 400,
             print: c => c.label + c.suffix);
     }
 
@@ -92,17 +93,17 @@ public sealed class StatefulSetHostnameTests
             Gen.Char[Alphanumerics].Array[1, 20].Select(name => new string(name)),                                       // no dash
             from n in OrdinalValue select $"{new string('a', 63)}-{n}");                                                 // label over 63
 
-        SeededSample.Run(
+        Property.ForAll(
             from label in nonCanonical
             from suffix in Gen.OneOf(Suffix, string.Empty)
             select label + suffix,
+            iterations: 400,
+            seed: 0x10010007UL,
             hostname =>
             {
                 Assert.Null(Pod(hostname).Ordinal);
                 Assert.Null(Pod(hostname).StatefulSetName);
             },
-            seed: "9QnZp1xRw3Lc",
-            iter: 400,
             print: hostname => hostname);
     }
 

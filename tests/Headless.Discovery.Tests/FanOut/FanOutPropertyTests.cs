@@ -12,7 +12,7 @@ namespace Headless.Discovery.Tests.FanOut;
 /// Fan-out accounting as a property over generated scenarios: pods that succeed, throw, hang ignoring their token,
 /// finish after some ticks of the fan-out's clock (honouring their token or not) or block their thread; every mode,
 /// parallelism, per-pod timeout and deadline. The scenarios come from a fixed seed, so a failure names the seed of the
-/// failing scenario (replay it, with shrinking, through <c>Check.SampleAsync(..., seed: "...")</c>).
+/// failing scenario (see tests/Shared/Property.cs).
 /// </summary>
 public sealed class FanOutPropertyTests
 {

@@ -1,4 +1,5 @@
 using CsCheck;
+using Headless.Discovery.TestSupport;
 using Headless.Discovery;
 using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
 
@@ -129,8 +130,10 @@ public sealed class ConsistentHashSelectorTests
             from joins in Gen.Bool
             select (pods, changed, how, joins);
 
-        SeededSample.Run(
+        Property.ForAll(
             cases,
+            iterations: 60,
+            seed: 0x10010001UL,
             c =>
             {
                 var service = new FakeHeadlessService();
@@ -141,8 +144,6 @@ public sealed class ConsistentHashSelectorTests
                 Publish(service, c.Pods, c.Join ? null : changed, c.How);
                 AssertOneNth(c.Pods.Length, before, Map(selector), changed, $"{c.Pods.Length} pods, one {(c.Join ? "joining" : "leaving")} by {c.How}");
             },
-            seed: "0N0XIzNsQ0O2",
-            iter: 60,
             print: c => $"{c.Pods.Length} pods, #{c.Changed} {(c.Join ? "joins" : "leaves")} by {c.How}");
     }
 
@@ -157,8 +158,10 @@ public sealed class ConsistentHashSelectorTests
             from shuffle in Gen.Int
             select (available, unavailable, earlier, shuffle);
 
-        SeededSample.Run(
+        Property.ForAll(
             cases,
+            iterations: 25,
+            seed: 0x10010002UL,
             c =>
             {
                 var plain = new FakeHeadlessService(c.Available);
@@ -175,8 +178,6 @@ public sealed class ConsistentHashSelectorTests
 
                 Assert.Equal(expected, Table(selector));
             },
-            seed: "5vTeylrK5xj2",
-            iter: 25,
             print: c => $"{c.Available.Length} available pods");
     }
 
@@ -185,8 +186,10 @@ public sealed class ConsistentHashSelectorTests
     {
         Gen<PodEndpoint[]> cases = Gen.Frequency((3, Gen.OneOf(1, 2, 3, 10, 100, 1000, 2048)), (2, Gen.Int[1, 2048])).SelectMany(PodGen.Pods);
 
-        SeededSample.Run(
+        Property.ForAll(
             cases,
+            iterations: 30,
+            seed: 0x10010003UL,
             pods =>
             {
                 ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(new FakeHeadlessService(pods));
@@ -196,8 +199,6 @@ public sealed class ConsistentHashSelectorTests
                 Assert.Equal(pods.Length, slots.Count);
                 Assert.All(slots.Values, count => Assert.InRange(count, floor, ceiling));
             },
-            seed: "8R9awLmnMqK2",
-            iter: 30,
             print: pods => $"{pods.Length} pods");
     }
 

@@ -1,4 +1,5 @@
 using CsCheck;
+using Headless.Discovery.TestSupport;
 using Headless.Discovery;
 
 namespace Headless.Discovery.Tests.Selection;
@@ -39,8 +40,10 @@ public sealed class MaglevTableTests
     public void Every_pod_permutation_is_a_bijection_and_position_is_its_inverse()
     {
         Gen<(int Bits, ulong Key)> cases = Gen.Select(Gen.Int[1, 18], Gen.ULong);
-        SeededSample.Run(
+        Property.ForAll(
             cases,
+            iterations: 60,
+            seed: 0x10010004UL,
             c =>
             {
                 int size = 1 << c.Bits;
@@ -55,8 +58,6 @@ public sealed class MaglevTableTests
                     Assert.Equal(j, permutation.Position(slot, c.Key));
                 }
             },
-            seed: "7S5HHzzZ8qm2",
-            iter: 60,
             print: c => $"2^{c.Bits} slots, key {c.Key:X16}");
     }
 
@@ -69,11 +70,11 @@ public sealed class MaglevTableTests
             from keys in Gen.ULong.Array[n]
             select (keys, 1 << bits);
 
-        SeededSample.Run(
+        Property.ForAll(
             cases,
+            iterations: 80,
+            seed: 0x10010005UL,
             c => Assert.Equal(PlainWalk(c.Keys, c.Size), MaglevTable.Populate(c.Keys, c.Size)),
-            seed: "3hNw0Sx1Yk82",
-            iter: 80,
             print: c => $"{c.Keys.Length} pods, {c.Size} slots");
     }
 
