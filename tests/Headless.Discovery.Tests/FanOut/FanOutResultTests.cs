@@ -1,0 +1,90 @@
+using Headless.Discovery;
+using Headless.Discovery.Tests.Selection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Headless.Discovery.Tests.FanOut;
+
+/// <summary>
+/// What a result says, exactly: statuses, values, latencies on the fan-out's clock and the summary lines, for fan-outs
+/// scripted one call at a time on a <see cref="FakeTimeProvider"/> (each call moves the clock by its own duration).
+/// </summary>
+public sealed class FanOutResultTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+
+    /// <summary>Pod i takes <paramref name="milliseconds"/>[i] of the fan-out's clock, then returns 10 + i or throws when its time is negative.</summary>
+    private static Func<PodEndpoint, CancellationToken, ValueTask<int>> Scripted(FakeHeadlessService service, FakeTimeProvider time, params double[] milliseconds)
+    {
+        List<PodEndpoint> pods = [.. service.Current.Endpoints];
+        return (endpoint, _) =>
+        {
+            int i = pods.IndexOf(endpoint);
+            time.Advance(TimeSpan.FromMilliseconds(Math.Abs(milliseconds[i])));
+            return milliseconds[i] < 0 ? throw new InvalidOperationException($"pod {i} broke") : new ValueTask<int>(10 + i);
+        };
+    }
+
+    [Fact]
+    public async Task Each_pod_result_carries_its_status_value_exception_and_latency_and_prints_them()
+    {
+        var time = new FakeTimeProvider();
+        FakeHeadlessService service = FanOutPods.Service(3);
+
+        FanOutResult<int> result = await service.FanOutAsync(
+            Scripted(service, time, 12.5, -2, 0),
+            new FanOutOptions { MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+
+        FanOutPodResult<int> first = result.Results[0], second = result.Results[1], third = result.Results[2];
+        Assert.Equal((FanOutPodStatus.Succeeded, 10, null, TimeSpan.FromMilliseconds(12.5)), (first.Status, first.Value, first.Exception, first.Latency));
+        Assert.Equal((FanOutPodStatus.Failed, 0, TimeSpan.FromMilliseconds(2)), (second.Status, second.Value, second.Latency));
+        Assert.Equal("pod 1 broke", Assert.IsType<InvalidOperationException>(second.Exception).Message);
+        Assert.Equal((FanOutPodStatus.Succeeded, 12, TimeSpan.Zero), (third.Status, third.Value, third.Latency));
+        Assert.Equal([true, false, true], result.Results.Select(r => r.IsSuccess));
+
+        Assert.Equal("127.0.1.1:8080: Succeeded in 12.5 ms", first.ToString());
+        Assert.Equal("127.0.1.2:8080: Failed in 2 ms (pod 1 broke)", second.ToString());
+        Assert.Equal("127.0.1.3:8080: Succeeded in 0 ms", third.ToString());
+
+        Assert.Equal([10, 12], result.Values);
+        Assert.Equal((2, 1, false, false), (result.Succeeded, result.Failed, result.GoalMet, result.DeadlineExceeded));
+        Assert.Equal(TimeSpan.FromMilliseconds(14.5), result.Elapsed);
+        Assert.Same(FanOutMode.All, result.Mode);
+        Assert.Same(service.Current, result.Snapshot);
+        Assert.Equal("web.default.svc.cluster.local all: 2 succeeded, 1 failed, goal not met", result.ToString());
+    }
+
+    [Fact]
+    public async Task The_summary_line_says_when_the_goal_was_met()
+    {
+        var time = new FakeTimeProvider();
+        FakeHeadlessService service = FanOutPods.Service(3);
+
+        FanOutResult<int> result = await service.FanOutAsync(
+            Scripted(service, time, 1, -1, 1),
+            new FanOutOptions { Mode = FanOutMode.Quorum(2), MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+
+        Assert.True(result.GoalMet);
+        Assert.Equal("web.default.svc.cluster.local quorum:2: 2 succeeded, 1 failed, goal met", result.ToString());
+    }
+
+    [Fact]
+    public async Task The_summary_line_says_when_the_deadline_was_exceeded()
+    {
+        var time = new FakeTimeProvider();
+        FakeHeadlessService service = FanOutPods.Service(2);
+
+        // The first call never answers; the deadline passes while it is in flight, so the second is never started.
+        var never = new TaskCompletionSource<int>();
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync(
+            (_, _) => new ValueTask<int>(never.Task),
+            new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        FanOutResult<int> result = await fanOut.WaitAsync(Generous);
+
+        Assert.True(result.DeadlineExceeded);
+        Assert.Equal([FanOutPodStatus.TimedOut, FanOutPodStatus.Skipped], result.Results.Select(r => r.Status));
+        Assert.Equal("127.0.1.1:8080: TimedOut in 500 ms", result.Results[0].ToString());
+        Assert.Equal("127.0.1.2:8080: Skipped in 0 ms", result.Results[1].ToString());
+        Assert.Equal("web.default.svc.cluster.local all: 0 succeeded, 1 failed, goal not met (deadline exceeded)", result.ToString());
+    }
+}
