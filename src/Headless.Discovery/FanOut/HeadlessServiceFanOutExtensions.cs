@@ -84,7 +84,7 @@ public static class HeadlessServiceFanOutExtensions
                 ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
 
                 // The deadline passed before the first resolution: nothing was called.
-                return FanOutResult<T>.DeadlineBeforeFirstResolution(service.Current, options.Mode, time.GetElapsedTime(startedAt));
+                return FanOutResult<T>.DeadlineBeforeAnyCall(service.Current, options.Mode, time.GetElapsedTime(startedAt));
             }
 
             // Disposal may end the wait with the snapshot it published on the way out.
@@ -93,10 +93,20 @@ public static class HeadlessServiceFanOutExtensions
         }
 
         // The deadline counts from this call, so the time spent waiting for the first resolution is part of it.
-        TimeSpan? deadlineLeft = deadline is { } total ? Max(TimeSpan.Zero, total - time.GetElapsedTime(startedAt)) : null;
+        TimeSpan? deadlineLeft = null;
+        if (deadline is { } total)
+        {
+            TimeSpan elapsed = time.GetElapsedTime(startedAt);
+            if (elapsed >= total)
+            {
+                // The resolution came back after the deadline but before its (late) timer fired: call no pod.
+                return FanOutResult<T>.DeadlineBeforeAnyCall(snapshot, options.Mode, elapsed);
+            }
+
+            deadlineLeft = total - elapsed;
+        }
+
         var run = new FanOutRun<T>(service, operation, options, time, snapshot, startedAt);
         return await run.RunAsync(deadlineLeft, cancellationToken, stopping).ConfigureAwait(false);
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
