@@ -14,8 +14,11 @@ public static class HeadlessServiceFanOutExtensions
     /// task comes back at once even when the operation blocks synchronously.
     /// </para>
     /// <para>
-    /// Each call gets its own token, cancelled when its per-pod timeout passes, when the fan-out gives up on it (goal
-    /// decided, deadline, caller cancelled, service disposed). The per-pod timeout and the deadline run on
+    /// Each call gets a token, cancelled when its per-pod timeout passes or when the fan-out gives up on it (goal decided
+    /// without it, deadline, caller cancelled, service disposed). With <see cref="FanOutOptions.PerPodTimeout"/> set, every
+    /// call has a token of its own; without it the calls share one token, which is cancelled once the fan-out gives up on
+    /// any call (so the calls that already finished see it cancelled too). A fan-out that gives up on no call cancels no
+    /// token. The per-pod timeout and the deadline run on
     /// <see cref="FanOutOptions.TimeProvider"/> and hold whether or not the operation (or <see cref="FanOutOptions.Pipeline"/>)
     /// honours its token: at its timeout a call is reported <see cref="FanOutPodStatus.TimedOut"/> and its slot goes to the
     /// next pod, so a hung call holds a slot no longer than its timeout. At most <see cref="FanOutOptions.MaxParallelism"/>

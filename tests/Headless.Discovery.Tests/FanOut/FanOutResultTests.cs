@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Headless.Discovery;
 using Headless.Discovery.Tests.Selection;
 using Microsoft.Extensions.Time.Testing;
@@ -86,5 +88,129 @@ public sealed class FanOutResultTests
         Assert.Equal("127.0.1.1:8080: TimedOut in 500 ms", result.Results[0].ToString());
         Assert.Equal("127.0.1.2:8080: Skipped in 0 ms", result.Results[1].ToString());
         Assert.Equal("web.default.svc.cluster.local all: 0 succeeded, 1 failed, goal not met (deadline exceeded)", result.ToString());
+    }
+
+    /// <summary>A service double whose <see cref="IHeadlessService.ReportOutcome"/> runs a hook after recording the outcome.</summary>
+    private sealed class HookedService(FakeHeadlessService inner, Action<PodEndpoint, EndpointOutcome> hook) : IHeadlessService
+    {
+        public ServiceName Name => inner.Name;
+
+        public EndpointSet Current => inner.Current;
+
+        public event EventHandler<EndpointSetChange>? Changed
+        {
+            add => inner.Changed += value;
+            remove => inner.Changed -= value;
+        }
+
+        public ConcurrentQueue<(PodEndpoint Endpoint, EndpointOutcome Outcome)> Outcomes => inner.Outcomes;
+
+        public void Start() => inner.Start();
+
+        public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => inner.GetEndpointsAsync(cancellationToken);
+
+        public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => inner.WaitForEndpointsAsync(minCount, cancellationToken);
+
+        public IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default) => inner.WatchAsync(cancellationToken);
+
+        public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+        {
+            inner.ReportOutcome(endpoint, outcome);
+            hook(endpoint, outcome);
+        }
+
+        public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => inner.RefreshAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_deadline_that_passes_after_the_finished_calls_decided_the_goal_changes_nothing(bool firstSucceeds)
+    {
+        // One call at a time; the last call settles, and while it is being reported (before the fan-out has read it)
+        // the clock jumps past the deadline, so the fan-out sees the deadline first.
+        var time = new FakeTimeProvider();
+        FakeHeadlessService pods = FanOutPods.Service(2);
+        PodEndpoint last = pods.Current.Endpoints[1];
+        var service = new HookedService(pods, (endpoint, _) =>
+        {
+            if (endpoint == last)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+        });
+        var options = new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time };
+
+        FanOutResult<int> result = await service.FanOutAsync(
+            (endpoint, _) => endpoint == last || firstSucceeds ? new ValueTask<int>(1) : throw new InvalidOperationException("down"),
+            options).WaitAsync(Generous);
+
+        Assert.False(result.DeadlineExceeded);
+        Assert.Equal(firstSucceeds, result.GoalMet);
+        Assert.Equal(firstSucceeds ? [FanOutPodStatus.Succeeded, FanOutPodStatus.Succeeded] : [FanOutPodStatus.Failed, FanOutPodStatus.Succeeded], result.Results.Select(r => r.Status));
+        Assert.Equal((firstSucceeds ? 2 : 1, firstSucceeds ? 0 : 1), (result.Succeeded, result.Failed));
+        Assert.Equal(TimeSpan.FromSeconds(1), result.Elapsed);
+        FanOutInvariants.AssertConsistent(result, options, targets: 2);
+    }
+
+    [Fact]
+    public async Task Pods_left_out_as_unhealthy_are_skipped_in_their_place_in_the_snapshot()
+    {
+        FakeHeadlessService service = FanOutPods.Service(0);
+        PodEndpoint[] pods = FanOutPods.Loopback(5);
+        service.Publish(pods.Select((p, i) => (p, i is 0 or 2 or 4 ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, false)));
+        var called = new ConcurrentQueue<PodEndpoint>();
+        ValueTask<int> Fail(PodEndpoint endpoint, CancellationToken cancellationToken)
+        {
+            called.Enqueue(endpoint);
+            throw new InvalidOperationException("down");
+        }
+
+        foreach (FanOutMode mode in new[] { FanOutMode.All, FanOutMode.Quorum(1), FanOutMode.FirstSuccess(Timeout.InfiniteTimeSpan) })
+        {
+            called.Clear();
+            FanOutResult<int> healthy = await service.FanOutAsync(Fail, new FanOutOptions { Mode = mode }).WaitAsync(Generous);
+            Assert.Equal(pods, healthy.Results.Select(r => r.Endpoint));
+            Assert.Equal(
+                [FanOutPodStatus.Skipped, FanOutPodStatus.Failed, FanOutPodStatus.Skipped, FanOutPodStatus.Failed, FanOutPodStatus.Skipped],
+                healthy.Results.Select(r => r.Status));
+            Assert.Equal([pods[1], pods[3]], called.Order());
+
+            called.Clear();
+            FanOutResult<int> everyone = await service.FanOutAsync(Fail, new FanOutOptions { Mode = mode, IncludeUnhealthy = true }).WaitAsync(Generous);
+            Assert.All(everyone.Results, r => Assert.Equal(FanOutPodStatus.Failed, r.Status));
+            Assert.Equal(pods, called.Order());
+        }
+
+        // In panic mode every pod is available, so every pod is called.
+        service.Publish(pods.Select(p => (p, EndpointHealth.Unhealthy, false)), panic: true);
+        FanOutResult<int> panic = await service.FanOutAsync((_, _) => new ValueTask<int>(1)).WaitAsync(Generous);
+        Assert.Equal(5, panic.Succeeded);
+        Assert.True(panic.GoalMet);
+    }
+
+    [Fact]
+    public async Task Outcomes_go_to_passive_health_once_per_call_unless_turned_off_and_a_failing_sink_changes_nothing()
+    {
+        var time = new FakeTimeProvider();
+        FakeHeadlessService pods = FanOutPods.Service(3);
+        Func<PodEndpoint, CancellationToken, ValueTask<int>> operation = Scripted(pods, time, 4, -2, 0);
+
+        FanOutResult<int> reported = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+        Assert.Equal(
+            [(pods.Current.Endpoints[0], true, 4.0), (pods.Current.Endpoints[1], false, 2.0), (pods.Current.Endpoints[2], true, 0.0)],
+            pods.Outcomes.Select(o => (o.Endpoint, o.Outcome.Succeeded, o.Outcome.Latency.TotalMilliseconds)));
+
+        pods.Outcomes.Clear();
+        FanOutResult<int> silent = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, TimeProvider = time, ReportOutcomes = false }).WaitAsync(Generous);
+        Assert.Empty(pods.Outcomes);
+        Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), silent.Results.Select(r => (r.Status, r.Latency)));
+
+        var throwing = new HookedService(pods, (_, _) => throw new InvalidOperationException("sink down"));
+        FanOutResult<int> unheard = await throwing.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+        Assert.Equal(3, pods.Outcomes.Count);
+        Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), unheard.Results.Select(r => (r.Status, r.Latency)));
     }
 }

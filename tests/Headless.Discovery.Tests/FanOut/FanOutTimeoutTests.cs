@@ -219,6 +219,35 @@ public sealed class FanOutTimeoutTests
         Assert.All(result.Results, r => Assert.Equal(TimeSpan.FromMilliseconds(200), r.Latency));
     }
 
+    [Fact]
+    public async Task A_deadline_that_passes_before_the_first_resolution_returns_a_deadline_result_without_calling_anyone()
+    {
+        var time = new FakeTimeProvider();
+        var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
+        resolver.Block();
+        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        int calls = 0;
+
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync(
+            (_, _) => new ValueTask<int>(Interlocked.Increment(ref calls)),
+            new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
+        await resolver.Entered.Task.WaitAsync(Generous);
+        time.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.False(fanOut.IsCompleted, "the fan-out ended before its deadline");
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        FanOutResult<int> result = await fanOut.WaitAsync(Generous);
+
+        Assert.True(result.DeadlineExceeded);
+        Assert.False(result.GoalMet);
+        Assert.False(result.Snapshot.IsInitialized);
+        Assert.Empty(result.Results);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), result.Elapsed);
+        Assert.Equal(FanOutMode.Quorum(1), result.Mode);
+        Assert.Equal("web.default.svc.cluster.local quorum:1: 0 succeeded, 0 failed, goal not met (deadline exceeded)", result.ToString());
+        resolver.Release();
+        Assert.Equal(0, Volatile.Read(ref calls));
+    }
+
     [Theory]
     [InlineData(500)]
     [InlineData(600)]
