@@ -141,6 +141,33 @@ public sealed class FanOutSchedulingTests
         Assert.DoesNotContain(calls.All, c => c.Token.IsCancellationRequested);
     }
 
+    [Fact]
+    public async Task After_a_failure_the_hedge_delay_starts_over_for_the_call_just_added()
+    {
+        var time = new FakeTimeProvider();
+        FakeHeadlessService service = FanOutPods.Service(3);
+        var calls = new ManualCalls();
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync(
+            calls.Invoke,
+            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3, TimeProvider = time });
+
+        ManualCall first = await calls.NextAsync();                       // t = 0
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        first.Completion.SetException(new InvalidOperationException("down"));
+        ManualCall second = await calls.NextAsync();                      // t = 50: the failure hedges at once
+        time.Advance(TimeSpan.FromMilliseconds(99));                      // t = 149: the first delay would have passed at 100
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        ManualCall third = await calls.NextAsync();                       // t = 150: 100 ms after the second call
+        third.Completion.SetResult(3);
+        FanOutResult<int> result = await fanOut.WaitAsync(Generous);
+
+        FanOutPodResult<int> Of(ManualCall call) => result.Results.Single(r => r.Endpoint == call.Endpoint);
+        Assert.Equal((FanOutPodStatus.Failed, TimeSpan.FromMilliseconds(50)), (Of(first).Status, Of(first).Latency));
+        Assert.Equal((FanOutPodStatus.Cancelled, TimeSpan.FromMilliseconds(100)), (Of(second).Status, Of(second).Latency));
+        Assert.Equal((FanOutPodStatus.Succeeded, TimeSpan.Zero), (Of(third).Status, Of(third).Latency));
+        Assert.Equal(TimeSpan.FromMilliseconds(150), result.Elapsed);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
