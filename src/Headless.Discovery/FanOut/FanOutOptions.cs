@@ -34,7 +34,8 @@ public sealed class FanOutOptions
     /// <see cref="TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no limit. When it
     /// passes before the finished calls decide the goal, calls in flight are cancelled and reported as timed out, pods not
     /// yet called as skipped, and the result (not an exception) is returned with
-    /// <see cref="FanOutResult{T}.DeadlineExceeded"/> set. Calls that finished before the fan-out acted on the deadline
+    /// <see cref="FanOutResult{T}.DeadlineExceeded"/> set; when it passes while the fan-out waits for the first
+    /// resolution, no pod is called (every pod is skipped). Calls that finished before the fan-out acted on the deadline
     /// keep their outcome; if those outcomes decide the goal, the result is the same as without a deadline.
     /// </summary>
     public TimeSpan? Deadline { get; set; }

@@ -96,8 +96,8 @@ public sealed class FanOutResult<T>
         DeadlineExceeded = deadlineExceeded;
     }
 
-    /// <summary>The deadline passed before the first resolution: every pod of <paramref name="snapshot"/> skipped.</summary>
-    internal static FanOutResult<T> DeadlineBeforeFirstResolution(EndpointSet snapshot, FanOutMode mode, TimeSpan elapsed)
+    /// <summary>The deadline passed before any pod was called (while waiting for the first resolution): every pod of <paramref name="snapshot"/> skipped.</summary>
+    internal static FanOutResult<T> DeadlineBeforeAnyCall(EndpointSet snapshot, FanOutMode mode, TimeSpan elapsed)
     {
         var results = ImmutableArray.CreateBuilder<FanOutPodResult<T>>(snapshot.Count);
         foreach (PodEndpoint endpoint in snapshot.Endpoints)

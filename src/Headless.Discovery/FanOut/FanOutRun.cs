@@ -57,9 +57,9 @@ internal sealed partial class FanOutRun<T>
         _snapshot = snapshot;
         _startedAt = startedAt;
         _targets = options.IncludeUnhealthy ? snapshot.Endpoints : snapshot.Available;
-        if (_mode.Kind == FanOutModeKind.FirstSuccess && _targets.Length > 1)
+        if (_mode.Kind == FanOutModeKind.FirstSuccess)
         {
-            // Start hedged reads at a random pod so that many clients do not all lean on the first one.
+            // Start hedged reads at a random pod so that many clients do not all lean on the first one (0 for 0 or 1 pod).
 #pragma warning disable CA5394 // Load spreading, not security.
             _offset = Random.Shared.Next(_targets.Length);
 #pragma warning restore CA5394
@@ -95,9 +95,7 @@ internal sealed partial class FanOutRun<T>
         ITimer? deadline = deadlineLeft is { } d
             ? _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(DeadlineTick), _events, d, Timeout.InfiniteTimeSpan)
             : null;
-        ITimer? hedge = mode.Kind == FanOutModeKind.FirstSuccess && mode.HedgeDelay != Timeout.InfiniteTimeSpan
-            ? _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(HedgeTick), _events, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan)
-            : null;
+        ITimer? hedge = null;
         CancellationTokenRegistration callerRegistration = cancellationToken.UnsafeRegister(static s => ((Channel<int>)s!).Writer.TryWrite(CallerCancelled), _events);
         CancellationTokenRegistration stoppingRegistration = stopping.UnsafeRegister(static s => ((Channel<int>)s!).Writer.TryWrite(ServiceStopped), _events);
         try
@@ -114,6 +112,16 @@ internal sealed partial class FanOutRun<T>
                 ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: !onCallersStack && Thread.CurrentThread.IsThreadPoolThread);
             }
 
+            // (Re)starts the hedge delay for the call just started; with an infinite delay pods are added only after failures.
+            void ArmHedge()
+            {
+                if (mode.HedgeDelay != Timeout.InfiniteTimeSpan)
+                {
+                    hedge ??= _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(HedgeTick), _events, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    hedge.Change(mode.HedgeDelay, Timeout.InfiniteTimeSpan);
+                }
+            }
+
             void Fill()
             {
                 while (inFlight < parallelism && next < n && !Decided(mode, n, succeeded, failed))
@@ -127,7 +135,7 @@ internal sealed partial class FanOutRun<T>
                 if (n > 0)
                 {
                     StartNext();
-                    hedge?.Change(mode.HedgeDelay, Timeout.InfiniteTimeSpan);
+                    ArmHedge();
                 }
             }
             else
@@ -159,23 +167,21 @@ internal sealed partial class FanOutRun<T>
                         {
                             Fill();
                         }
-                        else if (!Decided(mode, n, succeeded, failed) && next < n && inFlight < parallelism)
+                        else if (!Decided(mode, n, succeeded, failed) && next < n)
                         {
-                            // A failure hedges at once; the delay starts over for the call just added.
+                            // A failure hedges at once (it just freed a slot); the delay starts over for the call just added.
                             StartNext();
-                            hedge?.Change(mode.HedgeDelay, Timeout.InfiniteTimeSpan);
+                            ArmHedge();
                         }
 
                         break;
                     case HedgeTick:
-                        if (!Decided(mode, n, succeeded, failed) && next < n && inFlight < parallelism)
+                        // The goal is still open (the loop checked it). With every slot taken, the next settled call
+                        // starts the next pod and the delay; every pod started, nothing is left to hedge to.
+                        if (next < n && inFlight < parallelism)
                         {
                             StartNext();
-                        }
-
-                        if (next < n)
-                        {
-                            hedge?.Change(mode.HedgeDelay, Timeout.InfiniteTimeSpan);
+                            ArmHedge();
                         }
 
                         break;
@@ -215,7 +221,7 @@ internal sealed partial class FanOutRun<T>
                 ObjectDisposedException.ThrowIf(true, _service);
             }
 
-            return Finish(mode, next, givenUp, deadlinePassed);
+            return Finish(mode, next, deadlinePassed);
         }
         finally
         {
@@ -244,7 +250,7 @@ internal sealed partial class FanOutRun<T>
         _ => succeeded + failed == targets,
     };
 
-    private FanOutResult<T> Finish(FanOutMode mode, int started, int givenUp, bool deadlinePassed)
+    private FanOutResult<T> Finish(FanOutMode mode, int started, bool deadlinePassed)
     {
         // Recount from the slots: calls may have settled after the coordinator's last read.
         int succeeded = 0, failed = 0;
@@ -261,15 +267,12 @@ internal sealed partial class FanOutRun<T>
         // The deadline is exceeded only if it came before the settled calls decided the goal; calls the fan-out gave up
         // on are then timed out, otherwise they were merely no longer needed.
         bool deadlineExceeded = deadlinePassed && !Decided(mode, _targets.Length, succeeded, failed);
-        if (givenUp > 0)
+        FanOutPodStatus abandoned = deadlineExceeded ? FanOutPodStatus.TimedOut : FanOutPodStatus.Cancelled;
+        for (int i = 0; i < started; i++)
         {
-            FanOutPodStatus abandoned = deadlineExceeded ? FanOutPodStatus.TimedOut : FanOutPodStatus.Cancelled;
-            for (int i = 0; i < started; i++)
+            if (ReferenceEquals(_results[i], GivenUp))
             {
-                if (ReferenceEquals(_results[i], GivenUp))
-                {
-                    _results[i] = new FanOutPodResult<T>(Target(i), abandoned, default, null, _time.GetElapsedTime(_calls[i]!.StartedAt));
-                }
+                _results[i] = new FanOutPodResult<T>(Target(i), abandoned, default, null, _time.GetElapsedTime(_calls[i]!.StartedAt));
             }
         }
 

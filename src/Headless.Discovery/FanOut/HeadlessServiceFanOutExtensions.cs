@@ -14,8 +14,11 @@ public static class HeadlessServiceFanOutExtensions
     /// task comes back at once even when the operation blocks synchronously.
     /// </para>
     /// <para>
-    /// Each call gets its own token, cancelled when its per-pod timeout passes, when the fan-out gives up on it (goal
-    /// decided, deadline, caller cancelled, service disposed). The per-pod timeout and the deadline run on
+    /// Each call gets a token, cancelled when its per-pod timeout passes or when the fan-out gives up on it (goal decided
+    /// without it, deadline, caller cancelled, service disposed). With <see cref="FanOutOptions.PerPodTimeout"/> set, every
+    /// call has a token of its own; without it the calls share one token, which is cancelled once the fan-out gives up on
+    /// any call (so the calls that already finished see it cancelled too). A fan-out that gives up on no call cancels no
+    /// token. The per-pod timeout and the deadline run on
     /// <see cref="FanOutOptions.TimeProvider"/> and hold whether or not the operation (or <see cref="FanOutOptions.Pipeline"/>)
     /// honours its token: at its timeout a call is reported <see cref="FanOutPodStatus.TimedOut"/> and its slot goes to the
     /// next pod, so a hung call holds a slot no longer than its timeout. At most <see cref="FanOutOptions.MaxParallelism"/>
@@ -84,7 +87,7 @@ public static class HeadlessServiceFanOutExtensions
                 ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
 
                 // The deadline passed before the first resolution: nothing was called.
-                return FanOutResult<T>.DeadlineBeforeFirstResolution(service.Current, options.Mode, time.GetElapsedTime(startedAt));
+                return FanOutResult<T>.DeadlineBeforeAnyCall(service.Current, options.Mode, time.GetElapsedTime(startedAt));
             }
 
             // Disposal may end the wait with the snapshot it published on the way out.
@@ -93,10 +96,20 @@ public static class HeadlessServiceFanOutExtensions
         }
 
         // The deadline counts from this call, so the time spent waiting for the first resolution is part of it.
-        TimeSpan? deadlineLeft = deadline is { } total ? Max(TimeSpan.Zero, total - time.GetElapsedTime(startedAt)) : null;
+        TimeSpan? deadlineLeft = null;
+        if (deadline is { } total)
+        {
+            TimeSpan elapsed = time.GetElapsedTime(startedAt);
+            if (elapsed >= total)
+            {
+                // The resolution came back after the deadline but before its (late) timer fired: call no pod.
+                return FanOutResult<T>.DeadlineBeforeAnyCall(snapshot, options.Mode, elapsed);
+            }
+
+            deadlineLeft = total - elapsed;
+        }
+
         var run = new FanOutRun<T>(service, operation, options, time, snapshot, startedAt);
         return await run.RunAsync(deadlineLeft, cancellationToken, stopping).ConfigureAwait(false);
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

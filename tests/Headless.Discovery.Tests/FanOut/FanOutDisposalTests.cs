@@ -92,6 +92,24 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
         AssertAlways<ObjectDisposedException>(thrown);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_callers_cancellation_while_the_fan_out_waits_for_the_first_resolution_throws_OperationCanceledException_with_the_callers_token(bool withDeadline)
+    {
+        // Queries are received but never answered, so the fan-out is still waiting when the caller cancels.
+        _dns.Pause();
+        await using HeadlessService service = NewService();
+        using var cts = new CancellationTokenSource();
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync(Succeed, new FanOutOptions { Deadline = withDeadline ? TimeSpan.FromMinutes(5) : null }, cts.Token);
+        await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
+
+        await cts.CancelAsync();
+
+        OperationCanceledException cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fanOut.WaitAsync(Generous));
+        Assert.Equal(cts.Token, cancelled.CancellationToken);
+    }
+
     [Fact]
     public async Task Disposal_while_calls_are_in_flight_throws_ObjectDisposedException_not_a_cancellation()
     {

@@ -220,6 +220,71 @@ public sealed class FanOutTimeoutTests
     }
 
     [Fact]
+    public async Task A_deadline_that_passes_before_the_first_resolution_returns_a_deadline_result_without_calling_anyone()
+    {
+        var time = new FakeTimeProvider();
+        var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
+        resolver.Block();
+        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        int calls = 0;
+
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync(
+            (_, _) => new ValueTask<int>(Interlocked.Increment(ref calls)),
+            new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
+        await resolver.Entered.Task.WaitAsync(Generous);
+        time.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.False(fanOut.IsCompleted, "the fan-out ended before its deadline");
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        FanOutResult<int> result = await fanOut.WaitAsync(Generous);
+
+        Assert.True(result.DeadlineExceeded);
+        Assert.False(result.GoalMet);
+        Assert.False(result.Snapshot.IsInitialized);
+        Assert.Empty(result.Results);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), result.Elapsed);
+        Assert.Equal(FanOutMode.Quorum(1), result.Mode);
+        Assert.Equal("web.default.svc.cluster.local quorum:1: 0 succeeded, 0 failed, goal not met (deadline exceeded)", result.ToString());
+        resolver.Release();
+        Assert.Equal(0, Volatile.Read(ref calls));
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(600)]
+    public async Task A_deadline_that_passed_while_waiting_for_the_first_resolution_calls_no_pod_even_when_its_timer_is_late(int waitedMs)
+    {
+        // The clock moves to (or past) the deadline while the first resolution is blocked, and no timer fires: the
+        // resolution comes back with the deadline already gone.
+        var clock = new LateTimerClock();
+        var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
+        resolver.Block();
+        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        int calls = 0;
+        var never = new TaskCompletionSource<int>();
+
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync(
+            (_, _) =>
+            {
+                Interlocked.Increment(ref calls);
+                return new ValueTask<int>(never.Task);
+            },
+            new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = clock });
+        await resolver.Entered.Task.WaitAsync(Generous);
+        clock.Advance(TimeSpan.FromMilliseconds(waitedMs));
+        resolver.Release();
+        FanOutResult<int> result = await fanOut.WaitAsync(Generous);
+
+        Assert.True(result.DeadlineExceeded);
+        Assert.False(result.GoalMet);
+        Assert.Equal(2, result.Snapshot.Count);
+        Assert.Equal(result.Snapshot.Endpoints, result.Results.Select(r => r.Endpoint));
+        Assert.All(result.Results, r => Assert.Equal(FanOutPodStatus.Skipped, r.Status));
+        Assert.Equal(TimeSpan.FromMilliseconds(waitedMs), result.Elapsed);
+        Assert.Equal(FanOutMode.Quorum(1), result.Mode);
+        Assert.Equal(0, Volatile.Read(ref calls));
+    }
+
+    [Fact]
     public async Task A_call_abandoned_at_its_timeout_that_fails_later_is_observed()
     {
         const string Marker = "late failure of an abandoned fan-out call";
