@@ -62,6 +62,18 @@ public sealed class PickFirstAndSubsetTests
     }
 
     [Fact]
+    public void Pick_first_spreads_clients_created_before_the_first_resolution()
+    {
+        // The usual order: selectors are created at startup, before DNS has answered.
+        var service = new FakeHeadlessService();
+        IEndpointSelector[] clients = [.. Enumerable.Range(0, 64).Select(seed => EndpointSelectors.PickFirst(service, seed))];
+
+        service.Publish(Pods(4));
+        int distinct = clients.Select(c => c.Pick()).Distinct().Count();
+        Assert.True(distinct >= 3, $"64 clients stuck to only {distinct} pod(s)");
+    }
+
+    [Fact]
     public void Subset_is_stable_sized_and_round_robin_within()
     {
         var service = new FakeHeadlessService(Pods(100));
