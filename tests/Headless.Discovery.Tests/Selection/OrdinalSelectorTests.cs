@@ -193,16 +193,16 @@ public sealed class OrdinalSelectorTests
 
     /// <summary>
     /// A generated StatefulSet member: its set ("web", "db", or none for a pod without a StatefulSet hostname), its
-    /// ordinal (small, or at the edge of the selector's dense table, or far beyond), health and ejection.
+    /// ordinal (small, or next to the pod count, where the selector's dense table ends, or far beyond), health and ejection.
     /// </summary>
     private sealed record Member(string? Set, int OrdinalChoice, EndpointHealth Health, bool Ejected);
 
     private static int OrdinalOf(int choice, int podCount) => choice switch
     {
         < 5 => choice,
-        5 => (4 * podCount) + 63,
-        6 => (4 * podCount) + 64,
-        7 => (4 * podCount) + 65,
+        5 => podCount - 1,
+        6 => podCount,
+        7 => podCount + 1,
         _ => 5000,
     };
 
@@ -247,7 +247,7 @@ public sealed class OrdinalSelectorTests
                     ? EndpointSelectors.Ordinal(service, c.Default)
                     : EndpointSelectors.Ordinal(service, c.Named, c.Default);
 
-                int[] probes = [0, 1, 2, 3, 4, (4 * n) + 63, (4 * n) + 64, (4 * n) + 65, 5000, 5001];
+                int[] probes = [0, 1, 2, 3, 4, n - 1, n, n + 1, 5000, 5001];
                 foreach (int ordinal in probes.Append(c.Default))
                 {
                     bool counts(PodEndpoint p) => p.Ordinal == ordinal && (c.Named is null || p.StatefulSetName == c.Named);
