@@ -83,23 +83,11 @@ public sealed class EndpointSetChange
         }
 
         Diff(previous.Endpoints, current.Endpoints, out ImmutableArray<PodEndpoint> added, out ImmutableArray<PodEndpoint> removed);
-        EndpointSetChangeKind kind = EndpointSetChangeKind.None;
-        if (added.Length > 0 || removed.Length > 0)
-        {
-            kind |= EndpointSetChangeKind.Membership;
-        }
-
-        if (previous.IsStale != current.IsStale)
-        {
-            kind |= EndpointSetChangeKind.Staleness;
-        }
-
         ImmutableArray<EndpointStatus> healthChanged = HealthDiff(previous, current);
-        if (healthChanged.Length > 0 || previous.IsPanic != current.IsPanic)
-        {
-            kind |= EndpointSetChangeKind.Health;
-        }
-
+        EndpointSetChangeKind kind =
+            (added.Length > 0 || removed.Length > 0 ? EndpointSetChangeKind.Membership : EndpointSetChangeKind.None)
+            | (previous.IsStale != current.IsStale ? EndpointSetChangeKind.Staleness : EndpointSetChangeKind.None)
+            | (healthChanged.Length > 0 || previous.IsPanic != current.IsPanic ? EndpointSetChangeKind.Health : EndpointSetChangeKind.None);
         return new EndpointSetChange(previous, current, added, removed, healthChanged, kind);
     }
 
@@ -116,7 +104,15 @@ public sealed class EndpointSetChange
         while (i < before.Count && j < after.Count)
         {
             int c = before.Endpoints[i].CompareTo(after.Endpoints[j]);
-            if (c == 0)
+            if (c < 0)
+            {
+                i++;
+            }
+            else if (c > 0)
+            {
+                j++;
+            }
+            else
             {
                 EndpointStatus b = before.Statuses[i];
                 EndpointStatus a = after.Statuses[j];
@@ -126,14 +122,6 @@ public sealed class EndpointSetChange
                 }
 
                 i++;
-                j++;
-            }
-            else if (c < 0)
-            {
-                i++;
-            }
-            else
-            {
                 j++;
             }
         }
@@ -152,19 +140,19 @@ public sealed class EndpointSetChange
             PodEndpoint b = before[i];
             PodEndpoint a = after[j];
             int c = b.CompareTo(a);
-            if (c == 0)
-            {
-                i++;
-                j++;
-            }
-            else if (c < 0)
+            if (c < 0)
             {
                 (rem ??= ImmutableArray.CreateBuilder<PodEndpoint>()).Add(b);
                 i++;
             }
-            else
+            else if (c > 0)
             {
                 (add ??= ImmutableArray.CreateBuilder<PodEndpoint>()).Add(a);
+                j++;
+            }
+            else
+            {
+                i++;
                 j++;
             }
         }

@@ -45,19 +45,20 @@ public struct EndpointLease : IDisposable
     public readonly TimeSpan Elapsed => _timeProvider?.GetElapsedTime(_startedAt) ?? TimeSpan.Zero;
 
     /// <summary>Ends the lease and reports a successful call, with the time since it was acquired as the latency.</summary>
-    public void Succeed() => End(1);
+    public void Succeed() => End(true);
 
     /// <summary>Ends the lease and reports a failed call (connection error, timeout, 5xx), with the time since it was acquired as the latency.</summary>
-    public void Fail() => End(-1);
+    public void Fail() => End(false);
 
     /// <summary>Ends the lease and reports <paramref name="succeeded"/>.</summary>
     /// <param name="succeeded">Whether the call succeeded.</param>
-    public void Complete(bool succeeded) => End(succeeded ? 1 : -1);
+    public void Complete(bool succeeded) => End(succeeded);
 
     /// <summary>Ends the lease without reporting an outcome, unless <see cref="Succeed"/>, <see cref="Fail"/> or <see cref="Complete"/> already did.</summary>
-    public void Dispose() => End(0);
+    public void Dispose() => End(null);
 
-    private void End(int outcome)
+    // succeeded: the outcome to report, or null to report nothing.
+    private void End(bool? succeeded)
     {
         if (_ended || _service is null)
         {
@@ -65,21 +66,21 @@ public struct EndpointLease : IDisposable
         }
 
         _ended = true;
-        if (outcome != 0)
+        if (succeeded is bool ok)
         {
             TimeSpan latency = _timeProvider!.GetElapsedTime(_startedAt);
             try
             {
-                _service.ReportOutcome(Endpoint, new EndpointOutcome(outcome > 0, latency));
+                _service.ReportOutcome(Endpoint, new EndpointOutcome(ok, latency));
             }
             finally
             {
-                _tracker?.Release(Endpoint, outcome);
+                _tracker?.Release(Endpoint, ok ? 1 : -1);
             }
         }
         else
         {
-            _tracker?.Release(Endpoint, outcome);
+            _tracker?.Release(Endpoint, 0);
         }
     }
 

@@ -147,17 +147,9 @@ public sealed class OrdinalSelector : IEndpointSelector
 
     private Table Build(EndpointSet current)
     {
-        int max = -1;
-        foreach (PodEndpoint pod in current.Available)
-        {
-            if (Counts(pod))
-            {
-                max = Math.Max(max, pod.Ordinal!.Value);
-            }
-        }
-
-        // A dense array up to a sane bound; ordinals far beyond the pod count (odd naming) go to a dictionary.
-        int dense = Math.Min(max + 1, (4 * current.Count) + 64);
+        // A dense array as long as the pod count, which holds the ordinals of every StatefulSet behind the service
+        // while its pods are all in the answer; ordinals beyond it (pods missing, odd naming) go to a dictionary.
+        int dense = current.Count;
         var byOrdinal = new PodEndpoint?[dense];
         Dictionary<int, PodEndpoint>? sparse = null;
         Dictionary<int, (PodEndpoint First, PodEndpoint Second)>? ambiguous = null;

@@ -80,7 +80,9 @@ internal sealed class PickFirstSelector : EndpointSelectorBase
         PodEndpoint[] available = AvailableOf(set);
         if (available.Length == 0)
         {
-            return new State(set, null, Math.Max(fallbackIndex, 0));
+            // Keep the position (-1 until a pod was ever chosen) so that the pods' return resumes there, and a
+            // selector created before the first answer still starts at its random position.
+            return new State(set, null, fallbackIndex);
         }
 
         if (keep is not null)

@@ -22,7 +22,7 @@ internal sealed class StripedCursor
         for (int i = 1; i < count; i++)
         {
             // Threads start at different places so that they do not all open on the first pod.
-            _stripes[i].Value = (int)(random.NextUInt32() & 0x3FFFFFFF);
+            _stripes[i].Value = random.Next(int.MaxValue);
         }
     }
 
@@ -36,15 +36,13 @@ internal sealed class StripedCursor
         int i = slot;
         if ((uint)i >= (uint)length)
         {
-            i = Wrap(i, length);
+            // A full turn, a set that shrank, or a stripe's random start.
+            i = (int)((uint)i % (uint)length);
         }
 
         slot = i + 1;
         return i;
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Wrap(int i, int length) => i < 0 ? 0 : i == length ? 0 : (int)((uint)i % (uint)length);
 
     [StructLayout(LayoutKind.Explicit, Size = 128)]
     private struct PaddedInt

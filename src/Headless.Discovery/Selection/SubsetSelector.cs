@@ -64,11 +64,6 @@ internal sealed class SubsetSelector : EndpointSelectorBase
     /// <summary>The top <paramref name="size"/> pods by rendezvous score for <paramref name="clientHash"/>, in snapshot order.</summary>
     internal static PodEndpoint[] Choose(PodEndpoint[] available, int size, ulong clientHash)
     {
-        if (available.Length <= size)
-        {
-            return available;
-        }
-
         var scores = new ulong[available.Length];
         var order = new int[available.Length];
         for (int i = 0; i < available.Length; i++)
@@ -79,9 +74,10 @@ internal sealed class SubsetSelector : EndpointSelectorBase
 
         // Ascending by inverted score = descending by score.
         Array.Sort(scores, order);
-        Array.Sort(order, 0, size);
-        var subset = new PodEndpoint[size];
-        for (int i = 0; i < size; i++)
+        int count = Math.Min(size, available.Length);
+        Array.Sort(order, 0, count);
+        var subset = new PodEndpoint[count];
+        for (int i = 0; i < count; i++)
         {
             subset[i] = available[order[i]];
         }

@@ -34,6 +34,35 @@ public sealed class EndpointLeaseTests
     }
 
     [Fact]
+    public void Complete_reports_the_outcome_it_is_given()
+    {
+        var time = new FakeTimeProvider();
+        var service = new FakeHeadlessService(Pods(1));
+        IEndpointSelector selector = EndpointSelectors.RoundRobin(service, time);
+
+        EndpointLease ok = selector.Lease();
+        time.Advance(TimeSpan.FromMilliseconds(7));
+        ok.Complete(true);
+        EndpointLease failed = selector.Lease();
+        failed.Complete(false);
+
+        Assert.Equal(
+            [(Pod(0), EndpointOutcome.Success(TimeSpan.FromMilliseconds(7))), (Pod(0), EndpointOutcome.Failure(TimeSpan.Zero))],
+            service.Outcomes.ToArray());
+    }
+
+    [Fact]
+    public void A_lease_describes_its_pod_and_whether_it_ended()
+    {
+        var service = new FakeHeadlessService(Pods(1));
+        EndpointLease lease = EndpointSelectors.RoundRobin(service).Lease();
+        Assert.Equal("10.0.0.1:80", lease.ToString());
+        lease.Dispose();
+        Assert.Equal("10.0.0.1:80 (ended)", lease.ToString());
+        Assert.Equal("(no endpoint)", default(EndpointLease).ToString());
+    }
+
+    [Fact]
     public void A_plain_dispose_reports_nothing_but_releases_the_outstanding_count()
     {
         var service = new FakeHeadlessService(Pods(1));

@@ -27,7 +27,17 @@ internal sealed class FakeHeadlessService : IHeadlessService
 
     public ServiceName Name => ServiceName;
 
-    public EndpointSet Current => Volatile.Read(ref _current);
+    /// <summary>Runs on every read of <see cref="Current"/> (to hold a reader at a known point), when set.</summary>
+    public Action? OnCurrentRead { get; set; }
+
+    public EndpointSet Current
+    {
+        get
+        {
+            OnCurrentRead?.Invoke();
+            return Volatile.Read(ref _current);
+        }
+    }
 
     public event EventHandler<EndpointSetChange>? Changed;
 

@@ -1,4 +1,8 @@
+using System.Net;
+using CsCheck;
 using Headless.Discovery;
+using Headless.Discovery.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
 
 namespace Headless.Discovery.Tests.Selection;
@@ -91,6 +95,7 @@ public sealed class OrdinalSelectorTests
         Assert.Contains(cache.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Contains(db.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Contains("ambiguous", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("name the StatefulSet, e.g. EndpointSelectors.Ordinal(service, \"cache\", 0)", ex.Message, StringComparison.Ordinal);
         Assert.Equal(0, ex.Ordinal);
         Assert.False(selector.TryPick(out _));
 
@@ -108,6 +113,8 @@ public sealed class OrdinalSelectorTests
         var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick(0));
         Assert.Contains(old.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Contains(moved.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Contains("both available under one pod name", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("name the StatefulSet", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -154,6 +161,126 @@ public sealed class OrdinalSelectorTests
         var service = new FakeHeadlessService();
         service.Publish([(StatefulPod(0, set: "cache", addressIndex: 1), EndpointHealth.Unhealthy, false), (StatefulPod(0, set: "db", addressIndex: 2), EndpointHealth.Healthy, false)]);
         Assert.Equal("db", EndpointSelectors.Ordinal(service).Pick().StatefulSetName);
+    }
+
+    [Fact]
+    public void Leases_take_the_default_ordinal_and_report_with_the_selector_clock()
+    {
+        var time = new FakeTimeProvider();
+        var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(1));
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service, 1, time);
+
+        Assert.True(selector.TryLease(out EndpointLease lease));
+        Assert.Equal(StatefulPod(1), lease.Endpoint);
+        time.Advance(TimeSpan.FromSeconds(3));
+        lease.Fail();
+        using (EndpointLease primary = selector.Lease(0))
+        {
+            Assert.Equal(StatefulPod(0), primary.Endpoint);
+            primary.Succeed();
+        }
+
+        Assert.Equal(
+            [(StatefulPod(1), EndpointOutcome.Failure(TimeSpan.FromSeconds(3))), (StatefulPod(0), EndpointOutcome.Success(TimeSpan.Zero))],
+            service.Outcomes.ToArray());
+
+        service.Publish([StatefulPod(0)]);
+        Assert.False(selector.TryLease(out EndpointLease none));
+        Assert.Null(none.Endpoint);
+        Assert.True(none.IsEnded);
+        Assert.Equal(1, Assert.Throws<NoEndpointAvailableException>(() => selector.Lease()).Ordinal);
+    }
+
+    /// <summary>
+    /// A generated StatefulSet member: its set ("web", "db", or none for a pod without a StatefulSet hostname), its
+    /// ordinal (small, or next to the pod count, where the selector's dense table ends, or far beyond), health and ejection.
+    /// </summary>
+    private sealed record Member(string? Set, int OrdinalChoice, EndpointHealth Health, bool Ejected);
+
+    private static int OrdinalOf(int choice, int podCount) => choice switch
+    {
+        < 5 => choice,
+        5 => podCount - 1,
+        6 => podCount,
+        7 => podCount + 1,
+        _ => 5000,
+    };
+
+    [Fact]
+    public void A_pick_finds_the_one_available_pod_with_the_ordinal_or_fails_saying_why_over_generated_sets()
+    {
+        Gen<Member> member =
+            from set in Gen.OneOf<string?>("web", "db", null)
+            from ordinal in Gen.Frequency((6, Gen.Int[0, 4]), (1, Gen.Int[5, 8]))
+            from health in Gen.Enum<EndpointHealth>()
+            from ejected in Gen.Frequency((4, Gen.Const(false)), (1, Gen.Const(true)))
+            select new Member(set, ordinal, health, ejected);
+        Gen<(Member[] Members, bool Panic, string? Named, int Default)> cases =
+            from members in member.Array[1, 12]
+            from panic in Gen.Frequency((4, Gen.Const(false)), (1, Gen.Const(true)))
+            from named in Gen.OneOf<string?>(null, "web", "db")
+            from defaultOrdinal in Gen.Int[0, 3]
+            select (members, panic, named, defaultOrdinal);
+
+        Property.ForAll(
+            cases,
+            iterations: 400,
+            seed: 0x10_05_0006UL,
+            c =>
+            {
+                int n = c.Members.Length;
+
+                // Every pod has an address of its own, so none is merged and the snapshot holds n pods.
+                (PodEndpoint Pod, EndpointHealth Health, bool Ejected)[] pods =
+                [
+                    .. c.Members.Select((m, i) => (
+                        m.Set is null
+                            ? new PodEndpoint(IPAddress.Parse($"10.3.0.{i + 1}"), 5432)
+                            : new PodEndpoint(IPAddress.Parse($"10.3.0.{i + 1}"), 5432, $"{m.Set}-{OrdinalOf(m.OrdinalChoice, n)}.{m.Set}.default.svc.cluster.local"),
+                        m.Health,
+                        m.Ejected)),
+                ];
+                var service = new FakeHeadlessService();
+                EndpointSet set = service.Publish(pods, c.Panic);
+                Assert.Equal(n, set.Count);
+                OrdinalSelector selector = c.Named is null
+                    ? EndpointSelectors.Ordinal(service, c.Default)
+                    : EndpointSelectors.Ordinal(service, c.Named, c.Default);
+
+                int[] probes = [0, 1, 2, 3, 4, n - 1, n, n + 1, 5000, 5001];
+                foreach (int ordinal in probes.Append(c.Default))
+                {
+                    bool counts(PodEndpoint p) => p.Ordinal == ordinal && (c.Named is null || p.StatefulSetName == c.Named);
+                    PodEndpoint[] candidates = [.. set.Available.Where(counts)];
+                    bool found = ordinal == c.Default ? selector.TryPick(out PodEndpoint? picked) : selector.TryPick(ordinal, out picked);
+                    if (candidates.Length == 1)
+                    {
+                        Assert.True(found, $"ordinal {ordinal} not found");
+                        Assert.Equal(candidates[0], picked);
+                        Assert.Equal(candidates[0], selector.Pick(ordinal));
+                        continue;
+                    }
+
+                    Assert.False(found, $"ordinal {ordinal} picked {picked}");
+                    Assert.Null(picked);
+                    var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick(ordinal));
+                    Assert.Equal(ordinal, ex.Ordinal);
+                    if (candidates.Length > 1)
+                    {
+                        // The first two in snapshot order are named.
+                        Assert.Contains($"ordinal {ordinal} is ambiguous: {candidates[0]} and {candidates[1]}", ex.Message, StringComparison.Ordinal);
+                    }
+                    else if (set.Endpoints.FirstOrDefault(counts) is { } unavailable)
+                    {
+                        Assert.Contains($"with ordinal {ordinal} ({unavailable}) is ", ex.Message, StringComparison.Ordinal);
+                    }
+                    else
+                    {
+                        Assert.DoesNotContain("ambiguous", ex.Message, StringComparison.Ordinal);
+                    }
+                }
+            },
+            print: c => $"{string.Join(", ", c.Members.Select(m => $"{m.Set ?? "(none)"}-{OrdinalOf(m.OrdinalChoice, c.Members.Length)} {m.Health}{(m.Ejected ? " ejected" : string.Empty)}"))}; panic {c.Panic}, set {c.Named ?? "(any)"}, default {c.Default}");
     }
 
     [Theory]

@@ -1,4 +1,6 @@
+using CsCheck;
 using Headless.Discovery;
+using Headless.Discovery.TestSupport;
 using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
 
 namespace Headless.Discovery.Tests.Selection;
@@ -62,6 +64,128 @@ public sealed class PickFirstAndSubsetTests
     }
 
     [Fact]
+    public void Pick_first_spreads_clients_created_before_the_first_resolution()
+    {
+        // The usual order: selectors are created at startup, before DNS has answered.
+        var service = new FakeHeadlessService();
+        IEndpointSelector[] clients = [.. Enumerable.Range(0, 64).Select(seed => EndpointSelectors.PickFirst(service, seed))];
+
+        service.Publish(Pods(4));
+        int distinct = clients.Select(c => c.Pick()).Distinct().Count();
+        Assert.True(distinct >= 3, $"64 clients stuck to only {distinct} pod(s)");
+    }
+
+    [Fact]
+    public void Pick_first_moves_to_the_next_pod_in_snapshot_order_on_each_failure_wrapping_around()
+    {
+        var service = new FakeHeadlessService(Pods(5));
+        IEndpointSelector selector = EndpointSelectors.PickFirst(service, seed: 3);
+        PodEndpoint[] pods = [.. service.Current.Endpoints];
+        int at = Array.IndexOf(pods, selector.Pick());
+
+        for (int step = 1; step <= 7; step++)
+        {
+            EndpointLease lease = selector.Lease();
+            lease.Fail();
+            Assert.Equal(pods[(at + step) % pods.Length], selector.Pick());
+        }
+    }
+
+    [Fact]
+    public void Pick_first_moves_on_from_where_a_departed_pod_was()
+    {
+        // Pods 0..4; the sticky pod leaves, its successor takes over, and a failure then moves one further.
+        var service = new FakeHeadlessService(Pods(5));
+        IEndpointSelector selector = EndpointSelectors.PickFirst(service, seed: 3);
+        PodEndpoint[] pods = [.. service.Current.Endpoints];
+        while (selector.Pick() != pods[2])
+        {
+            selector.Lease().Fail();
+        }
+
+        service.Publish(pods.Where(p => p != pods[2]));
+        Assert.Equal(pods[3], selector.Pick());
+
+        selector.Lease().Fail();
+        Assert.Equal(pods[4], selector.Pick());
+    }
+
+    [Fact]
+    public void Pick_first_ignores_a_failure_on_a_pod_it_already_left()
+    {
+        var service = new FakeHeadlessService(Pods(4));
+        IEndpointSelector selector = EndpointSelectors.PickFirst(service, seed: 2);
+        EndpointLease older = selector.Lease();
+        EndpointLease failing = selector.Lease();
+        failing.Fail();
+        PodEndpoint second = selector.Pick();
+        Assert.NotEqual(older.Endpoint, second);
+
+        // A call that started on the first pod fails late: the selector already moved and stays.
+        older.Fail();
+        Assert.Equal(second, selector.Pick());
+    }
+
+    [Fact]
+    public void Pick_first_resumes_where_it_was_when_every_pod_left_and_came_back()
+    {
+        var service = new FakeHeadlessService(Pods(3));
+        IEndpointSelector selector = EndpointSelectors.PickFirst(service, seed: 1);
+        PodEndpoint[] pods = [.. service.Current.Endpoints];
+        Assert.NotEqual(pods[0], selector.Pick());
+        while (selector.Pick() != pods[0])
+        {
+            selector.Lease().Fail();
+        }
+
+        service.Publish([]);
+        Assert.False(selector.TryPick(out _));
+        Assert.False(selector.TryLease(out EndpointLease none));
+        Assert.Null(none.Endpoint);
+        Assert.True(none.IsEnded);
+
+        service.Publish(pods);
+        Assert.Equal(pods[0], selector.Pick());
+    }
+
+    [Fact]
+    public async Task Pick_first_picks_never_wait_for_a_failure_being_handled()
+    {
+        // Picks take no lock: while one thread moves the selector off a failed pod (holding its lock, stopped here
+        // inside it), another thread's pick still returns at once.
+        var service = new FakeHeadlessService(Pods(3));
+        IEndpointSelector selector = EndpointSelectors.PickFirst(service, seed: 1);
+        PodEndpoint first = selector.Pick();
+        EndpointLease lease = selector.Lease();
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var failing = new Thread(() => lease.Fail());
+        service.OnCurrentRead = () =>
+        {
+            if (Thread.CurrentThread == failing)
+            {
+                inside.Set();
+                release.Wait();
+            }
+        };
+
+        failing.Start();
+        try
+        {
+            Assert.True(inside.Wait(TimeSpan.FromSeconds(30)), "the failing lease never reached the selector");
+            // Times out (and fails) if the pick waits for the lock.
+            Assert.Equal(first, await Task.Run(selector.Pick).WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            release.Set();
+            failing.Join();
+        }
+
+        Assert.NotEqual(first, selector.Pick());
+    }
+
+    [Fact]
     public void Subset_is_stable_sized_and_round_robin_within()
     {
         var service = new FakeHeadlessService(Pods(100));
@@ -75,6 +199,35 @@ public sealed class PickFirstAndSubsetTests
 
         PodEndpoint[] picks = [.. Enumerable.Range(0, 50).Select(_ => a.Pick())];
         Assert.All(a.CurrentSubset, pod => Assert.Equal(10, picks.Count(p => p == pod)));
+    }
+
+    [Fact]
+    public void The_subset_is_the_top_k_available_pods_by_rendezvous_score_in_snapshot_order()
+    {
+        // The rule every client (and every version) applies: score each pod by hashing the client id with the pod's
+        // identity, keep the k highest, use them in snapshot order. With k or fewer pods available, all of them.
+        Gen<(PodEndpoint[] Pods, int Size, string ClientId)> cases =
+            from n in Gen.Int[1, 40]
+            from pods in PodGen.Pods(n)
+            from size in Gen.Int[1, 45]
+            from clientId in Gen.String[1, 20]
+            select (pods, size, clientId);
+
+        Property.ForAll(
+            cases,
+            iterations: 300,
+            seed: 0x10_05_0005UL,
+            c =>
+            {
+                var service = new FakeHeadlessService(c.Pods);
+                var selector = (SubsetSelector)EndpointSelectors.Subset(service, c.Size, c.ClientId);
+                PodEndpoint[] available = [.. service.Current.Available];
+                ulong client = StableHash.Hash(c.ClientId.AsSpan());
+                HashSet<PodEndpoint> top = [.. available.OrderByDescending(p => StableHash.Combine(client, StableHash.Of(p))).Take(c.Size)];
+
+                Assert.Equal(available.Where(top.Contains), selector.CurrentSubset);
+            },
+            print: c => $"{c.Pods.Length} pods, k = {c.Size}, client \"{c.ClientId}\"");
     }
 
     [Fact]

@@ -39,6 +39,36 @@ public sealed class SelectorDistributionTests
     }
 
     [Fact]
+    public void Round_robin_threads_that_start_together_do_not_all_open_on_the_first_pod()
+    {
+        // Sixteen threads alive at once have distinct managed ids, so they use at least two cursor stripes; every
+        // stripe but one starts at a (seeded) random position.
+        var service = new FakeHeadlessService(Pods(1000));
+        var selector = new RoundRobinSelector(service, null, seed: 12345);
+        var first = new PodEndpoint[16];
+        using var together = new Barrier(first.Length);
+        Thread[] threads =
+        [
+            .. Enumerable.Range(0, first.Length).Select(t => new Thread(() =>
+            {
+                together.SignalAndWait();
+                first[t] = selector.Pick();
+            })),
+        ];
+        foreach (Thread thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+
+        Assert.True(first.Distinct().Count() >= 2, $"all {first.Length} threads opened on {first[0]}");
+    }
+
+    [Fact]
     public void Random_is_uniform_within_statistical_bounds_and_reproducible_with_a_seed()
     {
         const int Picks = 100_000;

@@ -151,6 +151,79 @@ public sealed class SelectorHealthTests
         Assert.NotNull(kind == "Ordinal" ? service.Current.Endpoints[0] : pick());
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Try_pick_returns_an_available_pod_with_one_pod_or_several(string kind)
+    {
+        var service = new FakeHeadlessService();
+        service.Publish([(StatefulPod(0), EndpointHealth.Healthy, false)]);
+        Picker(kind, service, out Func<(bool, PodEndpoint?)> tryPick);
+        Assert.Equal((true, StatefulPod(0)), tryPick());
+
+        service.Publish(FourPods(EndpointHealth.Healthy, e1: false));
+        var seen = new HashSet<PodEndpoint>();
+        for (int i = 0; i < 200; i++)
+        {
+            (bool found, PodEndpoint? pod) = tryPick();
+            Assert.True(found);
+            seen.Add(pod!);
+        }
+
+        // Selectors that spread picks reach every pod through TryPick too.
+        if (kind is "RoundRobin" or "Random" or "PowerOfTwoChoices")
+        {
+            Assert.Equal(4, seen.Count);
+        }
+    }
+
+    public static TheoryData<string> LeasingKinds => ["RoundRobin", "Random", "PowerOfTwoChoices", "PickFirst", "Subset"];
+
+    private static IEndpointSelector Create(string kind, IHeadlessService service, TimeProvider? time = null) => kind switch
+    {
+        "RoundRobin" => EndpointSelectors.RoundRobin(service, time),
+        "Random" => EndpointSelectors.Random(service, seed: 1, time),
+        "PowerOfTwoChoices" => EndpointSelectors.PowerOfTwoChoices(service, seed: 1, time),
+        "PickFirst" => EndpointSelectors.PickFirst(service, seed: 1, time),
+        "Subset" => EndpointSelectors.Subset(service, 3, "client-a", time),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    [Theory]
+    [MemberData(nameof(LeasingKinds))]
+    public void Try_lease_gives_a_default_lease_without_pods_and_a_live_one_with_them(string kind)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var service = new FakeHeadlessService();
+        IEndpointSelector selector = Create(kind, service, time);
+
+        Assert.False(selector.TryLease(out EndpointLease none));
+        Assert.Null(none.Endpoint);
+        Assert.True(none.IsEnded);
+        Assert.Throws<NoEndpointAvailableException>(() => selector.Lease());
+
+        service.Publish(Pods(2));
+        Assert.True(selector.TryLease(out EndpointLease lease));
+        Assert.Contains(lease.Endpoint, service.Current.Endpoints);
+        Assert.False(lease.IsEnded);
+        time.Advance(TimeSpan.FromMilliseconds(40));
+        lease.Fail();
+        Assert.Equal((lease.Endpoint, EndpointOutcome.Failure(TimeSpan.FromMilliseconds(40))), Assert.Single(service.Outcomes));
+    }
+
+    [Fact]
+    public void Selectors_describe_their_kind_and_service()
+    {
+        var service = new FakeHeadlessService(Pods(3));
+        Assert.Equal("RoundRobin over web.default.svc.cluster.local", EndpointSelectors.RoundRobin(service).ToString());
+        Assert.Equal("Random over web.default.svc.cluster.local", EndpointSelectors.Random(service).ToString());
+        Assert.Equal("PowerOfTwoChoices over web.default.svc.cluster.local", EndpointSelectors.PowerOfTwoChoices(service).ToString());
+        Assert.Equal("PickFirst over web.default.svc.cluster.local", EndpointSelectors.PickFirst(service).ToString());
+        Assert.Equal("Subset over web.default.svc.cluster.local", EndpointSelectors.Subset(service, 2, "me").ToString());
+        Assert.Equal("ConsistentHash over web.default.svc.cluster.local", EndpointSelectors.ConsistentHash(service).ToString());
+        Assert.Equal("Ordinal 2 over web.default.svc.cluster.local", EndpointSelectors.Ordinal(service, 2).ToString());
+        Assert.Equal("Ordinal db-0 over web.default.svc.cluster.local", EndpointSelectors.Ordinal(service, "db").ToString());
+    }
+
     [Fact]
     public void Selectors_follow_a_pod_turning_unhealthy_and_back()
     {
