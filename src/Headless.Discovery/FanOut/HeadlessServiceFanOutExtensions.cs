@@ -14,6 +14,11 @@ public static class HeadlessServiceFanOutExtensions
     /// task comes back at once even when the operation blocks synchronously.
     /// </para>
     /// <para>
+    /// <see cref="FanOutModeKind.All"/> and <see cref="FanOutModeKind.Quorum"/> start the targeted pods in snapshot order;
+    /// <see cref="FanOutModeKind.FirstSuccess"/> starts at a random pod (so that clients spread) and goes on in snapshot
+    /// order, wrapping around.
+    /// </para>
+    /// <para>
     /// Each call gets a token, cancelled when its per-pod timeout passes or when the fan-out gives up on it (goal decided
     /// without it, deadline, caller cancelled, service disposed). With <see cref="FanOutOptions.PerPodTimeout"/> set, every
     /// call has a token of its own; without it the calls share one token, which is cancelled once the fan-out gives up on
