@@ -87,6 +87,29 @@ Task[] watchers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
     }
 })).ToArray();
 
+// Three Changed handlers: each must see strictly increasing versions; one reports a failure now and then from inside
+// its delivery (a publish caused by a handler is delivered after the current one).
+long handled = 0, inversions = 0;
+for (int h = 0; h < 3; h++)
+{
+    long last = 0;
+    bool reports = h == 0;
+    service.Changed += (_, change) =>
+    {
+        Interlocked.Increment(ref handled);
+        if (change.Current.Version <= last)
+        {
+            Interlocked.Increment(ref inversions);
+        }
+
+        last = change.Current.Version;
+        if (reports && change.Current.Count > 0 && change.Current.Version % 17 == 0)
+        {
+            service.ReportOutcome(change.Current.Endpoints[0], EndpointOutcome.Failure());
+        }
+    };
+}
+
 long picks = 0, fanOuts = 0;
 Task picker = Task.Run(async () =>
 {
@@ -186,13 +209,16 @@ long memoryGrowth = steady[^1].Managed - steady[0].Managed;
 int fdGrowth = steady[^1].Fds - steady[0].Fds;
 double churnRate = Interlocked.Read(ref churns) / clock.Elapsed.TotalSeconds;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"soak: {clock.Elapsed.TotalSeconds:0} s, {churnRate:0} DNS changes/s, {service.Current.Version} versions published, {Interlocked.Read(ref changesSeen)} changes delivered to 3 watchers, {Interlocked.Read(ref reads):N0} snapshot reads, {Interlocked.Read(ref picks):N0} picks with real HTTP calls, {Interlocked.Read(ref fanOuts):N0} quorum fan-outs, 40 pods probed every 200 ms"));
+    $"soak: {clock.Elapsed.TotalSeconds:0} s, {churnRate:0} DNS changes/s, {service.Current.Version} versions published, {Interlocked.Read(ref changesSeen)} changes delivered to 3 watchers, {Interlocked.Read(ref handled)} to 3 Changed handlers ({Interlocked.Read(ref inversions)} out of order), {Interlocked.Read(ref reads):N0} snapshot reads, {Interlocked.Read(ref picks):N0} picks with real HTTP calls, {Interlocked.Read(ref fanOuts):N0} quorum fan-outs, 40 pods probed every 200 ms"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"soak: after warm-up, managed memory {steady[0].Managed / 1024.0:N0} -> {steady[^1].Managed / 1024.0:N0} KiB ({memoryGrowth / 1024.0:+0;-0} KiB), open fds {steady[0].Fds} -> {steady[^1].Fds} ({fdGrowth:+0;-0})"));
 
 bool flat = memoryGrowth < 4 * 1024 * 1024 && fdGrowth <= 4;
-Console.WriteLine(flat ? "soak: PASS (memory and descriptors flat)" : "soak: FAIL (growth beyond 4 MiB or 4 descriptors)");
-return flat ? 0 : 1;
+bool ordered = Interlocked.Read(ref inversions) == 0;
+Console.WriteLine(flat && ordered
+    ? "soak: PASS (memory and descriptors flat, every handler saw increasing versions)"
+    : $"soak: FAIL ({(flat ? string.Empty : "growth beyond 4 MiB or 4 descriptors; ")}{(ordered ? string.Empty : "a handler saw a version out of order")})");
+return flat && ordered ? 0 : 1;
 
 IPAddress[] Pods(int first, int count) => podAddresses.Skip(first).Take(count).ToArray();
 
