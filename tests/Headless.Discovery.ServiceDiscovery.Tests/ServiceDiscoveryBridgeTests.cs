@@ -133,8 +133,9 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
         _dns.SetAddresses(Name, second);
         await Backend(sp).RefreshAsync().AsTask().WaitAsync(Generous);
 
-        Assert.True(before.ChangeToken.HasChanged);
+        // Changed handlers run off the publishing thread: the token fires soon after the refresh, not inside it.
         await fired.WaitAsync(Generous);
+        Assert.True(before.ChangeToken.HasChanged);
         ServiceEndpointSource after = await ResolveAsync(sp);
         Assert.Equal(second.Select(a => new IPEndPoint(a, 8080)).OrderBy(e => e.ToString()), EndPoints(after).Cast<IPEndPoint>().OrderBy(e => e.ToString()));
         Assert.False(after.ChangeToken.HasChanged);
@@ -216,10 +217,12 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
         Assert.Empty(empty.Endpoints);
         Assert.True(Backend(sp).Current.IsInitialized);
 
+        Task fired = WhenChanged(empty.ChangeToken);
         IReadOnlyList<IPAddress> addresses = LoopbackAddressPool.Next(2);
         _dns.SetAddresses(Name, addresses);
         await Backend(sp).RefreshAsync().AsTask().WaitAsync(Generous);
 
+        await fired.WaitAsync(Generous);
         Assert.True(empty.ChangeToken.HasChanged);
         Assert.Equal(addresses.Select(a => new IPEndPoint(a, 8080)).OrderBy(e => e.ToString()), EndPoints(await ResolveAsync(sp)).Cast<IPEndPoint>().OrderBy(e => e.ToString()));
     }

@@ -204,7 +204,6 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
                     ChangeLog log = logs[h] = new ChangeLog();
                     service.Changed += (_, c) =>
                     {
-                        log.Record(c.Current.Version);
                         PodEndpoint? victim = null;
                         lock (random)
                         {
@@ -218,6 +217,10 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
                         {
                             service.ReportOutcome(victim, EndpointOutcome.Failure(TimeSpan.FromMilliseconds(1)));
                         }
+
+                        // Recorded last, so a waiter that sees this version knows the handler (and any publish it
+                        // caused) is done: the settle loop below cannot stop between the record and the publish.
+                        log.Record(c.Current.Version);
                     };
                 }
 
