@@ -18,7 +18,7 @@ internal sealed class StripedCursor
         int count = (int)Math.Min(64u, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount * 2));
         _stripes = new PaddedInt[count];
         _mask = count - 1;
-        var random = new FastRandom(seed ?? Environment.TickCount);
+        var random = new FastRandom(seed);
         for (int i = 1; i < count; i++)
         {
             // Threads start at different places so that they do not all open on the first pod.

@@ -5,7 +5,8 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// A 64-bit hash that is the same in every process, on every platform and in every version of this library
-/// (unlike <see cref="string.GetHashCode()"/>): FNV-1a over the bytes, then a SplitMix64 finalizer to spread the bits.
+/// (unlike <see cref="string.GetHashCode()"/>): FNV-1a over the bytes, xored with the byte count, then a SplitMix64
+/// finalizer to spread the bits.
 /// Used so that every client maps a key, or a (client, pod) pair, the same way.
 /// </summary>
 public static class StableHash
@@ -42,7 +43,7 @@ public static class StableHash
         return FastRandom.Mix(h ^ ((ulong)key.Length << 1));
     }
 
-    /// <summary>Hashes a 64-bit integer key.</summary>
+    /// <summary>Hashes a 64-bit integer key (as its eight bytes, little-endian order).</summary>
     /// <param name="key">The key.</param>
     /// <returns>The hash.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

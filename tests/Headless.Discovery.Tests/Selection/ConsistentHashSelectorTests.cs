@@ -277,18 +277,20 @@ public sealed class ConsistentHashSelectorTests
     }
 
     [Fact]
-    public void Leases_report_to_passive_health()
+    public void Leases_report_to_passive_health_with_the_selector_clock()
     {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         var service = new FakeHeadlessService(Pods(3));
-        ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
+        ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service, time);
         using (EndpointLease lease = selector.Lease("k"))
         {
             Assert.Equal(selector.Pick("k"), lease.Endpoint);
+            time.Advance(TimeSpan.FromMilliseconds(120));
             lease.Fail();
         }
 
         (PodEndpoint endpoint, EndpointOutcome outcome) = Assert.Single(service.Outcomes);
         Assert.Equal(selector.Pick("k"), endpoint);
-        Assert.False(outcome.Succeeded);
+        Assert.Equal(EndpointOutcome.Failure(TimeSpan.FromMilliseconds(120)), outcome);
     }
 }

@@ -39,20 +39,27 @@ public sealed class SelectorDistributionTests
     }
 
     [Fact]
-    public void Round_robin_threads_that_start_together_do_not_all_open_on_the_first_pod()
+    public void Round_robin_threads_do_not_all_open_on_the_first_pods()
     {
-        // Sixteen threads alive at once have distinct managed ids, so they use at least two cursor stripes; every
-        // stripe but one starts at a (seeded) random position.
+        // Sixteen threads alive at once have distinct managed ids, so they use at least two cursor stripes, and every
+        // stripe but one starts at a random position (seed 3 puts each of up to 64 stripes in [16, 984] of 1 000).
+        // The threads pick one after another, so no two race on a stripe.
         var service = new FakeHeadlessService(Pods(1000));
-        var selector = new RoundRobinSelector(service, null, seed: 12345);
-        var first = new PodEndpoint[16];
-        using var together = new Barrier(first.Length);
+        var selector = new RoundRobinSelector(service, null, seed: 3);
+        var opened = new int[16];
+        using var alive = new CountdownEvent(opened.Length);
+        using var end = new ManualResetEventSlim();
+        SemaphoreSlim[] turn = [.. opened.Select(_ => new SemaphoreSlim(0))];
+        using var picked = new SemaphoreSlim(0);
         Thread[] threads =
         [
-            .. Enumerable.Range(0, first.Length).Select(t => new Thread(() =>
+            .. Enumerable.Range(0, opened.Length).Select(t => new Thread(() =>
             {
-                together.SignalAndWait();
-                first[t] = selector.Pick();
+                alive.Signal();
+                turn[t].Wait();
+                opened[t] = service.Current.Endpoints.IndexOf(selector.Pick());
+                picked.Release();
+                end.Wait();
             })),
         ];
         foreach (Thread thread in threads)
@@ -60,12 +67,25 @@ public sealed class SelectorDistributionTests
             thread.Start();
         }
 
+        Assert.True(alive.Wait(TimeSpan.FromSeconds(30)));
+        for (int t = 0; t < opened.Length; t++)
+        {
+            turn[t].Release();
+            Assert.True(picked.Wait(TimeSpan.FromSeconds(30)));
+        }
+
+        end.Set();
         foreach (Thread thread in threads)
         {
             thread.Join();
         }
 
-        Assert.True(first.Distinct().Count() >= 2, $"all {first.Length} threads opened on {first[0]}");
+        foreach (SemaphoreSlim semaphore in turn)
+        {
+            semaphore.Dispose();
+        }
+
+        Assert.True(opened.Any(i => i >= 16), $"every thread opened on one of the first 16 pods: {string.Join(", ", opened)}");
     }
 
     [Fact]
