@@ -187,9 +187,12 @@ public sealed class EmbeddedDnsServerTests
         await using var server = await EmbeddedDnsServer.StartAsync();
         server.SetAddresses(Service, [Ip1]);
         server.InjectFault(DnsFault.Drop, Service, count: 1);
-        var client = DnsTestClient.Create(server, timeout: TimeSpan.FromMilliseconds(300));
+        // Long enough that a loaded machine still sends the query before the client gives up: a query cancelled
+        // before it left would let the next one take the drop.
+        var client = DnsTestClient.Create(server, timeout: TimeSpan.FromSeconds(1));
 
         var ex = await Assert.ThrowsAsync<DnsResponseException>(() => client.QueryAsync(Service, QueryType.A));
+        await server.WaitForQueriesAsync(1, q => q.Fault == DnsFault.Drop).WaitAsync(DnsTestClient.Generous);
         var next = await DnsTestClient.Create(server, timeout: DnsTestClient.Generous).QueryAsync(Service, QueryType.A);
 
         Assert.Equal(DnsResponseCode.ConnectionTimeout, ex.Code);
@@ -283,7 +286,7 @@ public sealed class EmbeddedDnsServerTests
     {
         await using var server = await EmbeddedDnsServer.StartAsync();
         server.SetAddresses(Service, [Ip1]);
-        var client = DnsTestClient.Create(server, timeout: TimeSpan.FromMilliseconds(300));
+        var client = DnsTestClient.Create(server, timeout: TimeSpan.FromSeconds(1)); // sent before it gives up, even when loaded
         var port = server.EndPoint.Port;
 
         server.Pause();
