@@ -92,7 +92,7 @@ public sealed class HealthCommandTests : IAsyncLifetime
         await _pods.Pods[2].StopAsync();
         var cli = new CliHarness { Services = Services };
 
-        int exitCode = await cli.RunAsync(["probe", "web", .. Dns("--probe", "http:/", "--probe-timeout", "1s", "--json")]).WaitAsync(LineWriter.DefaultTimeout);
+        int exitCode = await cli.RunAsync(["probe", "web", .. Dns("--probe", "http:/", "--probe-timeout", "10s", "--json")]).WaitAsync(LineWriter.DefaultTimeout);
 
         Assert.True(exitCode == 0, cli.Stderr.Text);
         string line = Assert.Single(cli.Stdout.Lines);

@@ -16,6 +16,8 @@ namespace Headless.Discovery;
 /// </remarks>
 public sealed class EndpointSet
 {
+    private ImmutableArray<EndpointStatus> _statuses;
+
     internal EndpointSet(
         ServiceName service,
         ImmutableArray<PodEndpoint> endpoints,
@@ -32,13 +34,8 @@ public sealed class EndpointSet
         Endpoints = endpoints;
         if (statuses.IsDefault)
         {
-            var unknown = new EndpointStatus[endpoints.Length];
-            for (int i = 0; i < unknown.Length; i++)
-            {
-                unknown[i] = endpoints[i].UnknownStatus;
-            }
-
-            Statuses = ImmutableCollectionsMarshal.AsImmutableArray(unknown);
+            // Nothing known about any pod: the statuses are each pod's shared "unknown" one, built on first read only
+            // (a service nobody asks about health holds no status object per pod).
             Available = endpoints;
         }
         else
@@ -48,7 +45,7 @@ public sealed class EndpointSet
                 throw new ArgumentException("One status per endpoint, in the same order, is required.", nameof(statuses));
             }
 
-            Statuses = statuses;
+            _statuses = statuses;
             int available = 0;
             foreach (EndpointStatus status in statuses)
             {
@@ -94,7 +91,29 @@ public sealed class EndpointSet
     public ImmutableArray<PodEndpoint> Endpoints { get; }
 
     /// <summary>Each pod's health, aligned by index with <see cref="Endpoints"/>. All <see cref="EndpointHealth.Unknown"/> without health checking.</summary>
-    public ImmutableArray<EndpointStatus> Statuses { get; }
+    public ImmutableArray<EndpointStatus> Statuses
+    {
+        get
+        {
+            ImmutableArray<EndpointStatus> statuses = _statuses;
+            if (statuses.IsDefault)
+            {
+                var unknown = new EndpointStatus[Endpoints.Length];
+                for (int i = 0; i < unknown.Length; i++)
+                {
+                    unknown[i] = Endpoints[i].UnknownStatus;
+                }
+
+                // Two threads racing here build equal arrays of the same shared objects; either is kept.
+                statuses = _statuses = ImmutableCollectionsMarshal.AsImmutableArray(unknown);
+            }
+
+            return statuses;
+        }
+    }
+
+    /// <summary>Nothing is known about any pod's health: every status is "unknown" (read without building them).</summary>
+    internal bool KnowsNoHealth => _statuses.IsDefault;
 
     /// <summary>
     /// The pods selectors choose from, sorted: those neither unhealthy nor ejected, or every pod in panic mode

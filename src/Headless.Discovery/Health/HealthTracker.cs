@@ -26,6 +26,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     private readonly Action _requestPublish;
     private readonly string _service;
     private readonly KeyValuePair<string, object?> _serviceTag;
+    private ImmutableArray<PodEndpoint> _members = [];
     private int _memberCount;
     private int _ejectedCount;
     private bool _disposed;
@@ -75,17 +76,22 @@ internal sealed partial class HealthTracker : IAsyncDisposable
                 return;
             }
 
-            foreach (PodEndpoint endpoint in members)
+            // Probed pods need their state at once; without a probe, a pod gets one on its first reported failure
+            // (see ReportOutcome), so a service whose pods never fail holds no health state per pod.
+            if (Monitor is not null)
             {
-                if (!_states.ContainsKey(endpoint))
+                foreach (PodEndpoint endpoint in members)
                 {
-                    var state = new EndpointHealthState(endpoint);
-                    _states[endpoint] = state;
-                    Monitor?.Start(state);
+                    if (!_states.ContainsKey(endpoint))
+                    {
+                        var state = new EndpointHealthState(endpoint);
+                        _states[endpoint] = state;
+                        Monitor.Start(state);
+                    }
                 }
             }
 
-            if (_states.Count != members.Length)
+            if (!_states.IsEmpty)
             {
                 foreach (KeyValuePair<PodEndpoint, EndpointHealthState> entry in _states)
                 {
@@ -106,6 +112,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
                 }
             }
 
+            _members = members;
             _memberCount = members.Length;
         }
     }
@@ -118,7 +125,25 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     {
         lock (_lock)
         {
+            // Nothing known about any pod: no statuses at all (no array, no status object per pod).
             bool anything = false;
+            if (!_states.IsEmpty)
+            {
+                foreach (KeyValuePair<PodEndpoint, EndpointHealthState> known in _states)
+                {
+                    if (!known.Value.IsBlank)
+                    {
+                        anything = true;
+                        break;
+                    }
+                }
+            }
+
+            if (!anything)
+            {
+                return (default, false);
+            }
+
             var statuses = new EndpointStatus[endpoints.Length];
             int available = 0;
             for (int i = 0; i < statuses.Length; i++)
@@ -126,14 +151,8 @@ internal sealed partial class HealthTracker : IAsyncDisposable
                 EndpointStatus status = _states.TryGetValue(endpoints[i], out EndpointHealthState? state)
                     ? state.ToStatus()
                     : endpoints[i].UnknownStatus;
-                anything |= !ReferenceEquals(status, endpoints[i].UnknownStatus);
                 available += status.IsAvailable ? 1 : 0;
                 statuses[i] = status;
-            }
-
-            if (!anything)
-            {
-                return (default, false);
             }
 
             return (System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(statuses),
@@ -183,9 +202,18 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     /// <summary>Passive health: a caller's outcome. A success resets the failure streak; enough failures eject the pod.</summary>
     public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
     {
-        if (!_passive.Enabled || !_states.TryGetValue(endpoint, out EndpointHealthState? state))
+        if (!_passive.Enabled)
         {
             return;
+        }
+
+        if (!_states.TryGetValue(endpoint, out EndpointHealthState? state))
+        {
+            // A pod without state has no failure streak to reset; its first failure creates its state (members only).
+            if (outcome.Succeeded || (state = StateForFirstFailure(endpoint)) is null)
+            {
+                return;
+            }
         }
 
         if (outcome.Succeeded)
@@ -214,6 +242,19 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         if (ejected)
         {
             _requestPublish();
+        }
+    }
+
+    private EndpointHealthState? StateForFirstFailure(PodEndpoint endpoint)
+    {
+        lock (_lock)
+        {
+            if (_disposed || _members.BinarySearch(endpoint) < 0)
+            {
+                return null;
+            }
+
+            return _states.GetOrAdd(endpoint, static e => new EndpointHealthState(e));
         }
     }
 

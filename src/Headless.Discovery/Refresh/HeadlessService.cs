@@ -362,11 +362,17 @@ public sealed partial class HeadlessService : IHeadlessService
             return false;
         }
 
+        if (set.KnowsNoHealth && statuses.IsDefault)
+        {
+            return true;
+        }
+
+        // A default status array means "unknown, not ejected" for every pod.
         for (int i = 0; i < set.Count; i++)
         {
-            EndpointStatus a = set.Statuses[i];
-            EndpointStatus b = statuses.IsDefault ? set.Endpoints[i].UnknownStatus : statuses[i];
-            if (a.Health != b.Health || a.IsEjected != b.IsEjected)
+            (EndpointHealth health, bool ejected) a = set.KnowsNoHealth ? (EndpointHealth.Unknown, false) : (set.Statuses[i].Health, set.Statuses[i].IsEjected);
+            (EndpointHealth health, bool ejected) b = statuses.IsDefault ? (EndpointHealth.Unknown, false) : (statuses[i].Health, statuses[i].IsEjected);
+            if (a != b)
             {
                 return false;
             }
@@ -446,6 +452,12 @@ public sealed partial class HeadlessService : IHeadlessService
             result = ResolutionResult.Failed(ex);
         }
 
+        Apply(result);
+    }
+
+    /// <summary>Publishes what a round's result decides (not in the async method, so its state machine stays small).</summary>
+    private void Apply(ResolutionResult result)
+    {
         try
         {
             lock (_publishLock)

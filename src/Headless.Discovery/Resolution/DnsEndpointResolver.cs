@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -19,11 +20,21 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// <para>
-/// DnsClient sends the queries with its own cache, retries and timeout switched off; a Polly pipeline built once per
-/// resolver owns both the per-attempt timeout (<see cref="DnsEndpointResolverOptions.AttemptTimeout"/>) and the retries
-/// (<see cref="DnsEndpointResolverOptions.RetryCount"/>, exponential backoff with jitter). Retries happen after timeouts,
+/// DnsClient sends the queries with its own cache, retries and timeout switched off; Polly owns both the per-attempt
+/// timeout (<see cref="DnsEndpointResolverOptions.AttemptTimeout"/>) and the retries
+/// (<see cref="DnsEndpointResolverOptions.RetryCount"/>, exponential backoff with jitter). The DnsClient client and the
+/// Polly pipelines are the process's: every resolver whose name servers, attempt timeout, retries and clock are the
+/// same shares one set, so a process watching hundreds of services holds one DNS transport per name server, not one
+/// per service. Retries happen after timeouts,
 /// transport errors, SERVFAIL and REFUSED, never after NXDOMAIN or NODATA, which are authoritative. Attempt <c>n</c>
 /// goes to name server <c>n mod count</c>, so the first server is preferred (as in resolv.conf) and retries move on.
+/// </para>
+/// <para>
+/// At most 16 queries are in flight from the whole process (every resolver together) to one first name server: a
+/// query takes a slot before its first attempt's timeout starts and holds it until it ends, retries included. Hundreds of services starting at once therefore reach the server a
+/// few at a time and are all answered in their first round, instead of overflowing its receive queue and waiting out
+/// an attempt timeout; and a truncated answer's TCP query never finds the server's TCP connection limit (dnsmasq: 20)
+/// taken by this process.
 /// </para>
 /// <para>
 /// Answers are untrusted: unspecified, multicast and broadcast addresses and duplicates are dropped, SRV targets that are
@@ -67,20 +78,18 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
 
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private readonly LookupClient? _client;
-    private readonly NameServer[][] _servers;
-    private readonly IPEndPoint[] _endPoints;
+    private readonly DnsTransport _transport;
+    private readonly DnsTransport.RetryObserver _onRetry;
     private readonly string[] _serverNames;
     private readonly string _serverList;
-    private readonly DnsQueryOptions _queryOptions;
-    private readonly DnsQuerySettings _querySettings;
-    private readonly ResiliencePipeline<IDnsQueryResponse> _pipeline;
     private readonly DnsAddressFamily _family;
     private readonly bool _useSrv;
     private readonly int _port;
     private readonly int _maxEndpoints;
     private readonly TimeSpan _attemptTimeout;
     private readonly string _recordType;
+    private volatile LastAnswer? _last;
+    private volatile DnsQuestion? _lastQuestion;
 
     /// <summary>Creates a resolver.</summary>
     /// <param name="options">The options; validated here and read once.</param>
@@ -108,25 +117,16 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         };
 
         List<NameServer> servers = ResolveServers(options);
-        _servers = servers.Select(s => new[] { s }).ToArray();
-        _endPoints = servers.Select(s => new IPEndPoint(IPAddress.Parse(s.Address), s.Port)).ToArray();
         _serverNames = servers.Select(FormatServer).ToArray();
         _serverList = _serverNames.Length == 0 ? "(no name servers)" : string.Join(", ", _serverNames);
-
-        // Polly owns timeouts and retries; DnsClient must neither retry, cache, nor move on to other servers by itself.
-        _queryOptions = PollyOwnsRetries(new DnsQueryOptions { Recursion = true });
-        _querySettings = new DnsQuerySettings(_queryOptions);
-
         if (servers.Count == 0)
         {
             Log.NoNameServers(_logger);
         }
-        else
-        {
-            _client = new LookupClient(PollyOwnsRetries(new LookupClientOptions([.. servers]) { AutoResolveNameServers = false }));
-        }
 
-        _pipeline = BuildPipeline(options.RetryCount, options.RetryBaseDelay);
+        // The client, pipelines and per-server gates are the process's, shared with every resolver that asks the same.
+        _transport = DnsTransport.For(servers, options.AttemptTimeout, options.RetryCount, options.RetryBaseDelay, _timeProvider);
+        _onRetry = LogRetry;
     }
 
     /// <summary>The name servers queried, as <c>ip:port</c>, in the order attempts use them.</summary>
@@ -156,7 +156,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         {
             result = _useSrv
                 ? await ResolveSrvAsync(service, cancellationToken).ConfigureAwait(false)
-                : await ResolveAddressesAsync(service, cancellationToken).ConfigureAwait(false);
+                : ToResult(service, await LookupFamiliesAsync(service.Value, service.Value, cancellationToken).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -169,7 +169,13 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             result = ResolutionResult.Failed(new DnsResolutionException($"Resolving '{service}' via {_serverList} failed unexpectedly: {ex.Message}", ex));
         }
 
-        TimeSpan elapsed = _timeProvider.GetElapsedTime(started);
+        Finished(service, result, _timeProvider.GetElapsedTime(started), activity);
+        return result;
+    }
+
+    /// <summary>Telemetry and logs for a finished round; not in the async method, so its state machine stays small.</summary>
+    private void Finished(ServiceName service, ResolutionResult result, TimeSpan elapsed, Activity? activity)
+    {
         string outcome = OutcomeName(result.Outcome);
         var tags = new TagList
         {
@@ -194,7 +200,6 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         }
 
         Log.Resolved(_logger, service.Value, result.Outcome, result.Endpoints.Length, result.Ttl.TotalSeconds, elapsed.TotalMilliseconds);
-        return result;
     }
 
     internal static string OutcomeName(ResolutionOutcome outcome) => outcome switch
@@ -207,9 +212,9 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
 
     // ---- A / AAAA ----
 
-    private async ValueTask<ResolutionResult> ResolveAddressesAsync(ServiceName service, CancellationToken cancellationToken)
+    /// <summary>The round's result from its A/AAAA lookup (not async itself: one state machine less per round).</summary>
+    private ResolutionResult ToResult(ServiceName service, AddressLookup lookup)
     {
-        AddressLookup lookup = await LookupFamiliesAsync(service.Value, service.Value, cancellationToken).ConfigureAwait(false);
         switch (lookup.Outcome)
         {
             case ResolutionOutcome.Failed:
@@ -220,13 +225,108 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
                 return ResolutionResult.NoData(lookup.Ttl, lookup.Error);
         }
 
+        // An unchanged answer is made of the endpoints the last one made: no PodEndpoint is allocated for a pod that
+        // was already there (the refresh that changes nothing then allocates little beyond DnsClient's own answer).
+        LastAnswer? last = _last;
+        ImmutableArray<PodEndpoint> previous = last is not null && last.Service.Equals(service) ? last.Endpoints : [];
+        if (IsSameAnswer(previous, lookup.Addresses, _port))
+        {
+            return ResolutionResult.FromSortedUnique(previous, lookup.Ttl);
+        }
+
         var endpoints = new List<PodEndpoint>(lookup.Addresses.Count);
         foreach (IPAddress address in lookup.Addresses)
         {
-            endpoints.Add(new PodEndpoint(address, _port));
+            int found = FindIPv4(previous, address, _port);
+            endpoints.Add(found >= 0 ? previous[found] : new PodEndpoint(address, _port));
         }
 
-        return Finish(service, endpoints, lookup.Ttl);
+        ResolutionResult result = Finish(service, endpoints, lookup.Ttl);
+        if (result.Outcome == ResolutionOutcome.Success && !SameInstances(previous, result.Endpoints))
+        {
+            _last = new LastAnswer(service, result.Endpoints);
+        }
+
+        return result;
+    }
+
+    private static bool SameInstances(ImmutableArray<PodEndpoint> previous, ImmutableArray<PodEndpoint> current)
+    {
+        if (previous.Length != current.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < current.Length; i++)
+        {
+            if (!ReferenceEquals(previous[i], current[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="addresses"/> (with <paramref name="port"/>) are exactly the endpoints of
+    /// <paramref name="previous"/>, each once: then the previous sorted array is this answer too, and nothing is built.
+    /// </summary>
+    internal static bool IsSameAnswer(ImmutableArray<PodEndpoint> previous, List<IPAddress> addresses, int port)
+    {
+        if (previous.IsDefaultOrEmpty || addresses.Count != previous.Length)
+        {
+            return false;
+        }
+
+        Span<bool> seen = previous.Length <= 1024 ? stackalloc bool[previous.Length] : new bool[previous.Length];
+        foreach (IPAddress address in addresses)
+        {
+            int found = FindIPv4(previous, address, port);
+            if (found < 0 || seen[found])
+            {
+                return false;
+            }
+
+            seen[found] = true;
+        }
+
+        return true;
+    }
+
+    /// <summary>The index in <paramref name="previous"/> (sorted, A/AAAA only) of this IPv4 address and port, or -1.</summary>
+    internal static int FindIPv4(ImmutableArray<PodEndpoint> previous, IPAddress address, int port)
+    {
+        if (previous.IsDefaultOrEmpty || address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return -1;
+        }
+
+        Span<byte> bytes = stackalloc byte[4];
+        address.TryWriteBytes(bytes, out _);
+        ulong wanted = ((ulong)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes) << 16) | (uint)port;
+
+        // IPv4 endpoints without a hostname sort first, by this key; IPv6 ones (no key) after them all.
+        int low = 0, high = previous.Length - 1;
+        while (low <= high)
+        {
+            int middle = low + ((high - low) >> 1);
+            PodEndpoint candidate = previous[middle];
+            if (!candidate.TryGetSortKey(out ulong key) || key > wanted)
+            {
+                high = middle - 1;
+            }
+            else if (key < wanted)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                return middle;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Looks up the configured families for <paramref name="name"/>, combining A and AAAA for <see cref="DnsAddressFamily.Both"/>.</summary>
@@ -564,8 +664,8 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
 
     private async ValueTask<QueryOutcome> QueryAsync(string name, QueryType type, CancellationToken cancellationToken)
     {
-        var state = new AttemptState(this, new DnsQuestion(name, type, QueryClass.IN), name, type);
-        if (_client is null)
+        var state = new AttemptState(this, Question(name, type), name, type);
+        if (_transport.Client is null)
         {
             return new QueryOutcome(state, null, new DnsResolutionException(
                 $"Cannot resolve '{name}' ({type}): no DNS name servers are configured and none were found in the system configuration.",
@@ -580,9 +680,15 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
 
         ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(StateKey, state);
+        context.Properties.Set(DnsTransport.ObserverKey, _onRetry);
+
+        NameServerGate.Slot slot = default;
         try
         {
-            IDnsQueryResponse response = await _pipeline.ExecuteAsync(
+            // A slot of the first name server's gate for the whole query (its retries included), taken before any
+            // attempt timeout starts: waiting for a slot never times a query out.
+            slot = await _transport.Gates[0].EnterAsync(cancellationToken).ConfigureAwait(false);
+            IDnsQueryResponse response = await _transport.Pipeline.ExecuteAsync(
                 static (ctx, s) => s.Owner.AttemptAsync(s, ctx.CancellationToken),
                 context,
                 state).ConfigureAwait(false);
@@ -606,19 +712,21 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         }
         finally
         {
+            slot.Dispose();
             ResilienceContextPool.Shared.Return(context);
         }
     }
 
     private async ValueTask<IDnsQueryResponse> AttemptAsync(AttemptState state, CancellationToken cancellationToken)
     {
-        int index = state.Attempts % _servers.Length;
+        DnsTransport transport = _transport;
+        int index = state.Attempts % transport.Servers.Length;
         state.Attempts++;
         state.LastServer = index;
         state.Tried |= 1UL << (index & 63);
         try
         {
-            return await _client!.QueryServerAsync(_servers[index], state.Question, _queryOptions, cancellationToken).ConfigureAwait(false);
+            return await transport.Client!.QueryServerAsync(transport.Servers[index], state.Question, cancellationToken).ConfigureAwait(false);
         }
         catch (DnsResponseException) when (cancellationToken.IsCancellationRequested)
         {
@@ -633,7 +741,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
 
         // A connection of its own, closed when the query ends: DnsClient's TCP fallback would reuse a pooled one,
         // which can answer from before the change (dnsmasq) and stays open between rounds (see DnsTcpQuery).
-        return await DnsTcpQuery.QueryAsync(_servers[index][0], _endPoints[index], state.Name, state.Type, _querySettings, cancellationToken).ConfigureAwait(false);
+        return await DnsTcpQuery.QueryAsync(transport.Servers[index][0], transport.EndPoints[index], state.Name, state.Type, transport.QuerySettings, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -643,40 +751,9 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
     /// </summary>
     private static bool IsTruncated(DnsResponseException ex) => ex.Code == DnsResponseCode.Unassigned && ex.InnerException is null;
 
-    private ResiliencePipeline<IDnsQueryResponse> BuildPipeline(int retryCount, TimeSpan retryBaseDelay)
+    private void LogRetry(ResilienceContext context, int attempt, Outcome<IDnsQueryResponse> outcome, TimeSpan delay)
     {
-        var builder = new ResiliencePipelineBuilder<IDnsQueryResponse> { TimeProvider = _timeProvider };
-        if (retryCount > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<IDnsQueryResponse>
-            {
-                MaxRetryAttempts = retryCount,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = retryBaseDelay,
-                MaxDelay = TimeSpan.FromSeconds(30),
-                ShouldHandle = static args => new ValueTask<bool>(IsTransient(args.Outcome)),
-                OnRetry = args =>
-                {
-                    if (_logger.IsEnabled(LogLevel.Debug) && args.Context.Properties.TryGetValue(StateKey, out AttemptState? state))
-                    {
-                        LogRetry(state, args.AttemptNumber + 1, args.Outcome, args.RetryDelay);
-                    }
-
-                    return default;
-                },
-            });
-        }
-
-        // The generator, unlike the Timeout property, accepts attempt timeouts below Polly's 10 ms validation floor.
-        TimeSpan attemptTimeout = _attemptTimeout;
-        builder.AddTimeout(new TimeoutStrategyOptions { TimeoutGenerator = _ => new ValueTask<TimeSpan>(attemptTimeout) });
-        return builder.Build();
-    }
-
-    private void LogRetry(AttemptState state, int attempt, Outcome<IDnsQueryResponse> outcome, TimeSpan delay)
-    {
-        if (_logger.IsEnabled(LogLevel.Debug))
+        if (_logger.IsEnabled(LogLevel.Debug) && context.Properties.TryGetValue(StateKey, out AttemptState? state))
         {
             string type = state.Type.ToString();
             string reason = DescribeOutcome(outcome);
@@ -739,24 +816,6 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
                 list.Add(server);
             }
         }
-    }
-
-    /// <summary>DnsClient settings under which Polly alone owns timeouts and retries.</summary>
-    private static T PollyOwnsRetries<T>(T options)
-        where T : DnsQueryOptions
-    {
-        options.UseCache = false;
-        options.CacheFailedResults = false;
-        options.Retries = 0;
-        options.ThrowDnsErrors = false;
-        // Truncated answers are asked again over TCP by DnsTcpQuery, never over DnsClient's pooled TCP connections.
-        options.UseTcpFallback = false;
-        options.Timeout = Timeout.InfiniteTimeSpan;
-        options.ContinueOnDnsError = false;
-        options.ContinueOnEmptyResponse = false;
-        options.EnableAuditTrail = false;
-        options.UseRandomNameServer = false;
-        return options;
     }
 
     internal static bool TryFollowChain(IReadOnlyList<DnsResourceRecord> answers, string name, ref uint ttl, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<string>? chain)
@@ -869,7 +928,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             false);
     }
 
-    private void Report(string name, Hygiene hygiene, int foreign)
+    private void Report(string name, in Hygiene hygiene, int foreign)
     {
         if (hygiene.Dropped > 0)
         {
@@ -893,7 +952,8 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             : string.Create(CultureInfo.InvariantCulture, $"{endPoint.Address}:{endPoint.Port}");
 
     /// <summary>Counts addresses dropped because they can never be a pod.</summary>
-    internal sealed class Hygiene
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1815", Justification = "A counter kept in one method, never compared.")]
+    internal struct Hygiene
     {
         public int Unspecified { get; private set; }
 
@@ -997,7 +1057,33 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         public string TriedServers(string[] names) => string.Join(", ", TriedServerList(names));
     }
 
-    private sealed record QueryOutcome(AttemptState State, IDnsQueryResponse? Response, Exception? Error);
+    /// <summary>The endpoints of the last successful A/AAAA answer, and for which service.</summary>
+    private sealed class LastAnswer(ServiceName service, ImmutableArray<PodEndpoint> endpoints)
+    {
+        public ServiceName Service { get; } = service;
+
+        public ImmutableArray<PodEndpoint> Endpoints { get; } = endpoints;
+    }
+
+    /// <summary>The question for <paramref name="name"/>: the last one asked when it is the same (every round asks the same).</summary>
+    private DnsQuestion Question(string name, QueryType type)
+    {
+        DnsQuestion? last = _lastQuestion;
+        if (last is not null && last.QuestionType == type && string.Equals(last.QueryName.Original, name, StringComparison.Ordinal))
+        {
+            return last;
+        }
+
+        var question = new DnsQuestion(name, type, QueryClass.IN);
+        if (type is QueryType.A or QueryType.SRV)
+        {
+            _lastQuestion = question;
+        }
+
+        return question;
+    }
+
+    private readonly record struct QueryOutcome(AttemptState State, IDnsQueryResponse? Response, Exception? Error);
 
     private sealed class AddressLookup(ResolutionOutcome outcome, List<IPAddress> addresses, TimeSpan ttl, Exception? error)
     {
