@@ -52,6 +52,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     private bool _paused;
     private bool _disposed;
     private long _totalQueries;
+    private int _maxConcurrentQueries;
     private long _udpQueries;
     private long _tcpQueries;
     private readonly Dictionary<DnsRecordType, long> _queriesByType = [];
@@ -139,6 +140,16 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
 
     /// <summary>The number of queries received since start or the last <see cref="ResetCounters"/>, including faulted and dropped ones.</summary>
     public long TotalQueries => Interlocked.Read(ref _totalQueries);
+
+    /// <summary>
+    /// The most queries this server was handling at the same moment (received, not yet answered or dropped) since start or
+    /// the last <see cref="ResetCounters"/>: how many a client had in flight at once, when <see cref="ResponseDelay"/>
+    /// holds each answer long enough to overlap.
+    /// </summary>
+    public int MaxConcurrentQueries
+    {
+        get { lock (_gate) { return _maxConcurrentQueries; } }
+    }
 
     /// <summary>The number of queries received over UDP since start or the last <see cref="ResetCounters"/>.</summary>
     public long UdpQueries => Interlocked.Read(ref _udpQueries);
@@ -392,6 +403,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
             Interlocked.Exchange(ref _totalQueries, 0);
             Interlocked.Exchange(ref _udpQueries, 0);
             Interlocked.Exchange(ref _tcpQueries, 0);
+            _maxConcurrentQueries = _inflight.Count;
         }
     }
 
@@ -551,6 +563,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         lock (_gate)
         {
             _inflight.Add(task);
+            _maxConcurrentQueries = Math.Max(_maxConcurrentQueries, _inflight.Count);
         }
 
         try

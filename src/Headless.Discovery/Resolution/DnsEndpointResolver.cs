@@ -129,6 +129,9 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         _onRetry = LogRetry;
     }
 
+    /// <summary>The process's transport this resolver sends through (shared with every resolver that asks the same way).</summary>
+    internal DnsTransport Transport => _transport;
+
     /// <summary>The name servers queried, as <c>ip:port</c>, in the order attempts use them.</summary>
     public IReadOnlyList<string> NameServers => _serverNames;
 

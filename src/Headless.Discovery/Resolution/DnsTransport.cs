@@ -195,6 +195,6 @@ internal sealed class NameServerGate
     /// <summary>A held slot.</summary>
     internal readonly struct Slot(SemaphoreSlim slots) : IDisposable
     {
-        public void Dispose() => slots.Release();
+        public void Dispose() => slots?.Release(); // default: no slot was taken (the wait was cancelled)
     }
 }

@@ -24,6 +24,32 @@ public sealed class PassiveHealthTests : HealthTestBase
     }
 
     [Fact]
+    public async Task Without_a_probe_a_pod_holds_health_state_only_from_its_first_failure_until_it_leaves()
+    {
+        HeadlessService service = CreatePassive();
+        EndpointSet before = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
+        Assert.Equal(0, service.Health!.TrackedCount);
+        Assert.All(before.Statuses, s => Assert.Equal(EndpointHealth.Unknown, s.Health));
+
+        service.ReportOutcome(Pod(1), EndpointOutcome.Success(TimeSpan.FromMilliseconds(1)));
+        Fail(service, Pod(9), 10); // not a member: no state, no ejection
+        Assert.Equal(0, service.Health.TrackedCount);
+
+        Fail(service, Pod(2), 1);
+        Assert.Equal(1, service.Health.TrackedCount);
+        Assert.Same(before, service.Current); // one failure publishes nothing
+
+        // The streak counts from that first failure: four more eject the pod, as with state from the start.
+        Fail(service, Pod(2), 4);
+        Assert.True(service.Current.GetStatus(Pod(2))!.IsEjected);
+
+        // The pod leaves: its state goes with it.
+        Resolver.Fallback = Ok(3600, 1, 3);
+        await service.RefreshAsync().AsTask().WaitAsync(Generous);
+        Assert.Equal(0, service.Health.TrackedCount);
+    }
+
+    [Fact]
     public async Task Consecutive_failures_eject_and_the_pod_returns_after_the_base_time()
     {
         HeadlessService service = CreatePassive();

@@ -1,0 +1,206 @@
+using System.Net;
+using CsCheck;
+using Headless.Discovery.Testing;
+using Headless.Discovery.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Headless.Discovery.Tests.Resolution;
+
+/// <summary>
+/// Many services in one process: one DNS transport per way of asking, a process-wide bound on the queries in flight to a
+/// name server that waiting does not count against, and refreshes that change nothing building nothing new.
+/// </summary>
+public sealed class SharedTransportTests : IAsyncLifetime
+{
+    // Generous guard against a hung test only; no assertion depends on it.
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    private EmbeddedDnsServer _dns = null!;
+
+    public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();
+
+    public async Task DisposeAsync() => await _dns.DisposeAsync();
+
+    private string Server => $"127.0.0.1:{_dns.EndPoint.Port}";
+
+    private static string Name(int i) => $"svc{i}.default.svc.cluster.local";
+
+    private static IPAddress Pod(int service, int pod) => new(new byte[] { 10, 9, (byte)service, (byte)(pod + 1) });
+
+    private DnsEndpointResolver Resolver(Action<DnsEndpointResolverOptions>? configure = null, TimeProvider? time = null)
+    {
+        var options = new DnsEndpointResolverOptions { Port = 80 };
+        options.NameServers.Add(Server);
+        configure?.Invoke(options);
+        return new DnsEndpointResolver(options, timeProvider: time);
+    }
+
+    [Fact]
+    public void Resolvers_that_ask_the_same_servers_the_same_way_share_one_transport()
+    {
+        DnsEndpointResolver a = Resolver();
+        DnsEndpointResolver b = Resolver(o => o.Port = 8080); // what is asked differs, not how
+        DnsEndpointResolver c = Resolver(o => o.AddressFamily = DnsAddressFamily.Both);
+        DnsEndpointResolver slower = Resolver(o => o.AttemptTimeout = TimeSpan.FromSeconds(7));
+        DnsEndpointResolver fewerRetries = Resolver(o => o.RetryCount = 0);
+        DnsEndpointResolver ownClock = Resolver(time: new FakeTimeProvider());
+
+        Assert.Same(a.Transport, b.Transport);
+        Assert.Same(a.Transport, c.Transport);
+        Assert.Same(a.Transport.Client, c.Transport.Client);
+        Assert.NotSame(a.Transport, slower.Transport);
+        Assert.NotSame(a.Transport, fewerRetries.Transport);
+        Assert.NotSame(a.Transport, ownClock.Transport);
+
+        // However they ask, they share the name server's one gate.
+        Assert.All([slower, fewerRetries, ownClock], r => Assert.Same(a.Transport.Gates[0], r.Transport.Gates[0]));
+    }
+
+    /// <summary>
+    /// A hundred services start at once against a server that takes 200 ms per answer, with a 1 s attempt timeout: at
+    /// most 16 queries reach it at a time, so the last ones wait about 1.2 s for a slot, and still none times out
+    /// (waiting is not the attempt's time): every service resolves with its first query.
+    /// </summary>
+    [Fact]
+    public async Task A_burst_of_first_resolutions_reaches_the_server_16_at_a_time_and_every_one_resolves_at_its_first_attempt()
+    {
+        const int Services = 100;
+        for (int i = 0; i < Services; i++)
+        {
+            _dns.SetAddresses(Name(i), [Pod(i, 0), Pod(i, 1)]);
+        }
+
+        _dns.ResponseDelay = TimeSpan.FromMilliseconds(200);
+        var options = new HeadlessServiceOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(1), DnsRetryCount = 2 };
+        options.DnsServers.Add(Server);
+        var services = new List<HeadlessService>();
+        for (int i = 0; i < Services; i++)
+        {
+            options.Name = Name(i);
+            services.Add(new HeadlessService(options));
+        }
+
+        try
+        {
+            foreach (HeadlessService service in services)
+            {
+                service.Start();
+            }
+
+            EndpointSet[] sets = await Task.WhenAll(services.Select(s => s.GetEndpointsAsync().AsTask())).WaitAsync(Guard);
+
+            Assert.All(sets, s => Assert.Equal(2, s.Count));
+            Assert.All(sets, s => Assert.Null(s.LastError));
+            Assert.InRange(_dns.MaxConcurrentQueries, 1, NameServerGate.MaxInFlight);
+            Assert.Equal(Services, _dns.TotalQueries); // no attempt timed out, so none was asked twice
+        }
+        finally
+        {
+            foreach (HeadlessService service in services)
+            {
+                await service.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_query_waiting_for_a_slot_can_be_cancelled_and_gives_no_slot_away()
+    {
+        _dns.SetAddresses(Name(0), [Pod(0, 0)]);
+        _dns.Pause(); // every query is held: the gate fills up
+        var options = new DnsEndpointResolverOptions { Port = 80, AttemptTimeout = TimeSpan.FromSeconds(30), RetryCount = 0 };
+        options.NameServers.Add(Server);
+        var resolver = new DnsEndpointResolver(options);
+        using var stop = new CancellationTokenSource();
+        Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => resolver.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
+        await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Guard);
+
+        using var waiting = new CancellationTokenSource();
+        Task<ResolutionResult> queued = resolver.ResolveAsync(ServiceName.Parse(Name(0)), waiting.Token).AsTask();
+        Assert.False(queued.IsCompleted);
+        await waiting.CancelAsync();
+        ResolutionResult? unexpected = await Task.WhenAny(queued, Task.Delay(5000)) == queued && queued.IsCompletedSuccessfully ? await queued : null;
+        Assert.True(unexpected is null, $"{unexpected?.Outcome} {unexpected?.Error}");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued).WaitAsync(Guard);
+        Assert.Equal(NameServerGate.MaxInFlight, _dns.TotalQueries); // the cancelled one never reached the server
+
+        // Every held query ends; their slots come back, and the next query goes through.
+        await stop.CancelAsync();
+        foreach (Task<ResolutionResult> held in holding)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held).WaitAsync(Guard);
+        }
+
+        _dns.Resume();
+        ResolutionResult after = await resolver.ResolveAsync(ServiceName.Parse(Name(0))).AsTask().WaitAsync(Guard);
+        Assert.Equal(ResolutionOutcome.Success, after.Outcome);
+    }
+
+    /// <summary>
+    /// Property: over generated sequences of answers (pods joining, leaving, repeated, duplicated, both families), a
+    /// resolver that remembers its last answer returns exactly what a fresh resolver returns for the same answer, and
+    /// a pod that stayed is the same <see cref="PodEndpoint"/> instance as in the last answer.
+    /// </summary>
+    [Fact]
+    public async Task An_answer_reuses_the_last_answers_endpoints_and_reads_exactly_as_a_fresh_resolvers()
+    {
+        Gen<(int[][] Answers, bool Both)> scenarios = Gen.Select(Gen.Int[0, 40].Array[0, 12].Array[1, 6], Gen.Bool);
+        int names = 0;
+        await Property.ForAllAsync(
+            scenarios,
+            iterations: 40,
+            seed: 0x11_01_0001UL,
+            async scenario =>
+            {
+                (int[][] answers, bool both) = scenario;
+                string name = $"reuse{Interlocked.Increment(ref names)}.default.svc.cluster.local";
+                var service = ServiceName.Parse(name);
+                DnsAddressFamily family = both ? DnsAddressFamily.Both : DnsAddressFamily.IPv4;
+                DnsEndpointResolver remembering = Resolver(o => o.AddressFamily = family);
+                ResolutionResult? last = null;
+                foreach (int[] answer in answers)
+                {
+                    // Duplicates in the generated answer stay in the zone: the resolver must drop them.
+                    _dns.SetAddresses(name, answer.Select(p => Pod(200, p)).Concat(both ? answer.Where(p => p % 3 == 0).Select(p => IPAddress.Parse($"fd00::{p + 1}")) : []));
+                    ResolutionResult got = await remembering.ResolveAsync(service).AsTask().WaitAsync(Guard);
+                    ResolutionResult fresh = await Resolver(o => { o.AddressFamily = family; o.AttemptTimeout = TimeSpan.FromSeconds(9); }).ResolveAsync(service).AsTask().WaitAsync(Guard);
+
+                    Assert.Equal(fresh.Outcome, got.Outcome);
+                    Assert.Equal<PodEndpoint>([.. fresh.Endpoints], [.. got.Endpoints]);
+                    if (last is { Outcome: ResolutionOutcome.Success })
+                    {
+                        foreach (PodEndpoint endpoint in got.Endpoints)
+                        {
+                            int before = last.Endpoints.IndexOf(endpoint);
+                            if (before >= 0 && endpoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                            {
+                                Assert.Same(last.Endpoints[before], endpoint);
+                            }
+                        }
+                    }
+
+                    if (got.Outcome == ResolutionOutcome.Success)
+                    {
+                        last = got;
+                    }
+                }
+            });
+    }
+
+    [Fact]
+    public async Task An_unchanged_answer_is_the_last_answers_array()
+    {
+        _dns.SetAddresses(Name(1), [Pod(1, 2), Pod(1, 0), Pod(1, 1)]);
+        DnsEndpointResolver resolver = Resolver();
+        ResolutionResult first = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Guard);
+        ResolutionResult second = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Guard);
+
+        Assert.Equal(3, second.Endpoints.Length);
+        Assert.True(first.Endpoints == second.Endpoints, "an unchanged answer builds no new endpoint array");
+
+        // Another service through the same resolver is not confused with the first.
+        _dns.SetAddresses(Name(2), [Pod(2, 0)]);
+        ResolutionResult other = await resolver.ResolveAsync(ServiceName.Parse(Name(2))).AsTask().WaitAsync(Guard);
+        Assert.Equal<PodEndpoint>([new PodEndpoint(Pod(2, 0), 80)], [.. other.Endpoints]);
+    }
+}
