@@ -31,7 +31,9 @@ namespace Headless.Discovery;
 /// </para>
 /// <para>
 /// At most 16 queries are in flight from the whole process (every resolver together) to one first name server: a
-/// query takes a slot before its first attempt's timeout starts and holds it until it ends, retries included. Hundreds of services starting at once therefore reach the server a
+/// query takes a slot before its first attempt's timeout starts and holds it until it ends, retries included. A query
+/// that waits for a slot longer than its attempts could take (attempt timeout × (retries + 1)) fails as a timeout
+/// without being sent, so services queued behind a dead server turn stale as soon as they would without the bound. Hundreds of services starting at once therefore reach the server a
 /// few at a time and are all answered in their first round, instead of overflowing its receive queue and waiting out
 /// an attempt timeout; and a truncated answer's TCP query never finds the server's TCP connection limit (dnsmasq: 20)
 /// taken by this process.
@@ -689,8 +691,18 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         try
         {
             // A slot of the first name server's gate for the whole query (its retries included), taken before any
-            // attempt timeout starts: waiting for a slot never times a query out.
-            slot = await _transport.Gates[0].EnterAsync(cancellationToken).ConfigureAwait(false);
+            // attempt timeout starts: waiting for a slot is not an attempt's time.
+            DnsTransport transport = _transport;
+            slot = await transport.Gates[0].EnterAsync(transport.Patience, transport.TimeProvider, cancellationToken).ConfigureAwait(false);
+            if (!slot.IsTaken)
+            {
+                string busy = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"DNS {type} query for '{name}' was not sent: {NameServerGate.MaxInFlight} queries from this process to {_serverNames[0]} were in flight for {transport.Patience.TotalMilliseconds:0.###} ms (as long as this query's attempts could take); the server is slow or down.");
+                return new QueryOutcome(state, null, new DnsResolutionException(
+                    busy, new TimeoutException(busy), name, type.ToString(), [_serverNames[0]], 0, null, true));
+            }
+
             IDnsQueryResponse response = await _transport.Pipeline.ExecuteAsync(
                 static (ctx, s) => s.Owner.AttemptAsync(s, ctx.CancellationToken),
                 context,

@@ -40,6 +40,8 @@ internal sealed class DnsTransport
         }
 
         Pipeline = BuildPipeline(attemptTimeout, retryCount, retryBaseDelay, timeProvider);
+        TimeProvider = timeProvider;
+        Patience = attemptTimeout * (retryCount + 1);
     }
 
     /// <summary>Called before each retry's delay, with the attempt that failed and the delay: logging.</summary>
@@ -58,6 +60,16 @@ internal sealed class DnsTransport
     public NameServerGate[] Gates { get; }
 
     public TimeSpan AttemptTimeout { get; }
+
+    /// <summary>The clock of the attempt timeouts, retry delays and <see cref="Patience"/>.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// How long a query waits for a slot of the gate at most: as long as its attempts could take at worst (attempt timeout
+    /// × (retries + 1)). Past that the server is taken as slow or down and the query fails without being sent, as fast
+    /// as if it had been sent and timed out, so a queue of services behind a dead server notices as soon as without the gate.
+    /// </summary>
+    public TimeSpan Patience { get; }
 
     public DnsQueryOptions QueryOptions { get; }
 
@@ -185,16 +197,38 @@ internal sealed class NameServerGate
     /// <summary>The gate of <paramref name="server"/>, one per endpoint in the process.</summary>
     public static NameServerGate For(IPEndPoint server) => Gates.GetOrAdd(server, static _ => new NameServerGate());
 
-    /// <summary>Waits for a slot; dispose the result to give it back.</summary>
-    public async ValueTask<Slot> EnterAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a slot, at most <paramref name="patience"/> on <paramref name="timeProvider"/>'s clock; dispose the
+    /// result to give it back. A slot that is not <see cref="Slot.IsTaken"/> means the patience ran out.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<Slot> EnterAsync(TimeSpan patience, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Slot(_slots);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _slots.Wait(0, CancellationToken.None) ? new ValueTask<Slot>(new Slot(_slots)) : WaitAsync(patience, timeProvider, cancellationToken);
+    }
+
+    private async ValueTask<Slot> WaitAsync(TimeSpan patience, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        using var expired = new CancellationTokenSource(patience, timeProvider);
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expired.Token);
+        try
+        {
+            await _slots.WaitAsync(linked.Token).ConfigureAwait(false);
+            return new Slot(_slots);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return default;
+        }
     }
 
     /// <summary>A held slot.</summary>
     internal readonly struct Slot(SemaphoreSlim slots) : IDisposable
     {
-        public void Dispose() => slots?.Release(); // default: no slot was taken (the wait was cancelled)
+        /// <summary>Whether a slot is held (<see langword="false"/>: the wait ran out of patience, or none was taken).</summary>
+        public bool IsTaken => slots is not null;
+
+        public void Dispose() => slots?.Release(); // default: no slot was taken
     }
 }

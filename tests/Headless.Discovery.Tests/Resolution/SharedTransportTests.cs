@@ -137,6 +137,43 @@ public sealed class SharedTransportTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Behind a server that answers nothing, a query waits for a slot no longer than its own attempts could have taken,
+    /// then fails as a timeout without being sent: services queued behind a dead server turn stale as soon as they
+    /// would have without the bound.
+    /// </summary>
+    [Fact]
+    public async Task A_query_waits_for_a_slot_no_longer_than_its_attempts_could_take_and_then_fails_unsent()
+    {
+        _dns.SetAddresses(Name(0), [Pod(0, 0)]);
+        _dns.Pause();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        DnsEndpointResolver holder = Resolver(o => { o.AttemptTimeout = TimeSpan.FromSeconds(30); o.RetryCount = 0; }, time);
+        DnsEndpointResolver queued = Resolver(o => { o.AttemptTimeout = TimeSpan.FromSeconds(1); o.RetryCount = 2; }, time);
+        using var stop = new CancellationTokenSource();
+        Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => holder.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
+        await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Guard);
+
+        Task<ResolutionResult> waiting = queued.ResolveAsync(ServiceName.Parse(Name(0))).AsTask();
+        time.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromMilliseconds(1));
+        Assert.False(waiting.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1)); // 1 s x (2 retries + 1)
+
+        ResolutionResult result = await waiting.WaitAsync(Guard);
+        Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
+        var error = Assert.IsType<DnsResolutionException>(result.Error);
+        Assert.True(error.IsTimeout);
+        Assert.Equal(0, error.Attempts);
+        Assert.Contains("was not sent: 16 queries from this process to", error.Message, StringComparison.Ordinal);
+        Assert.Equal(NameServerGate.MaxInFlight, _dns.TotalQueries);
+
+        await stop.CancelAsync();
+        foreach (Task<ResolutionResult> held in holding)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held).WaitAsync(Guard);
+        }
+    }
+
+    /// <summary>
     /// Property: over generated sequences of answers (pods joining, leaving, repeated, duplicated, both families), a
     /// resolver that remembers its last answer returns exactly what a fresh resolver returns for the same answer, and
     /// a pod that stayed is the same <see cref="PodEndpoint"/> instance as in the last answer.
