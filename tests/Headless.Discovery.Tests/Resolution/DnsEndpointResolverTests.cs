@@ -190,8 +190,17 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         await using EmbeddedDnsServer second = await EmbeddedDnsServer.StartAsync();
         second.SetAddresses(Service, Ips("10.0.0.9"));
         _dns.InjectFault(DnsFault.Drop);
-        ResolutionResult result = await Resolver(o => { o.AttemptTimeout = TimeSpan.FromMilliseconds(150); o.RetryCount = 1; }, _dns, second)
-            .ResolveAsync(Name).AsTask().WaitAsync(Guard);
+
+        // The attempt timeout runs on a fake clock: the first attempt times out when the test says so, and the second,
+        // meant to succeed, cannot time out however slow the machine is.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = new DnsEndpointResolverOptions { AttemptTimeout = TimeSpan.FromSeconds(5), RetryCount = 1, RetryBaseDelay = TimeSpan.Zero };
+        options.NameServers.Add(_dns.NameServer);
+        options.NameServers.Add(second.NameServer);
+        Task<ResolutionResult> pending = new DnsEndpointResolver(options, timeProvider: time).ResolveAsync(Name).AsTask();
+        await _dns.WaitForQueriesAsync(1).WaitAsync(Guard);
+        time.Advance(TimeSpan.FromSeconds(5));
+        ResolutionResult result = await pending.WaitAsync(Guard);
 
         Assert.Equal(["10.0.0.9:0"], Keys(result));
         Assert.Equal(1, _dns.TotalQueries);
