@@ -93,23 +93,24 @@ public sealed class EndpointSet
     /// <summary>Each pod's health, aligned by index with <see cref="Endpoints"/>. All <see cref="EndpointHealth.Unknown"/> without health checking.</summary>
     public ImmutableArray<EndpointStatus> Statuses
     {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         get
         {
             ImmutableArray<EndpointStatus> statuses = _statuses;
-            if (statuses.IsDefault)
-            {
-                var unknown = new EndpointStatus[Endpoints.Length];
-                for (int i = 0; i < unknown.Length; i++)
-                {
-                    unknown[i] = Endpoints[i].UnknownStatus;
-                }
-
-                // Two threads racing here build equal arrays of the same shared objects; either is kept.
-                statuses = _statuses = ImmutableCollectionsMarshal.AsImmutableArray(unknown);
-            }
-
-            return statuses;
+            return statuses.IsDefault ? BuildUnknownStatuses() : statuses;
         }
+    }
+
+    private ImmutableArray<EndpointStatus> BuildUnknownStatuses()
+    {
+        var unknown = new EndpointStatus[Endpoints.Length];
+        for (int i = 0; i < unknown.Length; i++)
+        {
+            unknown[i] = Endpoints[i].UnknownStatus;
+        }
+
+        // Two threads racing here build equal arrays of the same shared objects; either is kept.
+        return _statuses = ImmutableCollectionsMarshal.AsImmutableArray(unknown);
     }
 
     /// <summary>Nothing is known about any pod's health: every status is "unknown" (read without building them).</summary>

@@ -94,11 +94,13 @@ public sealed class EndpointSetChange
     /// <summary>Statuses of common members whose health or ejection differs, in one merge over the sorted arrays.</summary>
     private static ImmutableArray<EndpointStatus> HealthDiff(EndpointSet before, EndpointSet after)
     {
-        if (before.Statuses == after.Statuses)
+        // Neither knows anything about health (no probe, no failure reported): nothing can differ.
+        if ((before.KnowsNoHealth && after.KnowsNoHealth) || before.Statuses == after.Statuses)
         {
             return ImmutableArray<EndpointStatus>.Empty;
         }
 
+        ImmutableArray<EndpointStatus> beforeStatuses = before.Statuses, afterStatuses = after.Statuses;
         ImmutableArray<EndpointStatus>.Builder? changed = null;
         int i = 0, j = 0;
         while (i < before.Count && j < after.Count)
@@ -114,8 +116,8 @@ public sealed class EndpointSetChange
             }
             else
             {
-                EndpointStatus b = before.Statuses[i];
-                EndpointStatus a = after.Statuses[j];
+                EndpointStatus b = beforeStatuses[i];
+                EndpointStatus a = afterStatuses[j];
                 if (!ReferenceEquals(a, b) && (a.Health != b.Health || a.IsEjected != b.IsEjected))
                 {
                     (changed ??= ImmutableArray.CreateBuilder<EndpointStatus>()).Add(a);

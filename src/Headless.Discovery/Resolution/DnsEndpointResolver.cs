@@ -391,7 +391,8 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         }
 
         uint ttl = uint.MaxValue;
-        if (!TryFollowChain(response.Answers, name, ref ttl, out List<string>? chain))
+        List<string>? chain = null;
+        if (HasCname(response.Answers) && !TryFollowChain(response.Answers, name, ref ttl, out chain))
         {
             Log.CnameChainTooLong(_logger, name, MaxCnameChainLength);
             return AddressLookup.Failed(Error(query, $"the answer's CNAME chain is longer than {MaxCnameChainLength} links or loops", null));
@@ -402,8 +403,10 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         var addresses = new List<IPAddress>(capacity);
         int foreign = 0;
         int records = 0;
-        foreach (DnsResourceRecord record in response.Answers)
+        IReadOnlyList<DnsResourceRecord> answers = response.Answers;
+        for (int i = 0; i < answers.Count; i++)
         {
+            DnsResourceRecord record = answers[i];
             IPAddress? address = type == QueryType.A
                 ? (record as ARecord)?.Address
                 : (record as AaaaRecord)?.Address;
@@ -412,7 +415,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
                 continue;
             }
 
-            if (!InChain(record.DomainName, chain))
+            if (!InChain(record.DomainName, name, chain))
             {
                 foreign++;
                 continue;
@@ -455,7 +458,8 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         }
 
         uint ttl = uint.MaxValue;
-        if (!TryFollowChain(response.Answers, name, ref ttl, out List<string>? chain))
+        List<string>? chain = null;
+        if (HasCname(response.Answers) && !TryFollowChain(response.Answers, name, ref ttl, out chain))
         {
             Log.CnameChainTooLong(_logger, name, MaxCnameChainLength);
             return ResolutionResult.Failed(Error(query, $"the answer's CNAME chain is longer than {MaxCnameChainLength} links or loops", null));
@@ -471,7 +475,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
                 continue;
             }
 
-            if (!InChain(record.DomainName, chain))
+            if (!InChain(record.DomainName, name, chain))
             {
                 foreign++;
                 continue;
@@ -866,11 +870,31 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         }
     }
 
-    private static bool InChain(DnsString owner, List<string> chain)
+    /// <summary>Whether <paramref name="owner"/> is <paramref name="name"/> or, when the answer had CNAMEs, a name of its chain.</summary>
+    private static bool InChain(DnsString owner, string name, List<string>? chain)
     {
-        foreach (string name in chain)
+        if (chain is null)
         {
-            if (NameEquals(owner, name))
+            return NameEquals(owner, name);
+        }
+
+        foreach (string link in chain)
+        {
+            if (NameEquals(owner, link))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the answer holds a CNAME at all (most do not: then no chain is built).</summary>
+    private static bool HasCname(IReadOnlyList<DnsResourceRecord> answers)
+    {
+        for (int i = 0; i < answers.Count; i++)
+        {
+            if (answers[i] is CNameRecord)
             {
                 return true;
             }
