@@ -292,7 +292,16 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         // Outside the lock: cancellation runs continuations inline.
         foreach ((CancellationTokenSource cancel, Holder? holder) in stopping)
         {
-            cancel.Cancel();
+            try
+            {
+                cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Between the lock and here the slot's loop saw it undesired, ended and disposed its source: nothing
+                // is left to cancel (a Changed handler racing the loop, seen under churn).
+            }
+
             holder?.Retire(reason);
         }
     }
