@@ -7,7 +7,6 @@ namespace Headless.Discovery.Examples.Tests;
 /// <summary>Waits on the app's own live service (a signal, not a sleep) and reads its endpoints over HTTP.</summary>
 internal static class AppProbe
 {
-    public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     /// <summary>Waits until the app's <c>backend</c> service publishes a snapshot matching <paramref name="condition"/>.</summary>
     public static async Task WaitForAsync(IServiceProvider services, Func<EndpointSet, bool> condition)

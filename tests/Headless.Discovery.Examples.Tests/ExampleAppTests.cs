@@ -8,7 +8,6 @@ namespace Headless.Discovery.Examples.Tests;
 public sealed class ExampleAppTests : IAsyncLifetime
 {
     private const string Name = "backend.shop.svc.cluster.local";
-    private static readonly TimeSpan Generous = AppProbe.Generous;
     private EmbeddedDnsServer _dns = null!;
     private LoopbackPodSet _pods = null!;
     private ExampleAppFactory _app = null!;

@@ -70,7 +70,7 @@ public sealed class ExampleAppThroughDnsmasqTests(DnsmasqFixture dnsmasq) : IAsy
         pods = await PodsWhenAsync(2);
         Assert.Equal(Running(), AppProbe.Keys(pods));
 
-        using HttpResponseMessage health = await _client.GetAsync("/healthz").WaitAsync(AppProbe.Generous);
+        using HttpResponseMessage health = await _client.GetAsync("/healthz").WaitAsync(Generous);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 }

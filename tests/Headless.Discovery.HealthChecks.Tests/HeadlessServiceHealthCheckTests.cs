@@ -8,7 +8,6 @@ namespace Headless.Discovery.HealthChecks.Tests;
 
 public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly ScriptedResolver _resolver = new();
     private ServiceProvider? _provider;

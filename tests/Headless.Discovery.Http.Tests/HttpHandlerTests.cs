@@ -12,7 +12,6 @@ namespace Headless.Discovery.Http.Tests;
 public sealed class HttpHandlerTests : IAsyncLifetime
 {
     private const string Name = "backend.shop.svc.cluster.local";
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private readonly ConcurrentQueue<(PodEndpoint Pod, bool Succeeded)> _outcomes = new();
     private EmbeddedDnsServer _dns = null!;
     private LoopbackPodSet _pods = null!;

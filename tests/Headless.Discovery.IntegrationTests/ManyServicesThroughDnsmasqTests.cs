@@ -14,7 +14,7 @@ namespace Headless.Discovery.IntegrationTests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ManyServicesThroughDnsmasqTests(DnsmasqFixture dnsmasq)
 {
-    // Generous guard against a hung test only; no assertion depends on it.
+    // Twice the shared Generous: 500 services and 100 x 200 pods on a loaded 2-core machine. A guard only; no assertion depends on it.
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(120);
 
     private static int s_batches;

@@ -15,7 +15,6 @@ namespace Headless.Discovery.ServiceDiscovery.Tests;
 public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
 {
     private const string Name = "backend.shop.svc.cluster.local";
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private EmbeddedDnsServer _dns = null!;
     private ServiceProvider? _provider;
 

@@ -5,7 +5,6 @@ namespace Headless.Discovery.Testing.Tests;
 
 internal static class DnsTestClient
 {
-    public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     public static LookupClient Create(EmbeddedDnsServer server, bool tcpFallback = true, TimeSpan? timeout = null, bool useTcpOnly = false) =>
         new(new LookupClientOptions(new NameServer(server.EndPoint))

@@ -68,7 +68,7 @@ public sealed class EmbeddedDnsServerDisposalTests
         // The client learns at once that its connection is gone (end of stream or reset), not after its own timeout.
         foreach (var connection in new[] { first, second })
         {
-            using var timeout = new CancellationTokenSource(DnsTestClient.Generous);
+            using var timeout = new CancellationTokenSource(Generous);
             try
             {
                 Assert.Equal(0, await connection.ReceiveAsync(new byte[1], SocketFlags.None, timeout.Token));

@@ -192,8 +192,8 @@ public sealed class EmbeddedDnsServerTests
         var client = DnsTestClient.Create(server, timeout: TimeSpan.FromSeconds(1));
 
         var ex = await Assert.ThrowsAsync<DnsResponseException>(() => client.QueryAsync(Service, QueryType.A));
-        await server.WaitForQueriesAsync(1, q => q.Fault == DnsFault.Drop).WaitAsync(DnsTestClient.Generous);
-        var next = await DnsTestClient.Create(server, timeout: DnsTestClient.Generous).QueryAsync(Service, QueryType.A);
+        await server.WaitForQueriesAsync(1, q => q.Fault == DnsFault.Drop).WaitAsync(Generous);
+        var next = await DnsTestClient.Create(server, timeout: Generous).QueryAsync(Service, QueryType.A);
 
         Assert.Equal(DnsResponseCode.ConnectionTimeout, ex.Code);
         Assert.Equal([Ip1], next.Addresses());
@@ -275,7 +275,7 @@ public sealed class EmbeddedDnsServerTests
         var ex = await Assert.ThrowsAsync<DnsResponseException>(
             () => DnsTestClient.Create(server, timeout: TimeSpan.FromMilliseconds(300)).QueryAsync(Service, QueryType.A));
         server.ResponseDelay = TimeSpan.FromMilliseconds(50);
-        var answered = await DnsTestClient.Create(server, timeout: DnsTestClient.Generous).QueryAsync(Service, QueryType.A);
+        var answered = await DnsTestClient.Create(server, timeout: Generous).QueryAsync(Service, QueryType.A);
 
         Assert.Equal(DnsResponseCode.ConnectionTimeout, ex.Code);
         Assert.Equal([Ip1], answered.Addresses());
@@ -291,7 +291,7 @@ public sealed class EmbeddedDnsServerTests
 
         server.Pause();
         var ex = await Assert.ThrowsAsync<DnsResponseException>(() => client.QueryAsync(Service, QueryType.A));
-        var received = await server.WaitForQueriesAsync(1).WaitAsync(DnsTestClient.Generous);
+        var received = await server.WaitForQueriesAsync(1).WaitAsync(Generous);
         server.Resume();
         var answered = await DnsTestClient.Create(server).QueryAsync(Service, QueryType.A);
 
@@ -310,11 +310,11 @@ public sealed class EmbeddedDnsServerTests
         var client = DnsTestClient.Create(server);
         await client.QueryAsync(Service, QueryType.A);
 
-        var past = await server.WaitForQueriesAsync(1, q => q.Type == DnsRecordType.A).WaitAsync(DnsTestClient.Generous);
+        var past = await server.WaitForQueriesAsync(1, q => q.Type == DnsRecordType.A).WaitAsync(Generous);
         var future = server.WaitForQueriesAsync(1, q => q.Type == DnsRecordType.Srv);
         Assert.False(future.IsCompleted);
         await client.QueryAsync("_x._tcp." + Service, QueryType.SRV);
-        var srv = await future.WaitAsync(DnsTestClient.Generous);
+        var srv = await future.WaitAsync(Generous);
         using var cts = new CancellationTokenSource();
         var never = server.WaitForQueriesAsync(100, cancellationToken: cts.Token);
         await cts.CancelAsync();

@@ -7,7 +7,6 @@ namespace Headless.Discovery.Testing.Tests;
 
 public sealed class LoopbackPodTests
 {
-    private static readonly TimeSpan Generous = DnsTestClient.Generous;
 
     [Fact]
     public void Address_pool_hands_out_unique_non_default_loopback_addresses()

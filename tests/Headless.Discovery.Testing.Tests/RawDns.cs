@@ -17,7 +17,7 @@ internal static class RawDns
     {
         var query = BuildQuery(name, type);
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        using var timeout = new CancellationTokenSource(DnsTestClient.Generous);
+        using var timeout = new CancellationTokenSource(Generous);
         await socket.SendToAsync(query, SocketFlags.None, server, timeout.Token);
         var buffer = new byte[65536];
         var length = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
@@ -38,7 +38,7 @@ internal static class RawDns
         var framed = new byte[query.Length + 2];
         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
         query.CopyTo(framed, 2);
-        using var timeout = new CancellationTokenSource(DnsTestClient.Generous);
+        using var timeout = new CancellationTokenSource(Generous);
         await connection.SendAsync(framed, SocketFlags.None, timeout.Token);
         var prefix = new byte[2];
         await ReadExactlyAsync(connection, prefix, timeout.Token);

@@ -9,7 +9,6 @@ namespace Headless.Discovery.Tests.Connections;
 /// <summary>ConnectionSet against real loopback TCP (echo) pods coming and going; sockets are counted on both sides.</summary>
 public sealed class ConnectionSetTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private readonly List<LoopbackPod> _pods = [];
     private readonly FakeHeadlessService _service = new();
     private readonly ConcurrentDictionary<PodEndpoint, int> _openPerPod = new();

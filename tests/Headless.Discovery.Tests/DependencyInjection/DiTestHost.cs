@@ -7,7 +7,6 @@ namespace Headless.Discovery.Tests.DependencyInjection;
 /// <summary>Builds generic hosts over in-memory configuration for the DI tests.</summary>
 internal static class DiTestHost
 {
-    public static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
 
     public const string Section = "HeadlessDiscovery:Services:backend:";
 

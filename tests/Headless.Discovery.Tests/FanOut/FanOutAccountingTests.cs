@@ -10,7 +10,6 @@ namespace Headless.Discovery.Tests.FanOut;
 /// </summary>
 public sealed class FanOutAccountingTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     [ThreadStatic]
     private static bool t_insideFanOutCall;

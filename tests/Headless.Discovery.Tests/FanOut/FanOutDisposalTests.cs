@@ -14,7 +14,6 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
 {
     private const string Name = "disposed.default.svc.cluster.local";
     private const int Attempts = 200;
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private EmbeddedDnsServer _dns = null!;
 
     public async Task InitializeAsync()

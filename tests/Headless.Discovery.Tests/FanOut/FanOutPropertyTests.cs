@@ -17,7 +17,6 @@ namespace Headless.Discovery.Tests.FanOut;
 public sealed class FanOutPropertyTests
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
 
     public enum Behaviour
     {

@@ -12,7 +12,6 @@ namespace Headless.Discovery.Tests.FanOut;
 /// </summary>
 public sealed class FanOutResultTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     /// <summary>Pod i takes <paramref name="milliseconds"/>[i] of the fan-out's clock, then returns 10 + i or throws when its time is negative.</summary>
     private static Func<PodEndpoint, CancellationToken, ValueTask<int>> Scripted(FakeHeadlessService service, FakeTimeProvider time, params double[] milliseconds)

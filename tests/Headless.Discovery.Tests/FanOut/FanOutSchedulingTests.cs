@@ -13,7 +13,6 @@ namespace Headless.Discovery.Tests.FanOut;
 /// </summary>
 public sealed class FanOutSchedulingTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     [Theory]
     [InlineData("all", 5)]

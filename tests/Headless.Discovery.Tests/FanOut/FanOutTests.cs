@@ -11,7 +11,6 @@ namespace Headless.Discovery.Tests.FanOut;
 /// <summary>Fan-out against real loopback HTTP pods (healthy, 500, slow, hanging, stopped).</summary>
 public sealed class FanOutTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero, ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan };
     private LoopbackPodSet _pods = null!;
 

@@ -16,7 +16,6 @@ namespace Headless.Discovery.Tests.FanOut;
 /// </summary>
 public sealed class FanOutTimeoutTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan PerPod = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Operations scripted by call order: the listed calls hang ignoring their token; the others succeed at once.</summary>

@@ -13,7 +13,6 @@ namespace Headless.Discovery.Tests.Health;
 /// </summary>
 public sealed class AbandonedProbeTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
 
     public enum AbandonedBy

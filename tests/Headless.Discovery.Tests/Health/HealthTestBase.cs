@@ -26,7 +26,6 @@ internal sealed class ScriptedProbe : IEndpointProbe
 /// <summary>HeadlessService over a scripted resolver and fake time, with health configured per test.</summary>
 public abstract class HealthTestBase : IAsyncLifetime
 {
-    protected static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
     protected static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
     protected static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 

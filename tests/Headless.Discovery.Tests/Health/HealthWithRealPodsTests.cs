@@ -9,7 +9,6 @@ namespace Headless.Discovery.Tests.Health;
 /// </summary>
 public sealed class HealthWithRealPodsTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
     private readonly List<LoopbackPod> _pods = [];
     private readonly ScriptedResolver _resolver = new();

@@ -6,7 +6,6 @@ namespace Headless.Discovery.Tests.Health;
 /// <summary>The probes against real pods on distinct loopback addresses.</summary>
 public sealed class ProbeTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan ShortTimeout = TimeSpan.FromMilliseconds(300);
 
     private static PodEndpoint Of(LoopbackPod pod, string? hostname = null) => new(pod.Address, pod.Port, hostname);

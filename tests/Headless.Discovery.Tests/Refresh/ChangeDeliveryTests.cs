@@ -13,7 +13,6 @@ namespace Headless.Discovery.Tests.Refresh;
 /// </summary>
 public sealed class ChangeDeliveryTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));

@@ -11,7 +11,6 @@ public sealed class EmptyAnswerErrorTests : IAsyncLifetime
 {
     private const string Name = "web.default.svc.cluster.local";
     private const string Srv = "_http._tcp." + Name;
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
     private EmbeddedDnsServer _dns = null!;
 
     public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();

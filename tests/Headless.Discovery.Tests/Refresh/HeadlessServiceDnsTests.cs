@@ -8,7 +8,6 @@ namespace Headless.Discovery.Tests.Refresh;
 public sealed class HeadlessServiceDnsTests : IAsyncLifetime
 {
     private const string Name = "web.default.svc.cluster.local";
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
     private EmbeddedDnsServer _dns = null!;
 
     public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();

@@ -7,7 +7,6 @@ namespace Headless.Discovery.Tests.Refresh;
 
 public sealed class HeadlessServiceTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));

@@ -12,7 +12,6 @@ public sealed class DnsFaultTests : IAsyncLifetime
 {
     private const string Name = "web.default.svc.cluster.local";
     private static readonly ServiceName Svc = ServiceName.Parse(Name);
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
     private EmbeddedDnsServer _dns = null!;
 
     public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();

@@ -11,7 +11,6 @@ namespace Headless.Discovery.Tests.Reliability;
 /// <summary>Pod faults, process faults and scale (listed in RELIABILITY.md), against real loopback pods where it matters.</summary>
 public sealed class PodAndScaleFaultTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
     private readonly List<IAsyncDisposable> _cleanup = [];
 

@@ -11,9 +11,6 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     private const string Service = "web.default.svc.cluster.local";
     private static readonly ServiceName Name = ServiceName.Parse(Service);
 
-    // Generous guard against a hung test only; no assertion depends on it.
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
-
     private EmbeddedDnsServer _dns = null!;
 
     public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();
@@ -45,7 +42,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task A_records_become_endpoints_with_the_configured_port()
     {
         _dns.SetAddresses(Service, Ips("10.0.0.2", "10.0.0.1"));
-        ResolutionResult result = await Resolver(o => o.Port = 8080).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.Port = 8080).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Success, result.Outcome);
         Assert.Equal(["10.0.0.1:8080", "10.0.0.2:8080"], Keys(result));
@@ -58,7 +55,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task AAAA_only_asks_for_AAAA()
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1", "fd00::2"));
-        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.IPv6).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.IPv6).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(["[fd00::2]:0"], Keys(result));
         Assert.Equal(0, _dns.GetQueryCount(DnsRecordType.A));
@@ -68,7 +65,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task Both_families_are_queried_and_unioned()
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1", "fd00::2", "fd00::1"));
-        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.Both).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.Both).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(["10.0.0.1:0", "[fd00::1]:0", "[fd00::2]:0"], Keys(result));
         Assert.Equal(1, _dns.GetQueryCount(DnsRecordType.A));
@@ -79,7 +76,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task Both_families_with_only_IPv4_records_succeed()
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
-        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.Both).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.Both).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Success, result.Outcome);
         Assert.Equal(["10.0.0.1:0"], Keys(result));
@@ -91,7 +88,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses(Service, Ips("10.0.0.1", "fd00::1"));
         // Exactly one of the two parallel queries (whichever arrives first) gets SERVFAIL; the other succeeds.
         _dns.InjectFault(DnsFault.ServerFailure, Service, count: 1);
-        ResolutionResult result = await Resolver(o => { o.AddressFamily = DnsAddressFamily.Both; o.RetryCount = 0; }).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => { o.AddressFamily = DnsAddressFamily.Both; o.RetryCount = 0; }).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.Empty(result.Endpoints);
@@ -102,7 +99,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task NXDOMAIN_is_NotFound_with_the_SOA_ttl_and_is_not_retried()
     {
         _dns.NegativeTtl = TimeSpan.FromSeconds(17);
-        ResolutionResult result = await Resolver(o => o.RetryCount = 3).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.RetryCount = 3).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.NotFound, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(17), result.Ttl);
@@ -116,7 +113,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         await using EmbeddedDnsServer second = await EmbeddedDnsServer.StartAsync();
         second.SetAddresses(Service, Ips("10.0.0.9"));
-        ResolutionResult result = await Resolver(null, _dns, second).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(null, _dns, second).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.NotFound, result.Outcome);
         Assert.Equal(1, _dns.TotalQueries);
@@ -128,7 +125,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         _dns.SetAddresses(Service, []);
         _dns.NegativeTtl = TimeSpan.FromSeconds(9);
-        ResolutionResult result = await Resolver().ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver().ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.NoData, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(9), result.Ttl);
@@ -142,7 +139,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(fault, count: 2);
-        ResolutionResult result = await Resolver(o => o.RetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.RetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Success, result.Outcome);
         Assert.Equal(["10.0.0.1:0"], Keys(result));
@@ -154,7 +151,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.ServerFailure);
-        ResolutionResult result = await Resolver(o => o.RetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.RetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         var error = Assert.IsType<DnsResolutionException>(result.Error);
@@ -172,7 +169,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.Drop);
         DnsEndpointResolver resolver = Resolver(o => { o.AttemptTimeout = TimeSpan.FromMilliseconds(150); o.RetryCount = 2; });
-        ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         var error = Assert.IsType<DnsResolutionException>(result.Error);
@@ -198,9 +195,9 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         options.NameServers.Add(_dns.NameServer);
         options.NameServers.Add(second.NameServer);
         Task<ResolutionResult> pending = new DnsEndpointResolver(options, timeProvider: time).ResolveAsync(Name).AsTask();
-        await _dns.WaitForQueriesAsync(1).WaitAsync(Guard);
+        await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
         time.Advance(TimeSpan.FromSeconds(5));
-        ResolutionResult result = await pending.WaitAsync(Guard);
+        ResolutionResult result = await pending.WaitAsync(Generous);
 
         Assert.Equal(["10.0.0.9:0"], Keys(result));
         Assert.Equal(1, _dns.TotalQueries);
@@ -216,10 +213,10 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         DnsEndpointResolver resolver = Resolver(o => o.AttemptTimeout = TimeSpan.FromMinutes(1));
         Task<ResolutionResult> pending = resolver.ResolveAsync(Name, cts.Token).AsTask();
 
-        await _dns.WaitForQueriesAsync(1).WaitAsync(Guard);
+        await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Guard));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Generous));
         Assert.Equal(1, _dns.TotalQueries);
     }
 
@@ -242,7 +239,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task Unspecified_multicast_broadcast_and_duplicate_addresses_are_dropped()
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "10.0.0.1", "::", "ff02::1", "fd00::1"));
-        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.Both).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.AddressFamily = DnsAddressFamily.Both).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(["10.0.0.1:0", "[fd00::1]:0"], Keys(result));
     }
@@ -251,7 +248,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task An_answer_with_only_unusable_addresses_is_NoData()
     {
         _dns.SetAddresses(Service, Ips("0.0.0.0", "239.1.1.1"));
-        ResolutionResult result = await Resolver().ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver().ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.NoData, result.Outcome);
         Assert.Contains("dropped", result.Error?.Message, StringComparison.Ordinal);
@@ -261,7 +258,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task MaxEndpoints_keeps_the_first_in_address_order()
     {
         _dns.SetAddresses(Service, Enumerable.Range(1, 10).Reverse().Select(i => IPAddress.Parse($"10.0.0.{i}")));
-        ResolutionResult result = await Resolver(o => o.MaxEndpoints = 3).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.MaxEndpoints = 3).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(["10.0.0.1:0", "10.0.0.2:0", "10.0.0.3:0"], Keys(result));
     }
@@ -270,7 +267,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task Three_thousand_records_arrive_through_TCP_fallback()
     {
         _dns.SetAddresses(Service, Enumerable.Range(0, 3000).Select(i => new IPAddress(new byte[] { 10, 1, (byte)(i / 256), (byte)(i % 256) })));
-        ResolutionResult result = await Resolver().ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver().ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Success, result.Outcome);
         Assert.Equal(3000, result.Endpoints.Length);
@@ -285,7 +282,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses("web-0.web.default.svc.cluster.local", Ips("10.0.0.10"), TimeSpan.FromSeconds(7));
         _dns.SetAddresses("web-1.web.default.svc.cluster.local", Ips("10.0.0.11"), TimeSpan.FromSeconds(12));
 
-        ResolutionResult result = await Resolver(o => o.UseSrv = true).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.UseSrv = true).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Success, result.Outcome);
         Assert.Equal(["10.0.0.10:8080 (web-0.web.default.svc.cluster.local)", "10.0.0.11:8081 (web-1.web.default.svc.cluster.local)"], Keys(result));
@@ -306,7 +303,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses("web-0.web.default.svc.cluster.local", Ips("10.0.0.10"), TimeSpan.FromSeconds(20));
         _dns.SetAddresses("web-1.web.default.svc.cluster.local", Ips("10.0.0.11"), TimeSpan.FromSeconds(4));
 
-        ResolutionResult result = await Resolver(o => o.UseSrv = true).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.UseSrv = true).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Generous);
 
         Assert.Equal(["10.0.0.10:80 (web-0.web.default.svc.cluster.local)", "10.0.0.11:80 (web-1.web.default.svc.cluster.local)"], Keys(result));
         Assert.Equal(TimeSpan.FromSeconds(4), result.Ttl);
@@ -321,7 +318,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses("web-0.web.default.svc.cluster.local", Ips("10.0.0.10"));
         _dns.InjectFault(DnsFault.ServerFailure, "web-0.web.default.svc.cluster.local");
 
-        ResolutionResult result = await Resolver(o => { o.UseSrv = true; o.RetryCount = 0; }).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => { o.UseSrv = true; o.RetryCount = 0; }).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.Contains("web-0.web.default.svc.cluster.local", result.Error?.Message, StringComparison.Ordinal);
@@ -330,7 +327,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     [Fact]
     public async Task SRV_NXDOMAIN_is_NotFound()
     {
-        ResolutionResult result = await Resolver(o => o.UseSrv = true).ResolveAsync(ServiceName.Parse("_http._tcp." + Service)).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(o => o.UseSrv = true).ResolveAsync(ServiceName.Parse("_http._tcp." + Service)).AsTask().WaitAsync(Generous);
         Assert.Equal(ResolutionOutcome.NotFound, result.Outcome);
         Assert.Equal(1, _dns.TotalQueries);
     }
@@ -355,7 +352,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
 
         string unique = $"telemetry-{Guid.NewGuid():N}.default.svc.cluster.local";
         _dns.SetAddresses(unique, Ips("10.0.0.1", "10.0.0.2"));
-        await Resolver().ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Guard);
+        await Resolver().ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Generous);
 
         Activity activity;
         lock (stopped)
@@ -380,10 +377,10 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         var resolver = new DnsEndpointResolver(options, timeProvider: time);
 
         Task<ResolutionResult> pending = resolver.ResolveAsync(Name).AsTask();
-        await _dns.WaitForQueriesAsync(1).WaitAsync(Guard);
+        await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
         Assert.False(pending.IsCompleted);
         time.Advance(TimeSpan.FromMinutes(2));
-        ResolutionResult result = await pending.WaitAsync(Guard);
+        ResolutionResult result = await pending.WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.True(Assert.IsType<DnsResolutionException>(result.Error).IsTimeout);
@@ -412,8 +409,8 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses(unique, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.ServerFailure, unique, count: 1);
         DnsEndpointResolver resolver = Resolver(o => o.RetryCount = 0);
-        Assert.Equal(ResolutionOutcome.Failed, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Guard)).Outcome);
-        Assert.Equal(ResolutionOutcome.Success, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Guard)).Outcome);
+        Assert.Equal(ResolutionOutcome.Failed, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Generous)).Outcome);
+        Assert.Equal(ResolutionOutcome.Success, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Generous)).Outcome);
 
         lock (errors)
         {

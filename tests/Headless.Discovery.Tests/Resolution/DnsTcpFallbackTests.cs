@@ -19,9 +19,6 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
     private const string Srv = "_http._tcp." + Service;
     private static readonly ServiceName Name = ServiceName.Parse(Service);
 
-    // Generous guard against a hung test only; no assertion depends on it.
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
-
     private EmbeddedDnsServer _dns = null!;
 
     public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();
@@ -77,7 +74,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
         for (int round = 0; round < 3; round++)
         {
             long tcpBefore = _dns.TcpQueries;
-            ResolutionResult result = await resolver.ResolveAsync(name).AsTask().WaitAsync(Guard);
+            ResolutionResult result = await resolver.ResolveAsync(name).AsTask().WaitAsync(Generous);
 
             Assert.Equal(ResolutionOutcome.Success, result.Outcome);
             Assert.Equal(kind.StartsWith("SRV", StringComparison.Ordinal) ? 12 : 600, result.Endpoints.Length);
@@ -94,11 +91,11 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
 
         for (int round = 1; round <= 3; round++)
         {
-            ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Guard);
+            ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
             Assert.Equal(["10.9.0.1:80", "10.9.0.2:80"], result.Endpoints.Select(e => e.Key));
             Assert.Equal(round, raw.TcpConnectionsAccepted);
-            await raw.WaitForClientClosesAsync(round).WaitAsync(Guard);
+            await raw.WaitForClientClosesAsync(round).WaitAsync(Generous);
             AssertNoConnectionHeld(raw.EndPoint, $"after round {round}");
         }
     }
@@ -116,13 +113,13 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
         DnsEndpointResolver resolver = Resolver(raw.NameServer, o => o.AttemptTimeout = TimeSpan.FromSeconds(2), time);
 
         Task<ResolutionResult> resolving = resolver.ResolveAsync(Name).AsTask();
-        await asked.Task.WaitAsync(Guard);
+        await asked.Task.WaitAsync(Generous);
         time.Advance(TimeSpan.FromSeconds(2));
-        ResolutionResult result = await resolving.WaitAsync(Guard);
+        ResolutionResult result = await resolving.WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.True(Assert.IsType<DnsResolutionException>(result.Error).IsTimeout, result.Error!.Message);
-        await raw.WaitForClientClosesAsync(1).WaitAsync(Guard);
+        await raw.WaitForClientClosesAsync(1).WaitAsync(Generous);
         AssertNoConnectionHeld(raw.EndPoint, "after the timed-out round");
     }
 
@@ -139,11 +136,11 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
         using var cts = new CancellationTokenSource();
 
         Task<ResolutionResult> resolving = resolver.ResolveAsync(Name, cts.Token).AsTask();
-        await asked.Task.WaitAsync(Guard);
+        await asked.Task.WaitAsync(Generous);
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolving.WaitAsync(Guard));
-        await raw.WaitForClientClosesAsync(1).WaitAsync(Guard);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolving.WaitAsync(Generous));
+        await raw.WaitForClientClosesAsync(1).WaitAsync(Generous);
         AssertNoConnectionHeld(raw.EndPoint, "after the cancelled round");
     }
 
@@ -154,7 +151,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
         _dns.InjectFault(DnsFault.Truncate);
         _dns.TcpEnabled = false;
 
-        ResolutionResult result = await Resolver(_dns.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(_dns.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.Contains("TCP", result.Error!.Message, StringComparison.Ordinal);
@@ -199,7 +196,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             },
             closeAfterTcpAnswer: kind.StartsWith("hang-up", StringComparison.Ordinal));
 
-        ResolutionResult result = await Resolver(raw.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult result = await Resolver(raw.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.IsType<DnsResolutionException>(result.Error);
@@ -249,7 +246,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
                 }
 
                 Volatile.Write(ref reply, next);
-                ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Guard);
+                ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
                 Assert.True(result.Outcome != ResolutionOutcome.Failed || result.Error is DnsResolutionException, result.ToString());
                 AssertNoConnectionHeld(raw.EndPoint, "after the round");
@@ -290,10 +287,10 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
                 });
 
                 long tcpBefore = _dns.TcpQueries;
-                ResolutionResult overUdp = await resolver.ResolveAsync(name).AsTask().WaitAsync(Guard);
+                ResolutionResult overUdp = await resolver.ResolveAsync(name).AsTask().WaitAsync(Generous);
                 Assert.Equal(tcpBefore, _dns.TcpQueries);
                 _dns.InjectFault(DnsFault.Truncate);
-                ResolutionResult overTcp = await resolver.ResolveAsync(name).AsTask().WaitAsync(Guard);
+                ResolutionResult overTcp = await resolver.ResolveAsync(name).AsTask().WaitAsync(Generous);
                 Assert.True(_dns.TcpQueries > tcpBefore, "the second round went over TCP");
 
                 Assert.Equal(overUdp.Outcome, overTcp.Outcome);
@@ -310,12 +307,12 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
         await using var raw = new RawDnsServer(
             q => DnsWire.Response(q, answers: [DnsWire.CnameRecord(Service, alias, ttl: 7), DnsWire.ARecord("10.9.0.1", ttl: 30, owner: alias), DnsWire.ARecord("10.66.6.6", owner: "foreign." + Service)]),
             q => DnsWire.Framed(DnsWire.Response(q, answers: [DnsWire.CnameRecord(Service, alias, ttl: 7), DnsWire.ARecord("10.9.0.1", ttl: 30, owner: alias), DnsWire.ARecord("10.66.6.6", owner: "foreign." + Service)])));
-        ResolutionResult overUdp = await Resolver(raw.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult overUdp = await Resolver(raw.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         await using var truncating = new RawDnsServer(
             DnsWire.Truncated,
             q => DnsWire.Framed(DnsWire.Response(q, answers: [DnsWire.CnameRecord(Service, alias, ttl: 7), DnsWire.ARecord("10.9.0.1", ttl: 30, owner: alias), DnsWire.ARecord("10.66.6.6", owner: "foreign." + Service)])));
-        ResolutionResult overTcp = await Resolver(truncating.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Guard);
+        ResolutionResult overTcp = await Resolver(truncating.NameServer).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(["10.9.0.1:80"], overUdp.Endpoints.Select(e => e.Key));
         Assert.Equal(TimeSpan.FromSeconds(7), overUdp.Ttl);

@@ -12,9 +12,6 @@ namespace Headless.Discovery.Tests.Resolution;
 /// </summary>
 public sealed class SharedTransportTests : IAsyncLifetime
 {
-    // Generous guard against a hung test only; no assertion depends on it.
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
-
     private EmbeddedDnsServer _dns = null!;
 
     public async Task InitializeAsync() => _dns = await EmbeddedDnsServer.StartAsync();
@@ -87,7 +84,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
                 service.Start();
             }
 
-            EndpointSet[] sets = await Task.WhenAll(services.Select(s => s.GetEndpointsAsync().AsTask())).WaitAsync(Guard);
+            EndpointSet[] sets = await Task.WhenAll(services.Select(s => s.GetEndpointsAsync().AsTask())).WaitAsync(Generous);
 
             Assert.All(sets, s => Assert.Equal(2, s.Count));
             Assert.All(sets, s => Assert.Null(s.LastError));
@@ -113,7 +110,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
         var resolver = new DnsEndpointResolver(options);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => resolver.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
-        await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Guard);
+        await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Generous);
 
         using var waiting = new CancellationTokenSource();
         Task<ResolutionResult> queued = resolver.ResolveAsync(ServiceName.Parse(Name(0)), waiting.Token).AsTask();
@@ -121,18 +118,18 @@ public sealed class SharedTransportTests : IAsyncLifetime
         await waiting.CancelAsync();
         ResolutionResult? unexpected = await Task.WhenAny(queued, Task.Delay(5000)) == queued && queued.IsCompletedSuccessfully ? await queued : null;
         Assert.True(unexpected is null, $"{unexpected?.Outcome} {unexpected?.Error}");
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued).WaitAsync(Guard);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued).WaitAsync(Generous);
         Assert.Equal(NameServerGate.MaxInFlight, _dns.TotalQueries); // the cancelled one never reached the server
 
         // Every held query ends; their slots come back, and the next query goes through.
         await stop.CancelAsync();
         foreach (Task<ResolutionResult> held in holding)
         {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held).WaitAsync(Guard);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held).WaitAsync(Generous);
         }
 
         _dns.Resume();
-        ResolutionResult after = await resolver.ResolveAsync(ServiceName.Parse(Name(0))).AsTask().WaitAsync(Guard);
+        ResolutionResult after = await resolver.ResolveAsync(ServiceName.Parse(Name(0))).AsTask().WaitAsync(Generous);
         Assert.Equal(ResolutionOutcome.Success, after.Outcome);
     }
 
@@ -151,14 +148,14 @@ public sealed class SharedTransportTests : IAsyncLifetime
         DnsEndpointResolver queued = Resolver(o => { o.AttemptTimeout = TimeSpan.FromSeconds(1); o.RetryCount = 2; }, time);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => holder.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
-        await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Guard);
+        await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Generous);
 
         Task<ResolutionResult> waiting = queued.ResolveAsync(ServiceName.Parse(Name(0))).AsTask();
         time.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromMilliseconds(1));
         Assert.False(waiting.IsCompleted);
         time.Advance(TimeSpan.FromMilliseconds(1)); // 1 s x (2 retries + 1)
 
-        ResolutionResult result = await waiting.WaitAsync(Guard);
+        ResolutionResult result = await waiting.WaitAsync(Generous);
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         var error = Assert.IsType<DnsResolutionException>(result.Error);
         Assert.True(error.IsTimeout);
@@ -169,7 +166,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
         await stop.CancelAsync();
         foreach (Task<ResolutionResult> held in holding)
         {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held).WaitAsync(Guard);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held).WaitAsync(Generous);
         }
     }
 
@@ -199,8 +196,8 @@ public sealed class SharedTransportTests : IAsyncLifetime
                 {
                     // Duplicates in the generated answer stay in the zone: the resolver must drop them.
                     _dns.SetAddresses(name, answer.Select(p => Pod(200, p)).Concat(both ? answer.Where(p => p % 3 == 0).Select(p => IPAddress.Parse($"fd00::{p + 1}")) : []));
-                    ResolutionResult got = await remembering.ResolveAsync(service).AsTask().WaitAsync(Guard);
-                    ResolutionResult fresh = await Resolver(o => { o.AddressFamily = family; o.AttemptTimeout = TimeSpan.FromSeconds(9); }).ResolveAsync(service).AsTask().WaitAsync(Guard);
+                    ResolutionResult got = await remembering.ResolveAsync(service).AsTask().WaitAsync(Generous);
+                    ResolutionResult fresh = await Resolver(o => { o.AddressFamily = family; o.AttemptTimeout = TimeSpan.FromSeconds(9); }).ResolveAsync(service).AsTask().WaitAsync(Generous);
 
                     Assert.Equal(fresh.Outcome, got.Outcome);
                     Assert.Equal<PodEndpoint>([.. fresh.Endpoints], [.. got.Endpoints]);
@@ -229,15 +226,15 @@ public sealed class SharedTransportTests : IAsyncLifetime
     {
         _dns.SetAddresses(Name(1), [Pod(1, 2), Pod(1, 0), Pod(1, 1)]);
         DnsEndpointResolver resolver = Resolver();
-        ResolutionResult first = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Guard);
-        ResolutionResult second = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Guard);
+        ResolutionResult first = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Generous);
+        ResolutionResult second = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Generous);
 
         Assert.Equal(3, second.Endpoints.Length);
         Assert.True(first.Endpoints == second.Endpoints, "an unchanged answer builds no new endpoint array");
 
         // Another service through the same resolver is not confused with the first.
         _dns.SetAddresses(Name(2), [Pod(2, 0)]);
-        ResolutionResult other = await resolver.ResolveAsync(ServiceName.Parse(Name(2))).AsTask().WaitAsync(Guard);
+        ResolutionResult other = await resolver.ResolveAsync(ServiceName.Parse(Name(2))).AsTask().WaitAsync(Generous);
         Assert.Equal<PodEndpoint>([new PodEndpoint(Pod(2, 0), 80)], [.. other.Endpoints]);
     }
 }

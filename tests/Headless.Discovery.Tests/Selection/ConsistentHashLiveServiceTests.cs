@@ -10,7 +10,6 @@ namespace Headless.Discovery.Tests.Selection;
 public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
 {
     private const string Name = "hash.default.svc.cluster.local";
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private EmbeddedDnsServer _dns = null!;
     private LoopbackPodSet _pods = null!;
 

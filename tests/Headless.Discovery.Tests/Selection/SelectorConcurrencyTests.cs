@@ -5,7 +5,6 @@ namespace Headless.Discovery.Tests.Selection;
 
 public sealed class SelectorConcurrencyTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
 
     [Theory]
     [MemberData(nameof(SelectorHealthTests.Kinds), MemberType = typeof(SelectorHealthTests))]
