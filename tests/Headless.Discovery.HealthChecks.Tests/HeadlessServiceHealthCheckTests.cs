@@ -9,7 +9,7 @@ namespace Headless.Discovery.HealthChecks.Tests;
 public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly ScriptedResolver _resolver = new();
+    private readonly ScriptedResolver _resolver = new(ResolutionResult.NotFound());
     private ServiceProvider? _provider;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -67,7 +67,7 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
     public async Task Enough_pods_is_healthy_with_counts_in_the_data()
     {
         HealthCheckService checks = Build(b => b.AddHeadlessServiceCheck("backend", minHealthy: 2));
-        _resolver.Next = ResolutionResult.Success(Pods(3), TimeSpan.FromSeconds(5));
+        _resolver.Fallback = ResolutionResult.Success(Pods(3), TimeSpan.FromSeconds(5));
         await RefreshAsync();
 
         HealthReportEntry entry = await CheckAsync(checks);
@@ -87,7 +87,7 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
         HealthCheckService checks = Build(b => b
             .AddHeadlessServiceCheck("backend", minHealthy: 2)
             .AddHeadlessServiceCheck("backend", minHealthy: 2, name: "soft", failureStatus: HealthStatus.Degraded));
-        _resolver.Next = ResolutionResult.Success(Pods(1), TimeSpan.FromSeconds(5));
+        _resolver.Fallback = ResolutionResult.Success(Pods(1), TimeSpan.FromSeconds(5));
         await RefreshAsync();
 
         HealthReport report = await checks.CheckHealthAsync().WaitAsync(Generous);
@@ -95,7 +95,7 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
         Assert.Contains("1 of 1 pod(s) usable", report.Entries["headless-service:backend"].Description, StringComparison.Ordinal);
         Assert.Equal(HealthStatus.Degraded, report.Entries["soft"].Status);
 
-        _resolver.Next = ResolutionResult.NotFound();
+        _resolver.Fallback = ResolutionResult.NotFound();
         await RefreshAsync();
         Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(checks)).Status);
     }
@@ -104,10 +104,10 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
     public async Task A_stale_set_is_degraded_then_unhealthy_past_MaxStaleAge()
     {
         HealthCheckService checks = Build(b => b.AddHeadlessServiceCheck("backend", configure: o => o.MaxStaleAge = TimeSpan.FromMinutes(1)));
-        _resolver.Next = ResolutionResult.Success(Pods(2), TimeSpan.FromSeconds(5));
+        _resolver.Fallback = ResolutionResult.Success(Pods(2), TimeSpan.FromSeconds(5));
         await RefreshAsync();
 
-        _resolver.Next = ResolutionResult.Failed(new InvalidOperationException("dns down"));
+        _resolver.Fallback = ResolutionResult.Failed(new InvalidOperationException("dns down"));
         await RefreshAsync();
         _time.Advance(TimeSpan.FromSeconds(30));
 
@@ -122,7 +122,7 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
         Assert.Equal(HealthStatus.Unhealthy, unhealthy.Status);
         Assert.Contains("MaxStaleAge", unhealthy.Description, StringComparison.Ordinal);
 
-        _resolver.Next = ResolutionResult.Success(Pods(2), TimeSpan.FromSeconds(5));
+        _resolver.Fallback = ResolutionResult.Success(Pods(2), TimeSpan.FromSeconds(5));
         await RefreshAsync();
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(checks)).Status);
     }
@@ -131,7 +131,7 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
     public async Task MinHealthy_zero_passes_with_no_pods()
     {
         HealthCheckService checks = Build(b => b.AddHeadlessServiceCheck("backend", minHealthy: 0));
-        _resolver.Next = ResolutionResult.NotFound();
+        _resolver.Fallback = ResolutionResult.NotFound();
         await RefreshAsync();
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(checks)).Status);
     }
@@ -150,25 +150,5 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
         HealthReportEntry entry = await CheckAsync(checks, "headless-service:nope");
         Assert.Equal(HealthStatus.Unhealthy, entry.Status);
         Assert.IsType<KeyNotFoundException>(entry.Exception);
-    }
-
-    /// <summary>Returns <see cref="Next"/> on each round; <see cref="Block"/> makes rounds wait forever (until cancelled).</summary>
-    private sealed class ScriptedResolver : IEndpointResolver
-    {
-        private volatile bool _blocked;
-
-        public ResolutionResult Next { get; set; } = ResolutionResult.NotFound();
-
-        public void Block() => _blocked = true;
-
-        public async ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default)
-        {
-            if (_blocked)
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-
-            return Next;
-        }
     }
 }

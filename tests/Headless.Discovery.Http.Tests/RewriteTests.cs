@@ -17,17 +17,11 @@ public sealed class RewriteTests
         }
     }
 
-    private sealed class FixedResolver(params PodEndpoint[] endpoints) : IEndpointResolver
-    {
-        public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default) =>
-            new(ResolutionResult.Success(endpoints, TimeSpan.FromSeconds(5)));
-    }
-
     private static async Task<List<(Uri Uri, string? Host)>> SendAsync(string uri, Action<HeadlessServiceHttpOptions>? options = null, params PodEndpoint[] pods)
     {
         var capture = new Capture();
         var services = new ServiceCollection();
-        services.AddKeyedSingleton<IEndpointResolver>("backend", new FixedResolver(pods));
+        services.AddKeyedSingleton<IEndpointResolver>("backend", new ScriptedResolver(pods));
         services.AddHeadlessService("backend", o => o.Name = "web.shop.svc.cluster.local");
         services.AddHttpClient("c").ConfigurePrimaryHttpMessageHandler(() => capture).AddHeadlessServiceEndpoints("backend", options);
         await using ServiceProvider provider = services.BuildServiceProvider();

@@ -93,7 +93,7 @@ public sealed class RegistrationTests
     [Fact]
     public async Task A_keyed_resolver_replaces_dns_for_its_key()
     {
-        var resolver = new FixedResolver([new PodEndpoint(IPAddress.Parse("10.9.0.1"), 80)]);
+        var resolver = new ScriptedResolver([new PodEndpoint(IPAddress.Parse("10.9.0.1"), 80)]);
         await using ServiceProvider provider = TwoServices(s => s.AddKeyedSingleton<IEndpointResolver>("backend", resolver));
 
         EndpointSet set = await provider.GetRequiredKeyedService<IHeadlessService>("backend").WaitForEndpointsAsync(1).AsTask().WaitAsync(Generous);
@@ -109,11 +109,5 @@ public sealed class RegistrationTests
 
         Assert.Throws<ObjectDisposedException>(backend.Start);
         Assert.Throws<ObjectDisposedException>(() => provider.GetRequiredService<IHeadlessServiceRegistry>());
-    }
-
-    private sealed class FixedResolver(PodEndpoint[] endpoints) : IEndpointResolver
-    {
-        public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default) =>
-            new(ResolutionResult.Success(endpoints, TimeSpan.FromSeconds(5)));
     }
 }

@@ -201,7 +201,7 @@ public sealed class FanOutTimeoutTests
                 return new ValueTask<int>(never.Task);
             },
             new FanOutOptions { Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
-        await resolver.Entered.Task.WaitAsync(Generous);
+        await resolver.Entered.WaitAsync(Generous);
         time.Advance(TimeSpan.FromMilliseconds(300));
         resolver.Release();
         for (int i = 0; i < 2; i++)
@@ -230,7 +230,7 @@ public sealed class FanOutTimeoutTests
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             (_, _) => new ValueTask<int>(Interlocked.Increment(ref calls)),
             new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
-        await resolver.Entered.Task.WaitAsync(Generous);
+        await resolver.Entered.WaitAsync(Generous);
         time.Advance(TimeSpan.FromMilliseconds(499));
         Assert.False(fanOut.IsCompleted, "the fan-out ended before its deadline");
         time.Advance(TimeSpan.FromMilliseconds(1));
@@ -268,7 +268,7 @@ public sealed class FanOutTimeoutTests
                 return new ValueTask<int>(never.Task);
             },
             new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = clock });
-        await resolver.Entered.Task.WaitAsync(Generous);
+        await resolver.Entered.WaitAsync(Generous);
         clock.Advance(TimeSpan.FromMilliseconds(waitedMs));
         resolver.Release();
         FanOutResult<int> result = await fanOut.WaitAsync(Generous);

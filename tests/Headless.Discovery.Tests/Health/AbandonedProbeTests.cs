@@ -91,7 +91,7 @@ public sealed class AbandonedProbeTests
     private static async Task<int> RunAndFailLateAsync(int pods, int deafMask, AbandonedBy by, ProbeKind kind)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        PodEndpoint[] all = [.. Enumerable.Range(1, pods).Select(i => ScriptedResolver.Pod(i))];
+        PodEndpoint[] all = [.. Enumerable.Range(1, pods).Select(i => ScriptedAnswers.Pod(i))];
         HashSet<PodEndpoint> deaf = [.. all.Where((_, i) => (deafMask & (1 << i)) != 0)];
         var hung = new HungProbes(deaf);
         IEndpointProbe probe = kind == ProbeKind.CustomProbe
@@ -134,7 +134,7 @@ public sealed class AbandonedProbeTests
                     break;
                 case AbandonedBy.PodRemoved:
                     // A newcomer keeps the answer non-empty when every pod leaves.
-                    resolver.Fallback = ResolutionResult.Success(all.Except(deaf).Append(ScriptedResolver.Pod(100)), TimeSpan.FromHours(1));
+                    resolver.Fallback = ResolutionResult.Success(all.Except(deaf).Append(ScriptedAnswers.Pod(100)), TimeSpan.FromHours(1));
                     await service.RefreshAsync().AsTask().WaitAsync(Generous);
                     Assert.DoesNotContain(service.Current.Endpoints, deaf.Contains);
                     foreach (PodEndpoint pod in deaf)

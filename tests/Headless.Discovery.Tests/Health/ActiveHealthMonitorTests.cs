@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using static Headless.Discovery.Tests.Refresh.ScriptedResolver;
+using static Headless.Discovery.Tests.Refresh.ScriptedAnswers;
 
 namespace Headless.Discovery.Tests.Health;
 

@@ -33,7 +33,7 @@ public abstract class HealthTestBase : IAsyncLifetime
 
     internal FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-    internal ScriptedResolver Resolver { get; } = new(ScriptedResolver.Ok(3600, 1, 2, 3));
+    internal ScriptedResolver Resolver { get; } = new(ScriptedAnswers.Ok(3600, 1, 2, 3));
 
     internal HeadlessService Create(IEndpointProbe? probe, Action<HeadlessServiceOptions>? configure = null)
     {

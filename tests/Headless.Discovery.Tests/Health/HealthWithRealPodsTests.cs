@@ -11,7 +11,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
 {
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
     private readonly List<LoopbackPod> _pods = [];
-    private readonly ScriptedResolver _resolver = new();
+    private readonly ScriptedResolver _resolver = new(ScriptedAnswers.Default);
     private HeadlessService? _service;
 
     public async Task InitializeAsync()

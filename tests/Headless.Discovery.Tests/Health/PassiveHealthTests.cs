@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using static Headless.Discovery.Tests.Refresh.ScriptedResolver;
+using static Headless.Discovery.Tests.Refresh.ScriptedAnswers;
 
 namespace Headless.Discovery.Tests.Health;
 

@@ -1,7 +1,7 @@
 using CsCheck;
 using Headless.Discovery.TestSupport;
 using Microsoft.Extensions.Time.Testing;
-using static Headless.Discovery.Tests.Refresh.ScriptedResolver;
+using static Headless.Discovery.Tests.Refresh.ScriptedAnswers;
 
 namespace Headless.Discovery.Tests.Refresh;
 
@@ -46,7 +46,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task Changed_handlers_see_strictly_increasing_versions_when_a_handler_ejects_a_pod()
     {
-        HeadlessService service = Create(new ScriptedResolver());
+        HeadlessService service = Create(new ScriptedResolver(ScriptedAnswers.Default));
         var first = new ChangeLog();
         var second = new ChangeLog();
         service.Changed += (_, c) =>
@@ -72,7 +72,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_handler_does_not_hold_up_publication()
     {
-        var resolver = new ScriptedResolver();
+        var resolver = new ScriptedResolver(ScriptedAnswers.Default);
         HeadlessService service = Create(resolver);
         using var release = new ManualResetEventSlim();
         var inHandler = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -102,7 +102,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task A_handler_that_awaits_RefreshAsync_does_not_deadlock()
     {
-        var resolver = new ScriptedResolver();
+        var resolver = new ScriptedResolver(ScriptedAnswers.Default);
         HeadlessService service = Create(resolver);
         var log = new ChangeLog();
         service.Changed += (_, c) =>
@@ -126,7 +126,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     public async Task A_handler_that_disposes_the_service_does_not_deadlock()
     {
         // Not tracked: on a deadlock, disposing it again at the end of the test would hang too.
-        HeadlessService service = Create(new ScriptedResolver(), track: false);
+        HeadlessService service = Create(new ScriptedResolver(ScriptedAnswers.Default), track: false);
         var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Changed += (_, _) =>
         {
@@ -142,7 +142,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task No_handler_runs_after_DisposeAsync_completes()
     {
-        var resolver = new ScriptedResolver();
+        var resolver = new ScriptedResolver(ScriptedAnswers.Default);
         HeadlessService service = Create(resolver, track: false);
         using var release = new ManualResetEventSlim();
         var inHandler = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -265,7 +265,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task A_watcher_that_missed_a_flap_still_ends_on_the_latest_version()
     {
-        var resolver = new ScriptedResolver();
+        var resolver = new ScriptedResolver(ScriptedAnswers.Default);
         HeadlessService service = Create(resolver);
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
         Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Generous));

@@ -162,7 +162,7 @@ public sealed class HeadlessServiceOptionsTests
     {
         var options = new HeadlessServiceOptions { RefreshJitter = 2 };
         ArgumentException ex = Assert.ThrowsAny<ArgumentException>(() =>
-            new HeadlessService(ServiceName.Parse("a.b"), new ScriptedResolver(), options));
+            new HeadlessService(ServiceName.Parse("a.b"), new ScriptedResolver(ScriptedAnswers.Default), options));
         Assert.Contains("RefreshJitter", ex.Message, StringComparison.Ordinal);
     }
 }

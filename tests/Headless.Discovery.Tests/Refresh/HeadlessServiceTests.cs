@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Headless.Discovery;
 using Microsoft.Extensions.Time.Testing;
-using static Headless.Discovery.Tests.Refresh.ScriptedResolver;
+using static Headless.Discovery.Tests.Refresh.ScriptedAnswers;
 
 namespace Headless.Discovery.Tests.Refresh;
 
@@ -10,7 +10,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly ScriptedResolver _resolver = new();
+    private readonly ScriptedResolver _resolver = new(ScriptedAnswers.Default);
     private readonly List<HeadlessService> _services = [];
 
     private HeadlessService Create(Action<HeadlessServiceOptions>? configure = null, bool exactJitter = true)
@@ -477,7 +477,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         _resolver.Block();
         using var cts = new CancellationTokenSource();
         Task refresh = service.RefreshAsync(cts.Token).AsTask();
-        await _resolver.Entered.Task.WaitAsync(Generous);
+        await _resolver.Entered.WaitAsync(Generous);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => refresh.WaitAsync(Generous));
         Assert.False(service.Current.IsStale);
@@ -495,7 +495,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         await StartAsync(service);
         _resolver.Block();
         _time.Advance(TimeSpan.FromSeconds(5));
-        await _resolver.Entered.Task.WaitAsync(Generous);
+        await _resolver.Entered.WaitAsync(Generous);
 
         await service.DisposeAsync().AsTask().WaitAsync(Generous);
         int calls = _resolver.Calls;
