@@ -292,16 +292,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         // Outside the lock: cancellation runs continuations inline.
         foreach ((CancellationTokenSource cancel, Holder? holder) in stopping)
         {
-            try
-            {
-                cancel.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Between the lock and here the slot's loop saw it undesired, ended and disposed its source: nothing
-                // is left to cancel (a Changed handler racing the loop, seen under churn).
-            }
-
+            cancel.Cancel();
             holder?.Retire(reason);
         }
     }
@@ -316,8 +307,9 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
             {
                 if (!slot.Desired)
                 {
+                    // Its source is not disposed: a removal that took it under the lock may still cancel it outside
+                    // (see Stop), and a source without a timer holds nothing to release.
                     _slots.Remove(slot.Endpoint);
-                    slot.Cancel.Dispose();
                     return;
                 }
 

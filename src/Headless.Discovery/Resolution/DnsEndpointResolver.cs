@@ -131,9 +131,6 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         _onRetry = LogRetry;
     }
 
-    /// <summary>The process's transport this resolver sends through (shared with every resolver that asks the same way).</summary>
-    internal DnsTransport Transport => _transport;
-
     /// <summary>The name servers queried, as <c>ip:port</c>, in the order attempts use them.</summary>
     public IReadOnlyList<string> NameServers => _serverNames;
 
@@ -697,7 +694,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
             // A slot of the first name server's gate for the whole query (its retries included), taken before any
             // attempt timeout starts: waiting for a slot is not an attempt's time.
             DnsTransport transport = _transport;
-            slot = await transport.Gates[0].EnterAsync(transport.Patience, transport.TimeProvider, cancellationToken).ConfigureAwait(false);
+            slot = await transport.Gate!.EnterAsync(transport.Patience, transport.TimeProvider, cancellationToken).ConfigureAwait(false);
             if (!slot.IsTaken)
             {
                 string busy = string.Create(

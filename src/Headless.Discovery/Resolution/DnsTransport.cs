@@ -28,12 +28,11 @@ internal sealed class DnsTransport
     {
         Servers = servers.Select(s => new[] { s }).ToArray();
         EndPoints = servers.Select(s => new IPEndPoint(IPAddress.Parse(s.Address), s.Port)).ToArray();
-        Gates = EndPoints.Select(NameServerGate.For).ToArray();
+        Gate = EndPoints.Length == 0 ? null : NameServerGate.For(EndPoints[0]);
         AttemptTimeout = attemptTimeout;
 
         // Polly owns timeouts and retries; DnsClient must neither retry, cache, nor move on to other servers by itself.
-        QueryOptions = PollyOwnsRetries(new DnsQueryOptions { Recursion = true });
-        QuerySettings = new DnsQuerySettings(QueryOptions);
+        QuerySettings = new DnsQuerySettings(PollyOwnsRetries(new DnsQueryOptions { Recursion = true }));
         if (servers.Count > 0)
         {
             Client = new LookupClient(PollyOwnsRetries(new LookupClientOptions([.. servers]) { AutoResolveNameServers = false }));
@@ -56,8 +55,8 @@ internal sealed class DnsTransport
     /// <summary>The name servers' endpoints, in the same order.</summary>
     public IPEndPoint[] EndPoints { get; }
 
-    /// <summary>Each name server's process-wide gate, in the same order; a query holds a slot of the first.</summary>
-    public NameServerGate[] Gates { get; }
+    /// <summary>The first name server's process-wide gate, of which every query holds a slot; <see langword="null"/> without name servers.</summary>
+    public NameServerGate? Gate { get; }
 
     public TimeSpan AttemptTimeout { get; }
 
@@ -70,8 +69,6 @@ internal sealed class DnsTransport
     /// as if it had been sent and timed out, so a queue of services behind a dead server notices as soon as without the gate.
     /// </summary>
     public TimeSpan Patience { get; }
-
-    public DnsQueryOptions QueryOptions { get; }
 
     public DnsQuerySettings QuerySettings { get; }
 
@@ -104,9 +101,6 @@ internal sealed class DnsTransport
             }
         }
     }
-
-    /// <summary>How many transports are alive in the process (for tests).</summary>
-    internal static int LiveCount => Shared.Values.Count(w => w.TryGetTarget(out _));
 
     /// <summary>Every 64th lookup drops the entries whose transport was collected, so distinct settings do not pile up.</summary>
     private static void SweepNow()
