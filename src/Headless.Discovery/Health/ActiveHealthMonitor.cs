@@ -131,17 +131,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         _options.InitialJitter <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromTicks((long)(_options.InitialJitter.Ticks * NextRandom()));
 
     /// <summary>The interval to the next probe: Interval × (1 ± IntervalJitter).</summary>
-    internal TimeSpan NextInterval()
-    {
-        double spread = _options.IntervalJitter;
-        if (spread <= 0)
-        {
-            return _options.Interval;
-        }
-
-        double factor = 1 + (((NextRandom() * 2) - 1) * spread);
-        return TimeSpan.FromTicks((long)(_options.Interval.Ticks * factor));
-    }
+    internal TimeSpan NextInterval() => Jitter.Apply(_options.Interval, _options.IntervalJitter, NextRandom());
 
     private async Task RunAsync(EndpointHealthState state, DateTimeOffset due, CancellationToken cancellationToken)
     {

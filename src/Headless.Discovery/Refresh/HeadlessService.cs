@@ -540,7 +540,7 @@ public sealed partial class HeadlessService : IHeadlessService
 
                 Log.EmptyAnswerNotYetAccepted(_logger, Name.Value, result.Outcome, _consecutiveEmptyAnswers, _options.EmptyAnswerConfirmations);
                 var error = new EmptyAnswerException(Name, result.Outcome, _consecutiveEmptyAnswers, _options.EmptyAnswerConfirmations, result.Error);
-                return (MarkStale(previous, error, now), Jitter(_options.MinRefreshInterval));
+                return (MarkStale(previous, error, now), Jitter.Apply(_options.MinRefreshInterval, _options.RefreshJitter, NextRandom()));
             }
 
             default:
@@ -644,7 +644,7 @@ public sealed partial class HeadlessService : IHeadlessService
     /// <summary>TTL clamped to [Min, Max] after jitter.</summary>
     internal TimeSpan TtlDelay(TimeSpan ttl)
     {
-        TimeSpan jittered = Jitter(ttl);
+        TimeSpan jittered = Jitter.Apply(ttl, _options.RefreshJitter, NextRandom());
         if (jittered < _options.MinRefreshInterval)
         {
             return _options.MinRefreshInterval;
@@ -653,26 +653,9 @@ public sealed partial class HeadlessService : IHeadlessService
         return jittered > _options.MaxRefreshInterval ? _options.MaxRefreshInterval : jittered;
     }
 
-    private TimeSpan Jitter(TimeSpan delay)
-    {
-        double spread = _options.RefreshJitter;
-        if (spread <= 0 || delay <= TimeSpan.Zero)
-        {
-            return delay;
-        }
-
-        double factor = 1 + (((NextRandom() * 2) - 1) * spread);
-        return TimeSpan.FromTicks((long)(delay.Ticks * factor));
-    }
-
-    /// <summary>Exponential backoff, Base × 2^(n-1) capped at Max, with "equal jitter": a uniform pick in [d/2, d].</summary>
-    internal TimeSpan FailureDelay(int consecutiveFailures)
-    {
-        double exponent = Math.Min(consecutiveFailures - 1, 30);
-        double ticks = Math.Min(_options.FailureBackoffMax.Ticks, _options.FailureBackoffBase.Ticks * Math.Pow(2, exponent));
-        double jittered = (ticks / 2) + (NextRandom() * ticks / 2);
-        return TimeSpan.FromTicks(Math.Max(1, (long)jittered));
-    }
+    /// <summary>The shared <see cref="Backoff"/> over the failure backoff options.</summary>
+    internal TimeSpan FailureDelay(int consecutiveFailures) =>
+        Backoff.Delay(consecutiveFailures, _options.FailureBackoffBase, _options.FailureBackoffMax, NextRandom());
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
