@@ -83,7 +83,7 @@ public sealed partial class HeadlessService : IHeadlessService
     private HeadlessService(HeadlessServiceOptions frozen, ServiceName name, ILoggerFactory? loggerFactory, TimeProvider? timeProvider)
         : this(
             name,
-            new DnsEndpointResolver(frozen.ToResolverOptions(), loggerFactory?.CreateLogger<DnsEndpointResolver>(), timeProvider),
+            new DnsEndpointResolver(frozen.ToResolverOptions(), loggerFactory, timeProvider),
             frozen,
             timeProvider,
             loggerFactory)

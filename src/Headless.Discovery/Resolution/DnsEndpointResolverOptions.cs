@@ -159,8 +159,8 @@ public sealed class DnsEndpointResolverOptions
             return $"is not a valid name server: write IPv4 addresses as four dotted numbers, e.g. '{parsed.Address}'.";
         }
 
-        DnsEndpointResolver.AddressProblem problem = DnsEndpointResolver.Hygiene.Classify(parsed.Address);
-        if (problem != DnsEndpointResolver.AddressProblem.None)
+        AddressProblem problem = AddressHygiene.Classify(parsed.Address);
+        if (problem != AddressProblem.None)
         {
             return $"is a {problem.ToString().ToLowerInvariant()} address: no name server answers there.";
         }

@@ -149,7 +149,7 @@ internal sealed class DnsTransport
                 UseJitter = true,
                 Delay = retryBaseDelay,
                 MaxDelay = TimeSpan.FromSeconds(30),
-                ShouldHandle = static args => new ValueTask<bool>(DnsEndpointResolver.IsTransient(args.Outcome)),
+                ShouldHandle = static args => new ValueTask<bool>(DnsQueryRunner.IsTransient(args.Outcome)),
                 OnRetry = static args =>
                 {
                     if (args.Context.Properties.TryGetValue(ObserverKey, out RetryObserver? observer))

@@ -45,7 +45,7 @@ public sealed class ResolutionResult
     public Exception? Error { get; }
 
     /// <summary><see langword="true"/> for <see cref="ResolutionOutcome.NotFound"/> and <see cref="ResolutionOutcome.NoData"/>.</summary>
-    public bool IsEmptyAnswer => Outcome is ResolutionOutcome.NotFound or ResolutionOutcome.NoData;
+    internal bool IsEmptyAnswer => Outcome is ResolutionOutcome.NotFound or ResolutionOutcome.NoData;
 
     /// <summary>A successful answer.</summary>
     /// <param name="endpoints">The endpoints in any order; they are sorted and de-duplicated here.</param>
@@ -53,7 +53,7 @@ public sealed class ResolutionResult
     /// <returns>The result; when <paramref name="endpoints"/> is empty the outcome is <see cref="ResolutionOutcome.NoData"/>.</returns>
     public static ResolutionResult Success(IEnumerable<PodEndpoint> endpoints, TimeSpan ttl)
     {
-        ImmutableArray<PodEndpoint> sorted = EndpointSet.SortUnique(endpoints);
+        ImmutableArray<PodEndpoint> sorted = PodEndpointOrder.SortUnique(endpoints);
         return sorted.IsEmpty
             ? NoData(ttl)
             : new ResolutionResult(ResolutionOutcome.Success, sorted, ttl, null);

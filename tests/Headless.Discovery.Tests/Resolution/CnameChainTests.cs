@@ -14,7 +14,7 @@ public sealed class CnameChainTests
         DnsResourceRecord[] answers = [Cname("b.example", "c.example", 3), Cname("a.example", "B.Example", 20)];
         uint ttl = uint.MaxValue;
 
-        Assert.True(DnsEndpointResolver.TryFollowChain(answers, "a.example", ref ttl, out List<string>? chain));
+        Assert.True(DnsAnswerReader.TryFollowChain(answers, "a.example", ref ttl, out List<string>? chain));
         Assert.Equal(["a.example", "b.example", "c.example"], chain);
         Assert.Equal(3u, ttl);
     }
@@ -23,7 +23,7 @@ public sealed class CnameChainTests
     public void No_cname_is_a_chain_of_one()
     {
         uint ttl = uint.MaxValue;
-        Assert.True(DnsEndpointResolver.TryFollowChain([Cname("other.example", "x.example")], "a.example", ref ttl, out List<string>? chain));
+        Assert.True(DnsAnswerReader.TryFollowChain([Cname("other.example", "x.example")], "a.example", ref ttl, out List<string>? chain));
         Assert.Equal(["a.example"], chain);
         Assert.Equal(uint.MaxValue, ttl);
     }
@@ -32,15 +32,15 @@ public sealed class CnameChainTests
     public void Loops_and_overlong_chains_are_rejected()
     {
         uint ttl = uint.MaxValue;
-        Assert.False(DnsEndpointResolver.TryFollowChain([Cname("a.example", "b.example"), Cname("b.example", "a.example")], "a.example", ref ttl, out _));
+        Assert.False(DnsAnswerReader.TryFollowChain([Cname("a.example", "b.example"), Cname("b.example", "a.example")], "a.example", ref ttl, out _));
 
         DnsResourceRecord[] longChain = Enumerable.Range(0, DnsEndpointResolver.MaxCnameChainLength + 1)
             .Select(i => (DnsResourceRecord)Cname($"n{i}.example", $"n{i + 1}.example"))
             .ToArray();
-        Assert.False(DnsEndpointResolver.TryFollowChain(longChain, "n0.example", ref ttl, out _));
+        Assert.False(DnsAnswerReader.TryFollowChain(longChain, "n0.example", ref ttl, out _));
 
         DnsResourceRecord[] maxChain = longChain[..DnsEndpointResolver.MaxCnameChainLength];
-        Assert.True(DnsEndpointResolver.TryFollowChain(maxChain, "n0.example", ref ttl, out List<string>? chain));
+        Assert.True(DnsAnswerReader.TryFollowChain(maxChain, "n0.example", ref ttl, out List<string>? chain));
         Assert.Equal(DnsEndpointResolver.MaxCnameChainLength + 1, chain!.Count);
     }
 }

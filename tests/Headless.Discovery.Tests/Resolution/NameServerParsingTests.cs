@@ -115,6 +115,6 @@ public sealed class NameServerParsingTests
     [InlineData("fd00::1", "None")]
     public void Address_hygiene_classifies(string address, string expected)
     {
-        Assert.Equal(expected, DnsEndpointResolver.Hygiene.Classify(IPAddress.Parse(address)).ToString());
+        Assert.Equal(expected, AddressHygiene.Classify(IPAddress.Parse(address)).ToString());
     }
 }

@@ -1,4 +1,4 @@
-namespace Headless.Discovery.Tests.Resolution;
+namespace Headless.Discovery.Tests.Naming;
 
 public sealed class ServiceNameQualifyTests : IDisposable
 {
