@@ -37,7 +37,8 @@ public sealed class EndpointSetChangeTests
             ImmutableArray<EndpointStatus> statuses = withHealth
                 ? [.. pods.Select(p => new EndpointStatus(p, health[Array.IndexOf(Universe, p)].Item1, health[Array.IndexOf(Universe, p)].Item2))]
                 : default;
-            return new EndpointSet(Svc, pods, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), stale, stale ? DateTimeOffset.UnixEpoch : null, null, statuses, withHealth && panic);
+            (ImmutableArray<PodEndpoint> available, _) = AvailabilityPolicy.Apply(pods, statuses, 0);
+            return new EndpointSet(Svc, pods, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), stale, stale ? DateTimeOffset.UnixEpoch : null, null, statuses, withHealth && panic ? pods : available, withHealth && panic);
         });
 
     [Fact]

@@ -51,7 +51,8 @@ internal sealed class FakeHeadlessService : IHeadlessService
         ImmutableArray<PodEndpoint> sorted = EndpointSet.SortUnique(pods.Select(p => p.Pod));
         Dictionary<PodEndpoint, (EndpointHealth Health, bool Ejected)> health = pods.ToDictionary(p => p.Pod, p => (p.Health, p.Ejected));
         ImmutableArray<EndpointStatus> statuses = [.. sorted.Select(p => new EndpointStatus(p, health[p].Health, health[p].Ejected))];
-        return Publish(new EndpointSet(ServiceName, sorted, Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null, statuses, panic));
+        (ImmutableArray<PodEndpoint> available, _) = AvailabilityPolicy.Apply(sorted, statuses, 0);
+        return Publish(new EndpointSet(ServiceName, sorted, Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null, statuses, panic ? sorted : available, panic));
     }
 
     public EndpointSet Publish(EndpointSet next)
