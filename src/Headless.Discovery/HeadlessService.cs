@@ -26,6 +26,11 @@ namespace Headless.Discovery;
 /// probes and the ejection timers and wait for an in-flight refresh to finish; waiters and watchers then end with
 /// <see cref="ObjectDisposedException"/> (waiters) or the end of the stream (watchers).
 /// </para>
+/// <para>
+/// Inside, this facade only wires the rooms, and data flows one way: the refresh loop (Refresh/) decides each round's
+/// membership; the health tracker (Health/) follows it and sends health events; the publisher (Publication/) composes
+/// both into the next snapshot and delivers changes.
+/// </para>
 /// </remarks>
 public sealed partial class HeadlessService : IHeadlessService
 {
