@@ -8,7 +8,7 @@ namespace Headless.Discovery.Testing;
 /// empty. It counts rounds and can hold them until released, so a test decides exactly what every round sees.
 /// </summary>
 /// <remarks>
-/// Pass it to <see cref="HeadlessService(ServiceName, IEndpointResolver, HeadlessServiceOptions, TimeProvider?, Microsoft.Extensions.Logging.ILoggerFactory?)"/>
+/// Pass it to <see cref="HeadlessService(ServiceName, IEndpointResolver, HeadlessServiceOptions, TimeProvider?, Microsoft.Extensions.Logging.ILoggerFactory?, Random?)"/>
 /// together with a fake clock. Thread-safe.
 /// </remarks>
 public sealed class ScriptedResolver : IEndpointResolver

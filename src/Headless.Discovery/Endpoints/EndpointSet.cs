@@ -18,6 +18,14 @@ public sealed class EndpointSet
 {
     private ImmutableArray<EndpointStatus> _statuses;
 
+    /// <summary>
+    /// A snapshot handed everything it holds: the health room decides <paramref name="available"/> and
+    /// <paramref name="isPanic"/>; the snapshot only keeps them.
+    /// </summary>
+    /// <remarks>
+    /// <c>statuses</c>: one per endpoint, aligned; default when nothing is known about any pod. <c>available</c>: the
+    /// selectable pods, sorted; default for every pod.
+    /// </remarks>
     internal EndpointSet(
         ServiceName service,
         ImmutableArray<PodEndpoint> endpoints,
@@ -28,53 +36,30 @@ public sealed class EndpointSet
         DateTimeOffset? staleSince,
         Exception? lastError,
         ImmutableArray<EndpointStatus> statuses = default,
+        ImmutableArray<PodEndpoint> available = default,
         bool isPanic = false)
     {
         Service = service;
         Endpoints = endpoints;
-        if (statuses.IsDefault)
-        {
-            // Nothing known about any pod: the statuses are each pod's shared "unknown" one, built on first read only
-            // (a service nobody asks about health holds no status object per pod).
-            Available = endpoints;
-        }
-        else
+        if (!statuses.IsDefault)
         {
             if (statuses.Length != endpoints.Length)
             {
                 throw new ArgumentException("One status per endpoint, in the same order, is required.", nameof(statuses));
             }
 
+            // Nothing known about any pod leaves the statuses default: each pod's shared "unknown" one, built on first
+            // read only (a service nobody asks about health holds no status object per pod).
             _statuses = statuses;
-            int available = 0;
             foreach (EndpointStatus status in statuses)
             {
                 HealthyCount += status.Health == EndpointHealth.Healthy ? 1 : 0;
                 UnhealthyCount += status.Health == EndpointHealth.Unhealthy ? 1 : 0;
                 EjectedCount += status.IsEjected ? 1 : 0;
-                available += status.IsAvailable ? 1 : 0;
-            }
-
-            if (isPanic || available == endpoints.Length)
-            {
-                Available = endpoints;
-            }
-            else
-            {
-                var selectable = new PodEndpoint[available];
-                int n = 0;
-                foreach (EndpointStatus status in statuses)
-                {
-                    if (status.IsAvailable)
-                    {
-                        selectable[n++] = status.Endpoint;
-                    }
-                }
-
-                Available = ImmutableCollectionsMarshal.AsImmutableArray(selectable);
             }
         }
 
+        Available = available.IsDefault ? endpoints : available;
         IsPanic = isPanic;
         Version = version;
         ResolvedAt = resolvedAt;
@@ -82,6 +67,18 @@ public sealed class EndpointSet
         IsStale = isStale;
         StaleSince = staleSince;
         LastError = lastError;
+    }
+
+    /// <summary>A snapshot of <paramref name="membership"/> at <paramref name="version"/>, handed its health.</summary>
+    internal EndpointSet(
+        ServiceName service,
+        Membership membership,
+        long version,
+        ImmutableArray<EndpointStatus> statuses = default,
+        ImmutableArray<PodEndpoint> available = default,
+        bool isPanic = false)
+        : this(service, membership.Endpoints, version, membership.ResolvedAt, membership.Ttl, membership.IsStale, membership.StaleSince, membership.LastError, statuses, available, isPanic)
+    {
     }
 
     /// <summary>The fully qualified service name the snapshot belongs to.</summary>
@@ -183,10 +180,6 @@ public sealed class EndpointSet
     /// <summary><see langword="true"/> once at least one resolution attempt has completed (<see cref="Version"/> &gt; 0).</summary>
     public bool IsInitialized => Version > 0;
 
-    /// <summary>This snapshot with other statuses and panic flag (same version and everything else).</summary>
-    internal EndpointSet WithHealth(ImmutableArray<EndpointStatus> statuses, bool isPanic, long version) =>
-        new(Service, Endpoints, version, ResolvedAt, Ttl, IsStale, StaleSince, LastError, statuses, isPanic);
-
     internal static EndpointSet CreateInitial(ServiceName service, DateTimeOffset now) =>
         new(service, ImmutableArray<PodEndpoint>.Empty, 0, now, TimeSpan.Zero, false, null, null);
 
@@ -202,58 +195,7 @@ public sealed class EndpointSet
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentOutOfRangeException.ThrowIfNegative(version);
-        return new EndpointSet(service, SortUnique(endpoints), version, resolvedAt, ttl, false, null, null);
-    }
-
-    internal static ImmutableArray<PodEndpoint> SortUnique(IEnumerable<PodEndpoint> endpoints)
-    {
-        PodEndpoint[] array = endpoints.ToArray();
-        if (array.Length == 0)
-        {
-            return ImmutableArray<PodEndpoint>.Empty;
-        }
-
-        SortInPlace(array);
-        int n = 1;
-        for (int i = 1; i < array.Length; i++)
-        {
-            if (!array[i].Equals(array[n - 1]))
-            {
-                array[n++] = array[i];
-            }
-        }
-
-        if (n != array.Length)
-        {
-            Array.Resize(ref array, n);
-        }
-
-        return ImmutableCollectionsMarshal.AsImmutableArray(array);
-    }
-
-    /// <summary>
-    /// Sorts by <see cref="PodEndpoint"/> order. An A answer (IPv4, no hostnames: the common case, re-sorted on every
-    /// refresh) is sorted on primitive keys, several times faster than comparing objects; anything else by comparison.
-    /// </summary>
-    private static void SortInPlace(PodEndpoint[] array)
-    {
-        if (array.Length > 16)
-        {
-            ulong[] keys = new ulong[array.Length];
-            bool primitive = true;
-            for (int i = 0; i < array.Length && primitive; i++)
-            {
-                primitive = array[i].TryGetSortKey(out keys[i]);
-            }
-
-            if (primitive)
-            {
-                Array.Sort(keys, array);
-                return;
-            }
-        }
-
-        Array.Sort(array);
+        return new EndpointSet(service, PodEndpointOrder.SortUnique(endpoints), version, resolvedAt, ttl, false, null, null);
     }
 
     /// <summary>A short description: service, version, count and staleness.</summary>

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 
 namespace Headless.Discovery;
@@ -8,29 +6,44 @@ namespace Headless.Discovery;
 /// <summary>
 /// Probes every pod of one service on an interval (start to start, with jitter), each probe bounded by a timeout, at
 /// most <see cref="HealthCheckOptions.MaxConcurrentProbes"/> in flight at once. One loop per pod: a new pod is probed
-/// at once (after the initial jitter), a removed pod's loop is cancelled mid-probe. Time and timers come from the
+/// at once (after the initial jitter), a stopped pod's loop is cancelled mid-probe. Time and timers come from the
 /// <see cref="TimeProvider"/>.
 /// </summary>
-/// <remarks>Thread-safe. Results go to the callback given at construction; the monitor keeps no health state itself.</remarks>
+/// <remarks>
+/// Thread-safe. The monitor owns its loops and keeps no health state: each result goes to the callback given at
+/// construction with the token of the loop that produced it, so a result of a stopped loop can be told apart.
+/// </remarks>
 internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
 {
+    /// <summary>Clock movement while arming a probe timer that is small enough to ignore.</summary>
+    private static readonly TimeSpan ClockJumpTolerance = TimeSpan.FromMilliseconds(1);
+
     private readonly IEndpointProbe _probe;
     private readonly bool _ownsProbe;
     private readonly HealthCheckOptions _options;
+    private readonly ProbeSchedule _schedule;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly Action<EndpointHealthState, ProbeResult> _onResult;
+    private readonly Action<PodEndpoint, ProbeResult, CancellationToken> _onResult;
     private readonly string _service;
     private readonly KeyValuePair<string, object?> _serviceTag;
     private readonly SemaphoreSlim _concurrency;
     private readonly CancellationTokenSource _disposeCts = new();
-    private readonly ConcurrentDictionary<EndpointHealthState, Task> _loops = new();
+    // Guarded by itself: the loops of current pods, and every loop not ended yet (a stopped one may still be finishing).
+    private readonly Dictionary<PodEndpoint, CancellationTokenSource> _loops = [];
+    private readonly HashSet<Task> _running = [];
     private readonly List<(long Count, TaskCompletionSource Completion)> _probeWaiters = [];
     private long _completedProbes;
-    private int _inFlight;
-    private int _maxInFlight;
-    private volatile bool _disposed;
+    private bool _disposed;
 
+    /// <param name="service">The service, for logs and metrics.</param>
+    /// <param name="probe">The probe.</param>
+    /// <param name="ownsProbe">Whether disposing the monitor disposes the probe.</param>
+    /// <param name="options">Interval, timeout, jitter and concurrency (a frozen copy).</param>
+    /// <param name="timeProvider">The clock and timers.</param>
+    /// <param name="logger">Where probe failures go.</param>
+    /// <param name="random01">Uniform samples in [0, 1) for jitter.</param>
+    /// <param name="onResult">Receives each result with its loop's token.</param>
     public ActiveHealthMonitor(
         ServiceName service,
         IEndpointProbe probe,
@@ -38,13 +51,15 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         HealthCheckOptions options,
         TimeProvider timeProvider,
         ILogger logger,
-        Action<EndpointHealthState, ProbeResult> onResult)
+        Func<double> random01,
+        Action<PodEndpoint, ProbeResult, CancellationToken> onResult)
     {
         _service = service.Value;
         _serviceTag = new KeyValuePair<string, object?>(DiscoveryTelemetry.ServiceTag, service.Value);
         _probe = probe;
         _ownsProbe = ownsProbe;
         _options = options;
+        _schedule = new ProbeSchedule(options, random01);
         _timeProvider = timeProvider;
         _logger = logger;
         _onResult = onResult;
@@ -54,71 +69,53 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     /// <summary>The probe in use.</summary>
     public IEndpointProbe Probe => _probe;
 
-    /// <summary>For tests: random numbers in [0, 1) used for jitter. Default: <see cref="Random.Shared"/>.</summary>
-    [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter, not security.")]
-    internal Func<double> NextRandom { get; set; } = Random.Shared.NextDouble;
-
-    /// <summary>Clock movement while arming a probe timer that is small enough to ignore.</summary>
-    private static readonly TimeSpan ClockJumpTolerance = TimeSpan.FromMilliseconds(1);
-
     /// <summary>Probes completed since the monitor was created (results delivered).</summary>
     internal long CompletedProbes => Interlocked.Read(ref _completedProbes);
 
-    /// <summary>The most probes ever in flight at once.</summary>
-    internal int MaxObservedConcurrency => Volatile.Read(ref _maxInFlight);
-
-    /// <summary>Pods with a running probe loop.</summary>
-    internal int ActiveLoops => _loops.Count;
-
-    /// <summary>For tests: the running probe loop of <paramref name="endpoint"/>, or a completed task when there is none.</summary>
-    internal Task LoopOf(PodEndpoint endpoint)
+    /// <summary>Starts probing <paramref name="endpoint"/> (a no-op when it is probed already or the monitor is disposed).</summary>
+    public void Start(PodEndpoint endpoint)
     {
-        foreach (KeyValuePair<EndpointHealthState, Task> loop in _loops)
+        lock (_loops)
         {
-            if (loop.Key.Endpoint.Equals(endpoint))
+            if (_disposed || _loops.ContainsKey(endpoint))
             {
-                return loop.Value;
+                return;
+            }
+
+            var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposeCts.Token);
+            // The first due time is fixed now, when the pod joins, not when the loop gets a thread.
+            DateTimeOffset firstDue = _timeProvider.GetUtcNow() + _schedule.InitialDelay();
+            Task loop = Task.Run(() => RunAsync(endpoint, firstDue, cts.Token), CancellationToken.None);
+            _loops[endpoint] = cts;
+            _running.Add(loop);
+            _ = loop.ContinueWith(
+                static (t, s) =>
+                {
+                    var (monitor, pod, source) = ((ActiveHealthMonitor, PodEndpoint, CancellationTokenSource))s!;
+                    monitor.OnLoopEnded(t, pod, source);
+                },
+                (this, endpoint, cts),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Stops probing <paramref name="endpoint"/>; an in-flight probe is cancelled and its result dropped.</summary>
+    public void Stop(PodEndpoint endpoint)
+    {
+        CancellationTokenSource? cts;
+        lock (_loops)
+        {
+            if (!_loops.Remove(endpoint, out cts))
+            {
+                return;
             }
         }
 
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Starts probing <paramref name="state"/>'s pod.</summary>
-    public void Start(EndpointHealthState state)
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposeCts.Token);
-        state.ProbeCts = cts;
-        // The first due time is fixed now, when the pod joins, not when the loop gets a thread.
-        DateTimeOffset firstDue = _timeProvider.GetUtcNow() + InitialDelay();
-        Task loop = Task.Run(() => RunAsync(state, firstDue, cts.Token), CancellationToken.None);
-        _loops[state] = loop;
-        _ = loop.ContinueWith(
-            static (t, s) =>
-            {
-                var (monitor, pod, source) = ((ActiveHealthMonitor, EndpointHealthState, CancellationTokenSource))s!;
-                monitor._loops.TryRemove(new KeyValuePair<EndpointHealthState, Task>(pod, t));
-                source.Dispose();
-            },
-            (this, state, cts),
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    /// <summary>Stops probing <paramref name="state"/>'s pod; an in-flight probe is cancelled and its result dropped.</summary>
-    public static void Stop(EndpointHealthState state)
-    {
-        CancellationTokenSource? cts = state.ProbeCts;
-        state.ProbeCts = null;
         try
         {
-            cts?.Cancel();
+            cts.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -126,14 +123,21 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         }
     }
 
-    /// <summary>The delay before a new pod's first probe: uniform in [0, InitialJitter].</summary>
-    internal TimeSpan InitialDelay() =>
-        _options.InitialJitter <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromTicks((long)(_options.InitialJitter.Ticks * NextRandom()));
+    private void OnLoopEnded(Task loop, PodEndpoint endpoint, CancellationTokenSource cts)
+    {
+        lock (_loops)
+        {
+            _running.Remove(loop);
+            if (_loops.TryGetValue(endpoint, out CancellationTokenSource? current) && ReferenceEquals(current, cts))
+            {
+                _loops.Remove(endpoint);
+            }
+        }
 
-    /// <summary>The interval to the next probe: Interval × (1 ± IntervalJitter).</summary>
-    internal TimeSpan NextInterval() => Jitter.Apply(_options.Interval, _options.IntervalJitter, NextRandom());
+        cts.Dispose();
+    }
 
-    private async Task RunAsync(EndpointHealthState state, DateTimeOffset due, CancellationToken cancellationToken)
+    private async Task RunAsync(PodEndpoint endpoint, DateTimeOffset due, CancellationToken cancellationToken)
     {
         // Due times are absolute, so a delay registered late (a slow loop, or fake time advanced early) is not lost.
         try
@@ -143,16 +147,16 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
                 await WaitUntilAsync(due, cancellationToken).ConfigureAwait(false);
 
                 DateTimeOffset started = _timeProvider.GetUtcNow();
-                ProbeResult result = await ProbeOnceAsync(state.Endpoint, cancellationToken).ConfigureAwait(false);
+                ProbeResult result = await ProbeOnceAsync(endpoint, cancellationToken).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
-                _onResult(state, result);
+                _onResult(endpoint, result, cancellationToken);
                 if (!result.Succeeded)
                 {
-                    Log.ProbeFailed(_logger, _service, state.Endpoint.ToString(), result.Latency.TotalMilliseconds, result.Error);
+                    Log.ProbeFailed(_logger, _service, endpoint.ToString(), result.Latency.TotalMilliseconds, result.Error);
                 }
 
                 CountCompleted();
-                due = started + NextInterval();
+                due = started + _schedule.NextInterval();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -162,7 +166,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         catch (Exception ex)
         {
             // Only a bug gets here (probe exceptions become results); say so rather than fail silently.
-            Log.ProbeLoopFailed(_logger, _service, state.Endpoint.ToString(), ex);
+            Log.ProbeLoopFailed(_logger, _service, endpoint.ToString(), ex);
         }
     }
 
@@ -197,19 +201,6 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     private async ValueTask<ProbeResult> ProbeOnceAsync(PodEndpoint endpoint, CancellationToken cancellationToken)
     {
         await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
-        int inFlight = Interlocked.Increment(ref _inFlight);
-        int max = Volatile.Read(ref _maxInFlight);
-        while (inFlight > max)
-        {
-            int seen = Interlocked.CompareExchange(ref _maxInFlight, inFlight, max);
-            if (seen == max)
-            {
-                break;
-            }
-
-            max = seen;
-        }
-
         try
         {
             ProbeResult result = await _probe.ProbeAsync(endpoint, _options.Timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -219,7 +210,6 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
             _concurrency.Release();
         }
     }
@@ -240,7 +230,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         }
     }
 
-    /// <summary>For tests: completes once <see cref="CompletedProbes"/> reaches <paramref name="count"/>.</summary>
+    /// <summary>Completes once <see cref="CompletedProbes"/> reaches <paramref name="count"/>.</summary>
     internal Task WaitForCompletedProbesAsync(long count)
     {
         lock (_probeWaiters)
@@ -259,14 +249,20 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     /// <summary>Cancels every probe loop and waits for them to end; disposes the probe if the monitor created it.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
+        Task[] loops;
+        lock (_loops)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            loops = [.. _running];
         }
 
-        _disposed = true;
         await _disposeCts.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_loops.Values).ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(false);
         if (_ownsProbe && _probe is IDisposable disposable)
         {
             disposable.Dispose();

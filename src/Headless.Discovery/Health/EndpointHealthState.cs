@@ -1,49 +1,129 @@
 namespace Headless.Discovery;
 
 /// <summary>
-/// The mutable runtime health of one pod, keyed by its identity and kept across refreshes while the pod stays a member.
-/// Fields are guarded by the owning <see cref="HealthTracker"/>'s lock, except <see cref="PassiveFailures"/> (interlocked)
-/// and <see cref="IsEjected"/> (volatile reads on the outcome path).
+/// The runtime health of one pod, keyed by its identity and kept across refreshes while the pod stays a member.
 /// </summary>
+/// <remarks>
+/// One owner, one rule: the owning <see cref="HealthTracker"/> reads and changes it only under its lock. The passive
+/// failure streak, counted lock-free on the caller's outcome path, is a separate object (<see cref="FailureStreak"/>).
+/// </remarks>
 internal sealed class EndpointHealthState(PodEndpoint endpoint)
 {
+    private EndpointStatus? _status;
+    private EndpointHealth _health;
+    private int _consecutiveSuccesses;
+    private int _consecutiveFailures;
+    private TimeSpan? _lastLatency;
+    private string? _lastError;
+    private DateTimeOffset? _lastProbedAt;
+    private DateTimeOffset? _lastTransitionAt;
+    private DateTimeOffset? _ejectedUntil;
+    private DateTimeOffset? _lastEjectionEndedAt;
+    private ITimer? _ejectionTimer;
+
     public PodEndpoint Endpoint { get; } = endpoint;
 
-    public EndpointHealth Health;
-    public int ConsecutiveSuccesses;
-    public int ConsecutiveFailures;
-    public TimeSpan? LastLatency;
-    public string? LastError;
-    public DateTimeOffset? LastProbedAt;
-    public DateTimeOffset? LastTransitionAt;
+    /// <summary>Consecutive failed calls reported by callers; lock-free.</summary>
+    public FailureStreak PassiveFailures { get; } = new();
 
-    public int PassiveFailures;
-    public volatile bool IsEjected;
-    public DateTimeOffset? EjectedUntil;
-    public int TimesEjected;
-    public DateTimeOffset? LastEjectionEndedAt;
-    public ITimer? EjectionTimer;
+    public EndpointHealth Health => _health;
 
-    /// <summary>Set once the pod left the set; late probe results and timers for it are ignored.</summary>
-    public bool Removed;
+    public int ConsecutiveSuccesses => _consecutiveSuccesses;
 
-    /// <summary>Cancels this pod's probe loop.</summary>
-    public CancellationTokenSource? ProbeCts;
+    public int ConsecutiveFailures => _consecutiveFailures;
 
-    /// <summary>Nothing known yet: publish the pod's shared unknown status.</summary>
-    public bool IsBlank => Health == EndpointHealth.Unknown && !IsEjected && LastProbedAt is null;
+    public string? LastError => _lastError;
 
-    /// <summary>The status built from the current fields; cached until <see cref="Changed"/> is called.</summary>
-    private EndpointStatus? _status;
+    public bool IsEjected { get; private set; }
 
-    /// <summary>Call after mutating any published field, so the next <see cref="ToStatus"/> rebuilds.</summary>
-    public void Changed() => _status = null;
+    /// <summary>How many ejections in a row counted toward the next ejection's length.</summary>
+    public int TimesEjected { get; private set; }
+
+    /// <summary>Nothing known: the pod's shared unknown status stands for it.</summary>
+    private bool IsBlank => _health == EndpointHealth.Unknown && !IsEjected && _lastProbedAt is null;
 
     /// <summary>
-    /// The status for a snapshot. Reused across publications while nothing changed, so republishing a large set after
-    /// one pod's transition allocates only for the pods probed since.
+    /// Records one probe result with hysteresis (a pod's first probe decides its health).
+    /// </summary>
+    /// <returns>The health before, when the result moved it; otherwise <see langword="null"/>.</returns>
+    public EndpointHealth? RecordProbe(ProbeResult result, DateTimeOffset now, int healthyThreshold, int unhealthyThreshold)
+    {
+        _lastProbedAt = now;
+        _lastLatency = result.Latency;
+        _lastError = result.Succeeded ? null : result.Error;
+        _status = null;
+        EndpointHealth from = _health;
+        if (result.Succeeded)
+        {
+            _consecutiveFailures = 0;
+            _consecutiveSuccesses++;
+            if (from == EndpointHealth.Unknown || (from == EndpointHealth.Unhealthy && _consecutiveSuccesses >= healthyThreshold))
+            {
+                return Transition(EndpointHealth.Healthy, now);
+            }
+        }
+        else
+        {
+            _consecutiveSuccesses = 0;
+            _consecutiveFailures++;
+            if (from == EndpointHealth.Unknown || (from == EndpointHealth.Healthy && _consecutiveFailures >= unhealthyThreshold))
+            {
+                return Transition(EndpointHealth.Unhealthy, now);
+            }
+        }
+
+        return null;
+    }
+
+    private EndpointHealth Transition(EndpointHealth to, DateTimeOffset now)
+    {
+        EndpointHealth from = _health;
+        _health = to;
+        _lastTransitionAt = now;
+        return from;
+    }
+
+    /// <summary>Ejects the pod (the caller arms <paramref name="timer"/> to end it) and returns how long the ejection lasts.</summary>
+    public TimeSpan Eject(DateTimeOffset now, TimeSpan baseTime, TimeSpan maxTime, Func<TimeSpan, ITimer> timer)
+    {
+        // A pod that stayed in long enough after its last ejection starts over at the base time.
+        if (_lastEjectionEndedAt is { } ended && now - ended >= maxTime)
+        {
+            TimesEjected = 0;
+        }
+
+        TimesEjected++;
+        TimeSpan duration = PassiveHealthPolicy.EjectionDuration(baseTime, maxTime, TimesEjected);
+        IsEjected = true;
+        _ejectedUntil = now + duration;
+        _status = null;
+        PassiveFailures.Reset();
+        _ejectionTimer = timer(duration);
+        return duration;
+    }
+
+    /// <summary>Ends an ejection.</summary>
+    public void Return(DateTimeOffset now)
+    {
+        IsEjected = false;
+        _ejectedUntil = null;
+        _status = null;
+        _lastEjectionEndedAt = now;
+        StopEjectionTimer();
+    }
+
+    /// <summary>Disposes the ejection timer, if any (the pod left, or the tracker is disposed).</summary>
+    public void StopEjectionTimer()
+    {
+        _ejectionTimer?.Dispose();
+        _ejectionTimer = null;
+    }
+
+    /// <summary>
+    /// The status for a snapshot. Reused while nothing changed, so republishing a large set after one pod's transition
+    /// allocates only for the pods probed since.
     /// </summary>
     public EndpointStatus ToStatus() => _status ??= IsBlank
         ? Endpoint.UnknownStatus
-        : new EndpointStatus(Endpoint, Health, IsEjected, EjectedUntil, LastError, LastLatency, ConsecutiveFailures, LastTransitionAt);
+        : new EndpointStatus(Endpoint, _health, IsEjected, _ejectedUntil, _lastError, _lastLatency, _consecutiveFailures, _lastTransitionAt);
 }

@@ -4,7 +4,7 @@ namespace Headless.Discovery;
 
 internal sealed partial class HealthTracker
 {
-    /// <summary>Log events of health tracking: event ids 1200-1249.</summary>
+    /// <summary>Log events of health tracking: event ids 1200-1204 (panic, 1205-1206, is logged by the publisher).</summary>
     private static partial class Log
     {
         [LoggerMessage(1200, LogLevel.Information, "Service {Service}: endpoint {Endpoint} is healthy (was {Previous}) after {Successes} passed probe(s).")]
@@ -21,11 +21,5 @@ internal sealed partial class HealthTracker
 
         [LoggerMessage(1204, LogLevel.Information, "Service {Service}: endpoint {Endpoint} failed {Failures} calls in a row but is not ejected: {Ejected} of {Total} endpoint(s) are ejected already (MaxEjectionPercent {MaxPercent}).")]
         public static partial void EjectionSkipped(ILogger logger, string service, string endpoint, int failures, int ejected, int total, double maxPercent);
-
-        [LoggerMessage(1205, LogLevel.Warning, "Service {Service}: panic mode: only {Available} of {Total} endpoint(s) available (threshold {Threshold} %); selecting among all endpoints.")]
-        public static partial void PanicEntered(ILogger logger, string service, int available, int total, double threshold);
-
-        [LoggerMessage(1206, LogLevel.Information, "Service {Service}: panic mode over: {Available} of {Total} endpoint(s) available.")]
-        public static partial void PanicExited(ILogger logger, string service, int available, int total);
     }
 }

@@ -5,14 +5,13 @@ using Microsoft.Extensions.Logging;
 namespace Headless.Discovery;
 
 /// <summary>
-/// The health side of one <see cref="HeadlessService"/>: per-pod <see cref="EndpointHealthState"/> keyed by pod identity,
-/// the active monitor that feeds it, passive outlier ejection, and the statuses each published snapshot carries.
+/// The health room of one service: per-pod <see cref="EndpointHealthState"/> keyed by pod identity, the active monitor
+/// that feeds it and passive outlier ejection. Every change of a pod's status goes out as an event to the
+/// <see cref="IHealthEventSink"/>; the tracker reads nothing back.
 /// </summary>
 /// <remarks>
-/// Transitions (healthy/unhealthy, ejected/returned) call the publish callback, which republishes the snapshot under the
-/// service's publish lock; probe details that change without a transition (latency, last error) are only read through
-/// <see cref="GetDetails"/>, so they cause no version churn. Thread-safe: one lock guards state mutation; the outcome
-/// path for a success is a dictionary lookup and at most one write.
+/// Thread-safe: one lock guards every state, and events are raised under it (so they follow <see cref="Sync"/> in
+/// order). The outcome path for a success is a dictionary lookup and at most one write.
 /// </remarks>
 internal sealed partial class HealthTracker : IAsyncDisposable
 {
@@ -20,52 +19,56 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     private readonly object _lock = new();
     private readonly HealthCheckOptions _active;
     private readonly PassiveHealthOptions _passive;
-    private readonly double _panicThreshold;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly Action _requestPublish;
+    private readonly IHealthEventSink _sink;
     private readonly string _service;
     private readonly KeyValuePair<string, object?> _serviceTag;
     private ImmutableArray<PodEndpoint> _members = [];
-    private int _memberCount;
     private int _ejectedCount;
     private bool _disposed;
 
+    /// <param name="service">The service, for logs and metrics.</param>
+    /// <param name="active">Active probing (a frozen copy); no probe, no monitor.</param>
+    /// <param name="passive">Passive outlier ejection (a frozen copy).</param>
+    /// <param name="timeProvider">The clock and the ejection timers.</param>
+    /// <param name="logger">Where health events are logged.</param>
+    /// <param name="random01">Uniform samples in [0, 1) for probe jitter.</param>
+    /// <param name="sink">Receives every status change.</param>
     public HealthTracker(
         ServiceName service,
         HealthCheckOptions active,
         PassiveHealthOptions passive,
-        double panicThreshold,
         TimeProvider timeProvider,
-        ILoggerFactory? loggerFactory,
-        Action requestPublish)
+        ILogger logger,
+        Func<double> random01,
+        IHealthEventSink sink)
     {
         _service = service.Value;
         _serviceTag = new KeyValuePair<string, object?>(DiscoveryTelemetry.ServiceTag, service.Value);
         _active = active;
         _passive = passive;
-        _panicThreshold = panicThreshold;
         _timeProvider = timeProvider;
-        _logger = (ILogger?)loggerFactory?.CreateLogger("Headless.Discovery.Health") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        _requestPublish = requestPublish;
+        _logger = logger;
+        _sink = sink;
 
         IEndpointProbe? probe = active.CreateProbe(out bool ownsProbe);
         if (probe is not null)
         {
-            Monitor = new ActiveHealthMonitor(service, probe, ownsProbe, active, timeProvider, _logger, OnProbeResult);
+            Monitor = new ActiveHealthMonitor(service, probe, ownsProbe, active, timeProvider, _logger, random01, OnProbeResult);
         }
     }
 
     /// <summary>The active prober, or <see langword="null"/> when no probe is configured.</summary>
     public ActiveHealthMonitor? Monitor { get; }
 
-    /// <summary>Number of pods tracked (for tests).</summary>
+    /// <summary>Number of pods tracked.</summary>
     internal int TrackedCount => _states.Count;
 
     /// <summary>
     /// Makes the tracked pods match <paramref name="members"/> (sorted): new pods get fresh state and are probed at once
     /// (after the initial jitter); pods that left lose their state, their probe is cancelled and their ejection timer
-    /// disposed. Called under the publish lock for every published snapshot.
+    /// disposed. Call before the membership is published, so no event of a pod arrives after its removal.
     /// </summary>
     public void Sync(ImmutableArray<PodEndpoint> members)
     {
@@ -82,82 +85,36 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             {
                 foreach (PodEndpoint endpoint in members)
                 {
-                    if (!_states.ContainsKey(endpoint))
+                    if (_states.TryAdd(endpoint, new EndpointHealthState(endpoint)))
                     {
-                        var state = new EndpointHealthState(endpoint);
-                        _states[endpoint] = state;
-                        Monitor.Start(state);
+                        Monitor.Start(endpoint);
                     }
                 }
             }
 
-            if (!_states.IsEmpty)
+            foreach (KeyValuePair<PodEndpoint, EndpointHealthState> entry in _states)
             {
-                foreach (KeyValuePair<PodEndpoint, EndpointHealthState> entry in _states)
+                if (members.BinarySearch(entry.Key) < 0)
                 {
-                    if (members.BinarySearch(entry.Key) < 0)
-                    {
-                        _states.TryRemove(entry.Key, out _);
-                        EndpointHealthState state = entry.Value;
-                        state.Removed = true;
-                        if (state.IsEjected)
-                        {
-                            _ejectedCount--;
-                        }
-
-                        state.EjectionTimer?.Dispose();
-                        state.EjectionTimer = null;
-                        ActiveHealthMonitor.Stop(state);
-                    }
+                    Forget(entry.Value);
                 }
             }
 
             _members = members;
-            _memberCount = members.Length;
         }
     }
 
-    /// <summary>
-    /// The statuses to publish for <paramref name="endpoints"/> (default when nothing is known about any pod) and whether
-    /// the set is in panic mode.
-    /// </summary>
-    public (ImmutableArray<EndpointStatus> Statuses, bool IsPanic) BuildStatuses(ImmutableArray<PodEndpoint> endpoints)
+    /// <summary>Drops a pod that left. Caller holds <see cref="_lock"/>.</summary>
+    private void Forget(EndpointHealthState state)
     {
-        lock (_lock)
+        _states.TryRemove(state.Endpoint, out _);
+        if (state.IsEjected)
         {
-            // Nothing known about any pod: no statuses at all (no array, no status object per pod).
-            bool anything = false;
-            if (!_states.IsEmpty)
-            {
-                foreach (KeyValuePair<PodEndpoint, EndpointHealthState> known in _states)
-                {
-                    if (!known.Value.IsBlank)
-                    {
-                        anything = true;
-                        break;
-                    }
-                }
-            }
-
-            if (!anything)
-            {
-                return (default, false);
-            }
-
-            var statuses = new EndpointStatus[endpoints.Length];
-            int available = 0;
-            for (int i = 0; i < statuses.Length; i++)
-            {
-                EndpointStatus status = _states.TryGetValue(endpoints[i], out EndpointHealthState? state)
-                    ? state.ToStatus()
-                    : endpoints[i].UnknownStatus;
-                available += status.IsAvailable ? 1 : 0;
-                statuses[i] = status;
-            }
-
-            return (System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(statuses),
-                PassiveHealthPolicy.IsPanic(available, endpoints.Length, _panicThreshold));
+            _ejectedCount--;
         }
+
+        state.StopEjectionTimer();
+        Monitor?.Stop(state.Endpoint);
     }
 
     /// <summary>Live per-pod details (latest latency, error and counters) for <paramref name="endpoints"/>, aligned by index.</summary>
@@ -172,30 +129,6 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             }
 
             return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(statuses);
-        }
-    }
-
-    /// <summary>Records metrics and logs panic transitions for a snapshot that was just published.</summary>
-    public void OnPublished(EndpointSet previous, EndpointSet next)
-    {
-        DiscoveryTelemetry.Endpoints.Record(next.HealthyCount, _serviceTag, new(DiscoveryTelemetry.StateTag, "healthy"));
-        DiscoveryTelemetry.Endpoints.Record(next.UnhealthyCount, _serviceTag, new(DiscoveryTelemetry.StateTag, "unhealthy"));
-        DiscoveryTelemetry.Endpoints.Record(next.EjectedCount, _serviceTag, new(DiscoveryTelemetry.StateTag, "ejected"));
-        DiscoveryTelemetry.Endpoints.Record(next.Available.Length, _serviceTag, new(DiscoveryTelemetry.StateTag, "available"));
-        DiscoveryTelemetry.Panic.Record(next.IsPanic ? 1 : 0, _serviceTag);
-        if (next.IsPanic && !previous.IsPanic)
-        {
-            int available = 0;
-            foreach (EndpointStatus status in next.Statuses)
-            {
-                available += status.IsAvailable ? 1 : 0;
-            }
-
-            Log.PanicEntered(_logger, _service, available, next.Count, _panicThreshold);
-        }
-        else if (!next.IsPanic && previous.IsPanic)
-        {
-            Log.PanicExited(_logger, _service, next.Available.Length, next.Count);
         }
     }
 
@@ -218,30 +151,19 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 
         if (outcome.Succeeded)
         {
-            // Read first: a steady stream of successes then touches no shared cache line.
-            if (Volatile.Read(ref state.PassiveFailures) != 0)
-            {
-                Volatile.Write(ref state.PassiveFailures, 0);
-            }
-
+            state.PassiveFailures.Reset();
             return;
         }
 
-        int failures = Interlocked.Increment(ref state.PassiveFailures);
-        if (failures < _passive.ConsecutiveFailures || state.IsEjected)
+        int failures = state.PassiveFailures.Increment();
+        if (failures < _passive.ConsecutiveFailures)
         {
             return;
         }
 
-        bool ejected;
         lock (_lock)
         {
-            ejected = TryEject(state, failures);
-        }
-
-        if (ejected)
-        {
-            _requestPublish();
+            TryEject(state, failures);
         }
     }
 
@@ -258,142 +180,91 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         }
     }
 
-    private bool TryEject(EndpointHealthState state, int failures)
+    /// <summary>Ejects the pod if the policy allows. Caller holds <see cref="_lock"/>.</summary>
+    private void TryEject(EndpointHealthState state, int failures)
     {
-        if (_disposed || state.Removed || state.IsEjected)
+        // A state no longer in the map belongs to a pod that left (a late outcome).
+        if (_disposed || state.IsEjected || !_states.TryGetValue(state.Endpoint, out EndpointHealthState? current) || current != state)
         {
-            return false;
+            return;
         }
 
-        if (!PassiveHealthPolicy.CanEject(_ejectedCount, _memberCount, _passive.MaxEjectionPercent))
+        if (!PassiveHealthPolicy.CanEject(_ejectedCount, _members.Length, _passive.MaxEjectionPercent))
         {
             if (failures == _passive.ConsecutiveFailures)
             {
-                Log.EjectionSkipped(_logger, _service, state.Endpoint.ToString(), failures, _ejectedCount, _memberCount, _passive.MaxEjectionPercent);
+                Log.EjectionSkipped(_logger, _service, state.Endpoint.ToString(), failures, _ejectedCount, _members.Length, _passive.MaxEjectionPercent);
             }
 
-            return false;
+            return;
         }
 
-        DateTimeOffset now = _timeProvider.GetUtcNow();
-        if (state.LastEjectionEndedAt is { } ended && now - ended >= _passive.MaxEjectionTime)
-        {
-            state.TimesEjected = 0;
-        }
-
-        state.TimesEjected++;
-        TimeSpan duration = PassiveHealthPolicy.EjectionDuration(_passive.BaseEjectionTime, _passive.MaxEjectionTime, state.TimesEjected);
-        state.IsEjected = true;
-        state.EjectedUntil = now + duration;
-        state.Changed();
-        Volatile.Write(ref state.PassiveFailures, 0);
+        TimeSpan duration = state.Eject(
+            _timeProvider.GetUtcNow(),
+            _passive.BaseEjectionTime,
+            _passive.MaxEjectionTime,
+            after => _timeProvider.CreateTimer(
+                static s =>
+                {
+                    var (tracker, pod) = ((HealthTracker, EndpointHealthState))s!;
+                    tracker.OnEjectionExpired(pod);
+                },
+                (this, state),
+                after,
+                Timeout.InfiniteTimeSpan));
         _ejectedCount++;
-        state.EjectionTimer = _timeProvider.CreateTimer(
-            static s =>
-            {
-                var (tracker, pod) = ((HealthTracker, EndpointHealthState))s!;
-                tracker.OnEjectionExpired(pod);
-            },
-            (this, state),
-            duration,
-            Timeout.InfiniteTimeSpan);
         DiscoveryTelemetry.Ejections.Add(1, _serviceTag);
         Log.Ejected(_logger, _service, state.Endpoint.ToString(), failures, duration, state.TimesEjected);
-        return true;
+        _sink.OnStatus(state.ToStatus());
     }
 
     private void OnEjectionExpired(EndpointHealthState state)
     {
         lock (_lock)
         {
-            if (_disposed || state.Removed || !state.IsEjected)
+            if (!_disposed && state.IsEjected && _states.TryGetValue(state.Endpoint, out EndpointHealthState? current) && current == state)
             {
-                return;
+                Return(state, "ejection time elapsed");
+                _sink.OnStatus(state.ToStatus());
             }
-
-            Return(state, "ejection time elapsed");
         }
-
-        _requestPublish();
     }
 
     /// <summary>Ends an ejection. Caller holds <see cref="_lock"/>.</summary>
     private void Return(EndpointHealthState state, string reason)
     {
-        state.IsEjected = false;
-        state.EjectedUntil = null;
-        state.Changed();
-        state.LastEjectionEndedAt = _timeProvider.GetUtcNow();
-        state.EjectionTimer?.Dispose();
-        state.EjectionTimer = null;
+        state.Return(_timeProvider.GetUtcNow());
         _ejectedCount--;
         Log.EjectionEnded(_logger, _service, state.Endpoint.ToString(), reason);
     }
 
-    /// <summary>Active health: applies one probe result with hysteresis; a pod's first probe decides its health.</summary>
-    private void OnProbeResult(EndpointHealthState state, ProbeResult result)
+    /// <summary>Active health: applies one probe result of a loop still running (a stopped loop's result is dropped).</summary>
+    private void OnProbeResult(PodEndpoint endpoint, ProbeResult result, CancellationToken loop)
     {
-        bool changed = false;
         lock (_lock)
         {
-            if (_disposed || state.Removed)
+            if (_disposed || loop.IsCancellationRequested || !_states.TryGetValue(endpoint, out EndpointHealthState? state))
             {
                 return;
             }
 
-            DateTimeOffset now = _timeProvider.GetUtcNow();
-            state.LastProbedAt = now;
-            state.LastLatency = result.Latency;
-            state.LastError = result.Succeeded ? null : result.Error;
-            state.Changed();
-            if (result.Succeeded)
+            EndpointHealth? from = state.RecordProbe(result, _timeProvider.GetUtcNow(), _active.HealthyThreshold, _active.UnhealthyThreshold);
+            if (from is { } previous && state.Health == EndpointHealth.Healthy)
             {
-                state.ConsecutiveFailures = 0;
-                state.ConsecutiveSuccesses++;
-                if (state.Health == EndpointHealth.Unknown
-                    || (state.Health == EndpointHealth.Unhealthy && state.ConsecutiveSuccesses >= _active.HealthyThreshold))
-                {
-                    Transition(state, EndpointHealth.Healthy, now);
-                    changed = true;
-                }
-
-                if (state.IsEjected)
-                {
-                    Return(state, "an active probe passed");
-                    changed = true;
-                }
+                Log.BecameHealthy(_logger, _service, endpoint.ToString(), previous, state.ConsecutiveSuccesses);
             }
-            else
+            else if (from is { } before)
             {
-                state.ConsecutiveSuccesses = 0;
-                state.ConsecutiveFailures++;
-                if (state.Health == EndpointHealth.Unknown
-                    || (state.Health == EndpointHealth.Healthy && state.ConsecutiveFailures >= _active.UnhealthyThreshold))
-                {
-                    Transition(state, EndpointHealth.Unhealthy, now);
-                    changed = true;
-                }
+                Log.BecameUnhealthy(_logger, _service, endpoint.ToString(), before, state.ConsecutiveFailures, state.LastError);
             }
-        }
 
-        if (changed)
-        {
-            _requestPublish();
-        }
-    }
+            if (result.Succeeded && state.IsEjected)
+            {
+                Return(state, "an active probe passed");
+            }
 
-    private void Transition(EndpointHealthState state, EndpointHealth to, DateTimeOffset now)
-    {
-        EndpointHealth from = state.Health;
-        state.Health = to;
-        state.LastTransitionAt = now;
-        if (to == EndpointHealth.Healthy)
-        {
-            Log.BecameHealthy(_logger, _service, state.Endpoint.ToString(), from, state.ConsecutiveSuccesses);
-        }
-        else
-        {
-            Log.BecameUnhealthy(_logger, _service, state.Endpoint.ToString(), from, state.ConsecutiveFailures, state.LastError);
+            // Every result is an event: the details a snapshot carries are as of its publication.
+            _sink.OnStatus(state.ToStatus());
         }
     }
 
@@ -410,8 +281,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             _disposed = true;
             foreach (EndpointHealthState state in _states.Values)
             {
-                state.EjectionTimer?.Dispose();
-                state.EjectionTimer = null;
+                state.StopEjectionTimer();
             }
         }
 

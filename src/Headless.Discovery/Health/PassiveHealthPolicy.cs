@@ -2,7 +2,7 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// The arithmetic of outlier ejection: how long, and whether one more ejection is allowed. Pure and thread-safe. Counts
-/// are never negative; with no pods nothing can be ejected and nothing panics, because the products below are then 0.
+/// are never negative; with no pods nothing can be ejected, because the product below is then 0.
 /// </summary>
 internal static class PassiveHealthPolicy
 {
@@ -13,8 +13,4 @@ internal static class PassiveHealthPolicy
     /// <summary>Whether ejecting one more pod keeps the ejected share at or below <paramref name="maxPercent"/>.</summary>
     public static bool CanEject(int alreadyEjected, int total, double maxPercent) =>
         (alreadyEjected + 1) * 100.0 <= maxPercent * total;
-
-    /// <summary>Envoy's panic rule: fewer than <paramref name="thresholdPercent"/> of the pods available (a threshold of 0 never panics).</summary>
-    public static bool IsPanic(int available, int total, double thresholdPercent) =>
-        available * 100.0 < thresholdPercent * total;
 }

@@ -33,11 +33,12 @@ public sealed class EndpointSetChangeTests
             Gen.Bool)
         .Select((health, member, withHealth, stale, panic) =>
         {
-            ImmutableArray<PodEndpoint> pods = EndpointSet.SortUnique(Universe.Where((_, i) => member[i]));
+            ImmutableArray<PodEndpoint> pods = PodEndpointOrder.SortUnique(Universe.Where((_, i) => member[i]));
             ImmutableArray<EndpointStatus> statuses = withHealth
                 ? [.. pods.Select(p => new EndpointStatus(p, health[Array.IndexOf(Universe, p)].Item1, health[Array.IndexOf(Universe, p)].Item2))]
                 : default;
-            return new EndpointSet(Svc, pods, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), stale, stale ? DateTimeOffset.UnixEpoch : null, null, statuses, withHealth && panic);
+            (ImmutableArray<PodEndpoint> available, _) = AvailabilityPolicy.Apply(pods, statuses, 0);
+            return new EndpointSet(Svc, pods, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), stale, stale ? DateTimeOffset.UnixEpoch : null, null, statuses, withHealth && panic ? pods : available, withHealth && panic);
         });
 
     [Fact]
@@ -105,8 +106,8 @@ public sealed class EndpointSetChangeTests
     [Fact]
     public void A_change_describes_its_kind_and_counts()
     {
-        var before = new EndpointSet(Svc, EndpointSet.SortUnique(Universe[..3]), 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null);
-        var after = new EndpointSet(Svc, EndpointSet.SortUnique(Universe[2..6]), 2, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null);
+        var before = new EndpointSet(Svc, PodEndpointOrder.SortUnique(Universe[..3]), 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null);
+        var after = new EndpointSet(Svc, PodEndpointOrder.SortUnique(Universe[2..6]), 2, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null);
         string text = EndpointSetChange.Compute(before, after).ToString();
         Assert.StartsWith("Membership: +3 -2 ~0 -> ", text, StringComparison.Ordinal);
         Assert.EndsWith(after.ToString(), text, StringComparison.Ordinal);

@@ -119,5 +119,5 @@ public sealed class HealthOptionsTests
     [InlineData(0, 0, 50, false)]
     [InlineData(2, 3, 70, true)]
     public void Panic_means_fewer_than_the_threshold_available(int available, int total, double threshold, bool panic) =>
-        Assert.Equal(panic, PassiveHealthPolicy.IsPanic(available, total, threshold));
+        Assert.Equal(panic, AvailabilityPolicy.IsPanic(available, total, threshold));
 }

@@ -150,9 +150,8 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
         await WaitAllHealthyAsync(service);
 
         _resolver.Fallback = ResolutionResult.Success(_pods.Take(2).Select(Of), TimeSpan.FromHours(1));
+        // The refresh cancelled the removed pod's loop before it returned: no probe of it starts any more.
         await service.RefreshAsync().AsTask().WaitAsync(Generous);
-        ActiveHealthMonitor monitor = service.Health!.Monitor!;
-        await monitor.LoopOf(Of(_pods[2])).WaitAsync(Generous);
 
         // A request cancelled on its way may still land: let in-flight traffic settle over a few rounds first.
         await _pods[0].WaitForRequestsAsync(_pods[0].RequestCount + 3).WaitAsync(Generous);

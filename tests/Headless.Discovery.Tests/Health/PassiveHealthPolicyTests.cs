@@ -61,5 +61,5 @@ public sealed class PassiveHealthPolicyTests
     [InlineData(1, 3, 33.4, true)] // 33.33 % available
     [InlineData(1, 3, 33.3, false)]
     public void Panic_means_fewer_than_the_threshold_percent_of_the_pods_are_available(int available, int total, double thresholdPercent, bool panic) =>
-        Assert.Equal(panic, PassiveHealthPolicy.IsPanic(available, total, thresholdPercent));
+        Assert.Equal(panic, AvailabilityPolicy.IsPanic(available, total, thresholdPercent));
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Headless.Discovery;
-using Microsoft.Extensions.Time.Testing;
 using static Headless.Discovery.Tests.Refresh.ScriptedAnswers;
 
 namespace Headless.Discovery.Tests.Refresh;
@@ -9,7 +8,8 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
 {
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly RefreshClock _time = new();
+    private readonly ConstantRandom _random = new(0.5); // mid-range: jitter adds nothing
     private readonly ScriptedResolver _resolver = new(ScriptedAnswers.Default);
     private readonly List<HeadlessService> _services = [];
 
@@ -17,26 +17,31 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     {
         var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromSeconds(30) };
         configure?.Invoke(options);
-        var service = new HeadlessService(Svc, _resolver, options, _time);
-        if (exactJitter)
-        {
-            service.NextRandom = () => 0.5;
-        }
-
+        var service = new HeadlessService(Svc, _resolver, options, _time, random: exactJitter ? _random : null);
         _services.Add(service);
         return service;
     }
 
-    /// <summary>Starts the service and waits for the first round.</summary>
-    private static async Task<EndpointSet> StartAsync(HeadlessService service) =>
-        await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
+    /// <summary>Starts the service and waits for the first round to end (its last act arms the refresh timer).</summary>
+    private async Task<EndpointSet> StartAsync(HeadlessService service)
+    {
+        Task armed = _time.NextArmed();
+        EndpointSet first = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
+        if (_time.LastArmed == Timeout.InfiniteTimeSpan)
+        {
+            await armed.WaitAsync(Generous);
+        }
 
-    /// <summary>Advances fake time by <paramref name="by"/> and waits for the refresh round the timer triggers.</summary>
+        return first;
+    }
+
+    /// <summary>Advances fake time by <paramref name="by"/> and waits for the refresh round the timer triggers to end.</summary>
     private async Task TickAsync(HeadlessService service, TimeSpan by)
     {
-        Task round = service.NextRefreshCompleted;
+        Assert.False(service.Current.Version == 0 && _time.LastArmed == Timeout.InfiniteTimeSpan, "start the service first");
+        Task armed = _time.NextArmed();
         _time.Advance(by);
-        await round.WaitAsync(Generous);
+        await armed.WaitAsync(Generous);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -71,7 +76,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     {
         HeadlessService service = Create();
         await StartAsync(service);
-        Assert.Equal(TimeSpan.FromSeconds(5), service.LastScheduledDelay);
+        Assert.Equal(TimeSpan.FromSeconds(5), _time.LastArmed);
 
         _time.Advance(TimeSpan.FromSeconds(4.9));
         Assert.Equal(1, _resolver.Calls);
@@ -91,32 +96,23 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         _resolver.Fallback = ResolutionResult.Success([Pod(1)], TimeSpan.FromSeconds(ttlSeconds));
         HeadlessService service = Create();
         await StartAsync(service);
-        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), service.LastScheduledDelay);
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), _time.LastArmed);
     }
 
     [Fact]
-    public async Task Jitter_stays_within_the_configured_fraction_and_the_bounds()
+    public async Task Jitter_spreads_the_scheduled_refresh_within_the_configured_fraction()
     {
+        // The bounds and edges of the formula are properties of RefreshSchedule (RefreshScheduleTests); here: the
+        // service uses it, with the random source it was given.
         _resolver.Fallback = Ok(10, 1);
-        HeadlessService service = Create(o => o.RefreshJitter = 0.2, exactJitter: false);
+        _random.Value = 0.0;
+        HeadlessService service = Create(o => o.RefreshJitter = 0.2);
         await StartAsync(service);
-        var seen = new HashSet<TimeSpan>();
-        for (int i = 0; i < 200; i++)
-        {
-            TimeSpan d = service.TtlDelay(TimeSpan.FromSeconds(10));
-            Assert.InRange(d, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(12));
-            seen.Add(d);
-            TimeSpan clamped = service.TtlDelay(TimeSpan.FromSeconds(30));
-            Assert.InRange(clamped, TimeSpan.FromSeconds(24), TimeSpan.FromSeconds(30));
-        }
+        Assert.Equal(TimeSpan.FromSeconds(8), _time.LastArmed);
 
-        Assert.True(seen.Count > 50, $"jitter should spread delays, saw {seen.Count} distinct values");
-
-        service.NextRandom = () => 0.0;
-        Assert.Equal(TimeSpan.FromSeconds(8), service.TtlDelay(TimeSpan.FromSeconds(10)));
-        service.NextRandom = () => 1.0;
-        Assert.Equal(TimeSpan.FromSeconds(12), service.TtlDelay(TimeSpan.FromSeconds(10)));
-        Assert.Equal(TimeSpan.FromSeconds(1), service.TtlDelay(TimeSpan.Zero));
+        _random.Value = 0.999_999;
+        await TickAsync(service, _time.LastArmed);
+        Assert.InRange(_time.LastArmed, TimeSpan.FromSeconds(11.99), TimeSpan.FromSeconds(12));
     }
 
     [Fact]
@@ -186,11 +182,11 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         Assert.Equal(good.ResolvedAt, stale.ResolvedAt);
 
         // A second failure changes nothing a reader could act on: no new version.
-        await TickAsync(service, service.LastScheduledDelay);
+        await TickAsync(service, _time.LastArmed);
         Assert.Same(stale, service.Current);
 
         // Recovery with the same members still publishes: staleness changed.
-        await TickAsync(service, service.LastScheduledDelay);
+        await TickAsync(service, _time.LastArmed);
         EndpointSet fresh = service.Current;
         Assert.False(fresh.IsStale);
         Assert.Null(fresh.LastError);
@@ -213,24 +209,21 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
             o.FailureBackoffBase = TimeSpan.FromSeconds(1);
             o.FailureBackoffMax = TimeSpan.FromSeconds(8);
         });
-        service.NextRandom = () => 1.0; // upper edge of equal jitter: exactly base * 2^(n-1)
+        _random.Value = 1.0; // upper edge of equal jitter: exactly base * 2^(n-1)
         await StartAsync(service);
-        var delays = new List<TimeSpan> { service.LastScheduledDelay };
+        var delays = new List<TimeSpan> { _time.LastArmed };
         for (int i = 0; i < 5; i++)
         {
-            await TickAsync(service, service.LastScheduledDelay);
-            delays.Add(service.LastScheduledDelay);
+            await TickAsync(service, _time.LastArmed);
+            delays.Add(_time.LastArmed);
         }
 
         Assert.Equal([1, 2, 4, 8, 8, 8], delays.Select(d => d.TotalSeconds));
 
-        service.NextRandom = () => 0.0;
-        Assert.Equal(TimeSpan.FromSeconds(2), service.FailureDelay(3));
-        service.NextRandom = Random.Shared.NextDouble;
-        for (int i = 0; i < 100; i++)
-        {
-            Assert.InRange(service.FailureDelay(4), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8));
-        }
+        // The lower edge of equal jitter: half the nominal delay (bounds over many seeds: RefreshScheduleTests).
+        _random.Value = 0.0;
+        await TickAsync(service, _time.LastArmed);
+        Assert.Equal(TimeSpan.FromSeconds(4), _time.LastArmed);
     }
 
     [Fact]
@@ -248,12 +241,12 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         Assert.Equal(1, pending.ConsecutiveEmptyAnswers);
         Assert.Equal(3, pending.RequiredEmptyAnswers);
         Assert.Contains("NXDOMAIN", pending.Message, StringComparison.Ordinal);
-        Assert.Equal(TimeSpan.FromSeconds(1), service.LastScheduledDelay); // confirm quickly
+        Assert.Equal(TimeSpan.FromSeconds(1), _time.LastArmed); // confirm quickly
 
-        await TickAsync(service, service.LastScheduledDelay);
+        await TickAsync(service, _time.LastArmed);
         Assert.Equal(3, service.Current.Count);
 
-        await TickAsync(service, service.LastScheduledDelay);
+        await TickAsync(service, _time.LastArmed);
         EndpointSet empty = service.Current;
         Assert.Empty(empty.Endpoints);
         Assert.False(empty.IsStale);
@@ -268,8 +261,8 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         await StartAsync(service);
         _resolver.Enqueue(ResolutionResult.NoData(), Ok(5, 1, 2, 3), ResolutionResult.NoData());
         await TickAsync(service, TimeSpan.FromSeconds(5));
-        await TickAsync(service, service.LastScheduledDelay);
-        await TickAsync(service, service.LastScheduledDelay);
+        await TickAsync(service, _time.LastArmed);
+        await TickAsync(service, _time.LastArmed);
         Assert.Equal(3, service.Current.Count);
         Assert.True(service.Current.IsStale);
         Assert.Equal(1, Assert.IsType<EmptyAnswerException>(service.Current.LastError).ConsecutiveEmptyAnswers);
@@ -297,7 +290,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         Assert.False(first.IsStale);
 
         // Staying empty publishes nothing new.
-        await TickAsync(service, service.LastScheduledDelay);
+        await TickAsync(service, _time.LastArmed);
         Assert.Same(first, service.Current);
     }
 
@@ -311,7 +304,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
             o.FailureBackoffMax = TimeSpan.FromSeconds(4);
         });
         await StartAsync(service);
-        service.NextRandom = () => 1.0;
+        _random.Value = 1.0;
         _resolver.Fallback = Fail();
         await TickAsync(service, TimeSpan.FromSeconds(5)); // stale at t=5
         await TickAsync(service, TimeSpan.FromSeconds(4)); // t=9
@@ -331,7 +324,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         _resolver.Fallback = Fail();
         for (int i = 0; i < 20; i++)
         {
-            await TickAsync(service, service.LastScheduledDelay);
+            await TickAsync(service, _time.LastArmed);
         }
 
         Assert.Equal(3, service.Current.Count);
@@ -350,7 +343,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         Assert.Equal("boom", service.Current.LastError!.Message);
         Assert.Equal(3, service.Current.Count);
 
-        await TickAsync(service, service.LastScheduledDelay);
+        await TickAsync(service, _time.LastArmed);
         Assert.False(service.Current.IsStale);
     }
 

@@ -236,10 +236,13 @@ public sealed class DnsFaultTests : IAsyncLifetime
     public async Task Ttl_zero_and_huge_ttls_are_clamped_to_the_refresh_bounds(uint ttl, double expectedSeconds)
     {
         await using var raw = new RawDnsServer(q => DnsWire.Response(q, answers: [DnsWire.ARecord("10.9.0.1", ttl)]));
-        await using HeadlessService service = Service(Resolver(raw.NameServer), o => o.RefreshJitter = 0);
+        var clock = new Refresh.RefreshClock();
+        var options = new HeadlessServiceOptions { RefreshJitter = 0 };
+        await using var service = new HeadlessService(Svc, Resolver(raw.NameServer), options, clock);
+        Task<TimeSpan> armed = clock.NextArmed();
         EndpointSet set = await service.WaitForEndpointsAsync(1).AsTask().WaitAsync(Generous);
         Assert.Equal(TimeSpan.FromSeconds(ttl), set.Ttl);
-        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), service.LastScheduledDelay);
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), await armed.WaitAsync(Generous));
     }
 
     [Fact]

@@ -43,15 +43,16 @@ internal sealed class FakeHeadlessService : IHeadlessService
 
     /// <summary>Publishes pods, all of unknown health.</summary>
     public EndpointSet Publish(IEnumerable<PodEndpoint> pods) =>
-        Publish(new EndpointSet(ServiceName, EndpointSet.SortUnique(pods), Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null));
+        Publish(new EndpointSet(ServiceName, PodEndpointOrder.SortUnique(pods), Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null));
 
     /// <summary>Publishes pods with a health per pod (aligned after sorting by the pod).</summary>
     public EndpointSet Publish(IEnumerable<(PodEndpoint Pod, EndpointHealth Health, bool Ejected)> pods, bool panic = false)
     {
-        ImmutableArray<PodEndpoint> sorted = EndpointSet.SortUnique(pods.Select(p => p.Pod));
+        ImmutableArray<PodEndpoint> sorted = PodEndpointOrder.SortUnique(pods.Select(p => p.Pod));
         Dictionary<PodEndpoint, (EndpointHealth Health, bool Ejected)> health = pods.ToDictionary(p => p.Pod, p => (p.Health, p.Ejected));
         ImmutableArray<EndpointStatus> statuses = [.. sorted.Select(p => new EndpointStatus(p, health[p].Health, health[p].Ejected))];
-        return Publish(new EndpointSet(ServiceName, sorted, Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null, statuses, panic));
+        (ImmutableArray<PodEndpoint> available, _) = AvailabilityPolicy.Apply(sorted, statuses, 0);
+        return Publish(new EndpointSet(ServiceName, sorted, Interlocked.Increment(ref _version), DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), false, null, null, statuses, panic ? sorted : available, panic));
     }
 
     public EndpointSet Publish(EndpointSet next)

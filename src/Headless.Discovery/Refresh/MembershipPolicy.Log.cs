@@ -2,14 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Headless.Discovery;
 
-public sealed partial class HeadlessService
+internal sealed partial class MembershipPolicy
 {
-    /// <summary>Log events of the refresh loop: event ids 1100-1199.</summary>
+    /// <summary>Log events of the membership policy: event ids 1101-1105 (of the refresh range 1100-1199).</summary>
     private static partial class Log
     {
-        [LoggerMessage(1100, LogLevel.Information, "Service {Service}: published version {Version} with {Count} endpoint(s) (+{Added} -{Removed}, stale: {Stale}).")]
-        public static partial void Published(ILogger logger, string service, long version, int count, int added, int removed, bool stale);
-
         [LoggerMessage(1101, LogLevel.Warning, "Service {Service}: refresh failed ({ConsecutiveFailures} in a row); keeping {Count} last known endpoint(s), marked stale.")]
         public static partial void RefreshFailed(ILogger logger, string service, int consecutiveFailures, int count, Exception error);
 
@@ -24,11 +21,5 @@ public sealed partial class HeadlessService
 
         [LoggerMessage(1105, LogLevel.Error, "Service {Service}: stale for longer than MaxStaleness ({MaxStaleness}); dropping {Count} endpoint(s).")]
         public static partial void StaleEndpointsDropped(ILogger logger, string service, int count, TimeSpan maxStaleness);
-
-        [LoggerMessage(1106, LogLevel.Error, "Service {Service}: a Changed event handler threw; the exception was swallowed.")]
-        public static partial void ChangedHandlerFailed(ILogger logger, string service, Exception error);
-
-        [LoggerMessage(1107, LogLevel.Error, "Service {Service}: unexpected error in the refresh loop; retrying after the failure backoff.")]
-        public static partial void RefreshLoopError(ILogger logger, string service, Exception error);
     }
 }
