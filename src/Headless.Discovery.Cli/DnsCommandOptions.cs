@@ -10,7 +10,7 @@ internal sealed class DnsCommandOptions
     {
         Description = "The headless Service: short ('headless-nginx', qualified with the pod's namespace and cluster domain), "
             + "namespaced ('headless-nginx.default') or fully qualified ('headless-nginx.default.svc.cluster.local' or with a trailing dot). "
-            + "With --srv, the SRV name ('_http._tcp.headless-nginx').",
+            + "With --use-srv, the SRV name ('_http._tcp.headless-nginx').",
     };
 
     public Option<string[]> DnsServers { get; } = new("--dns-server")
@@ -28,21 +28,21 @@ internal sealed class DnsCommandOptions
         CustomParser = r => ParseInt(r, 0, 65535) ?? 0,
     };
 
-    public Option<DnsAddressFamily?> Family { get; } = new("--family")
+    public Option<DnsAddressFamily?> AddressFamily { get; } = new("--address-family")
     {
         Description = "Which address records to query: ipv4 (A), ipv6 (AAAA) or both. Default: ipv4.",
         HelpName = "ipv4|ipv6|both",
         CustomParser = ParseFamily,
     };
 
-    public Option<bool> Srv { get; } = new("--srv")
+    public Option<bool> UseSrv { get; } = new("--use-srv")
     {
         Description = "Query SRV records (port and hostname per pod) instead of A/AAAA.",
     };
 
-    public Option<TimeSpan?> Timeout { get; } = DurationOption("--timeout", "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.");
+    public Option<TimeSpan?> DnsAttemptTimeout { get; } = DurationOption("--dns-attempt-timeout", "Timeout of one DNS attempt, 10ms to 5m, e.g. 500ms, 2s. Default: 2s.");
 
-    public Option<int?> Retries { get; } = new("--retries")
+    public Option<int?> DnsRetryCount { get; } = new("--dns-retry-count")
     {
         Description = "Retries after a timed-out or failed DNS attempt (never after NXDOMAIN/NODATA), 0 to 10. Default: 2.",
         HelpName = "n",
@@ -60,7 +60,7 @@ internal sealed class DnsCommandOptions
         {
             foreach (Token token in r.Tokens)
             {
-                if (!DnsEndpointResolverOptions.TryParseNameServer(token.Value, out _, out string? error))
+                if (!DnsEndpointResolverOptions.TryParseDnsServer(token.Value, out _, out string? error))
                 {
                     r.AddError($"--dns-server '{token.Value}' {error}");
                 }
@@ -73,10 +73,10 @@ internal sealed class DnsCommandOptions
         command.Arguments.Add(Name);
         command.Options.Add(DnsServers);
         command.Options.Add(Port);
-        command.Options.Add(Family);
-        command.Options.Add(Srv);
-        command.Options.Add(Timeout);
-        command.Options.Add(Retries);
+        command.Options.Add(AddressFamily);
+        command.Options.Add(UseSrv);
+        command.Options.Add(DnsAttemptTimeout);
+        command.Options.Add(DnsRetryCount);
         command.Options.Add(Json);
     }
 
@@ -103,15 +103,15 @@ internal sealed class DnsCommandOptions
     {
         var options = new DnsEndpointResolverOptions
         {
-            UseSrv = parseResult.GetValue(Srv),
+            UseSrv = parseResult.GetValue(UseSrv),
             Port = parseResult.GetValue(Port),
         };
-        options.AddressFamily = parseResult.GetValue(Family) ?? options.AddressFamily;
-        options.AttemptTimeout = parseResult.GetValue(Timeout) ?? options.AttemptTimeout;
-        options.RetryCount = parseResult.GetValue(Retries) ?? options.RetryCount;
+        options.AddressFamily = parseResult.GetValue(AddressFamily) ?? options.AddressFamily;
+        options.DnsAttemptTimeout = parseResult.GetValue(DnsAttemptTimeout) ?? options.DnsAttemptTimeout;
+        options.DnsRetryCount = parseResult.GetValue(DnsRetryCount) ?? options.DnsRetryCount;
         foreach (string server in parseResult.GetValue(DnsServers) ?? [])
         {
-            options.NameServers.Add(server);
+            options.DnsServers.Add(server);
         }
 
         try
@@ -179,7 +179,7 @@ internal sealed class DnsCommandOptions
             case "BOTH":
                 return DnsAddressFamily.Both;
             default:
-                result.AddError($"--family '{text}' is not one of ipv4, ipv6, both.");
+                result.AddError($"--address-family '{text}' is not one of ipv4, ipv6, both.");
                 return null;
         }
     }

@@ -20,7 +20,7 @@ internal sealed class HealthCommandOptions
         Probe.Validators.Add(r =>
         {
             string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
-            string? error = HealthCheckOptions.TryParseProbe(text, out string kind, out _);
+            string? error = ActiveHealthOptions.TryParseProbe(text, out string kind, out _);
             if (error is not null)
             {
                 r.AddError($"--probe {error}");
@@ -63,7 +63,7 @@ internal sealed class HealthCommandOptions
     }
 
     /// <summary>Copies the options given into <paramref name="health"/>.</summary>
-    public void Apply(ParseResult parseResult, HealthCheckOptions health)
+    public void Apply(ParseResult parseResult, ActiveHealthOptions health)
     {
         health.Probe = parseResult.GetValue(Probe) ?? "none";
         health.Interval = parseResult.GetValue(Interval) ?? health.Interval;
@@ -74,11 +74,11 @@ internal sealed class HealthCommandOptions
 
     /// <summary>Turns an option-validation message into the CLI's option names.</summary>
     public static string ToCliNames(string message) => message
-        .Replace("Health.Probe", "--probe", StringComparison.Ordinal)
-        .Replace("Health.Interval", "--probe-interval", StringComparison.Ordinal)
-        .Replace("Health.Timeout", "--probe-timeout", StringComparison.Ordinal)
-        .Replace("Health.HealthyThreshold", "--healthy-threshold", StringComparison.Ordinal)
-        .Replace("Health.UnhealthyThreshold", "--unhealthy-threshold", StringComparison.Ordinal);
+        .Replace("ActiveHealth.Probe", "--probe", StringComparison.Ordinal)
+        .Replace("ActiveHealth.Interval", "--probe-interval", StringComparison.Ordinal)
+        .Replace("ActiveHealth.Timeout", "--probe-timeout", StringComparison.Ordinal)
+        .Replace("ActiveHealth.HealthyThreshold", "--healthy-threshold", StringComparison.Ordinal)
+        .Replace("ActiveHealth.UnhealthyThreshold", "--unhealthy-threshold", StringComparison.Ordinal);
 
     private static int? ParseThreshold(ArgumentResult result)
     {

@@ -31,7 +31,7 @@ internal static class ProbeCommand
         DnsEndpointResolverOptions resolverOptions = options.GetResolverOptions(parseResult);
         bool json = parseResult.GetValue(options.Json);
         TimeSpan timeout = parseResult.GetValue(health.Timeout) ?? TimeSpan.FromSeconds(2);
-        _ = HealthCheckOptions.TryParseProbe(parseResult.GetValue(health.Probe), out string kind, out string? path);
+        _ = ActiveHealthOptions.TryParseProbe(parseResult.GetValue(health.Probe), out string kind, out string? path);
 
         IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
         ResolutionResult result;

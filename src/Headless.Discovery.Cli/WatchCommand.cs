@@ -8,8 +8,8 @@ internal static class WatchCommand
     public static Command Create(CliContext context)
     {
         var options = new DnsCommandOptions();
-        var minRefresh = DnsCommandOptions.DurationOption("--min-refresh", "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.");
-        var maxRefresh = DnsCommandOptions.DurationOption("--max-refresh", "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.");
+        var minRefresh = DnsCommandOptions.DurationOption("--min-refresh-interval", "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.");
+        var maxRefresh = DnsCommandOptions.DurationOption("--max-refresh-interval", "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.");
         var duration = DnsCommandOptions.DurationOption("--duration", "Stop after this long and exit 0, e.g. 30s, 5m. Default: run until Ctrl+C or SIGTERM.", allowZero: true);
 
         var health = new HealthCommandOptions(probeRequired: false);
@@ -49,7 +49,7 @@ internal static class WatchCommand
         ServiceName service = options.GetServiceName(parseResult, context.Services);
         DnsEndpointResolverOptions resolverOptions = options.GetResolverOptions(parseResult);
         bool json = parseResult.GetValue(options.Json);
-        HeadlessServiceOptions serviceOptions = CreateServiceOptions(service, resolverOptions, minRefresh, maxRefresh, o => health.Apply(parseResult, o.Health));
+        HeadlessServiceOptions serviceOptions = CreateServiceOptions(service, resolverOptions, minRefresh, maxRefresh, o => health.Apply(parseResult, o.ActiveHealth));
 
         using CancellationTokenSource? durationCts = duration is { } d ? new CancellationTokenSource(d, context.Services.TimeProvider) : null;
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationCts?.Token ?? CancellationToken.None);
@@ -115,11 +115,11 @@ internal static class WatchCommand
             Port = resolverOptions.Port,
             AddressFamily = resolverOptions.AddressFamily,
             UseSrv = resolverOptions.UseSrv,
-            DnsAttemptTimeout = resolverOptions.AttemptTimeout,
-            DnsRetryCount = resolverOptions.RetryCount,
+            DnsAttemptTimeout = resolverOptions.DnsAttemptTimeout,
+            DnsRetryCount = resolverOptions.DnsRetryCount,
             MaxEndpoints = resolverOptions.MaxEndpoints,
         };
-        foreach (string server in resolverOptions.NameServers)
+        foreach (string server in resolverOptions.DnsServers)
         {
             serviceOptions.DnsServers.Add(server);
         }
@@ -161,8 +161,8 @@ internal static class WatchCommand
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(HealthCommandOptions.ToCliNames(ex.Message).Replace(nameof(HeadlessServiceOptions.MinRefreshInterval), "--min-refresh", StringComparison.Ordinal)
-                .Replace(nameof(HeadlessServiceOptions.MaxRefreshInterval), "--max-refresh", StringComparison.Ordinal), ex);
+            throw new UsageException(HealthCommandOptions.ToCliNames(ex.Message).Replace(nameof(HeadlessServiceOptions.MinRefreshInterval), "--min-refresh-interval", StringComparison.Ordinal)
+                .Replace(nameof(HeadlessServiceOptions.MaxRefreshInterval), "--max-refresh-interval", StringComparison.Ordinal), ex);
         }
 
         return serviceOptions;

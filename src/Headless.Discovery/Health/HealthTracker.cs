@@ -18,7 +18,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<PodEndpoint, EndpointHealthState> _states = new();
     private readonly object _lock = new();
-    private readonly HealthCheckOptions _active;
+    private readonly ActiveHealthOptions _active;
     private readonly PassiveHealthOptions _passive;
     private readonly double _panicThreshold;
     private readonly TimeProvider _timeProvider;
@@ -33,7 +33,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 
     public HealthTracker(
         ServiceName service,
-        HealthCheckOptions active,
+        ActiveHealthOptions active,
         PassiveHealthOptions passive,
         double panicThreshold,
         TimeProvider timeProvider,

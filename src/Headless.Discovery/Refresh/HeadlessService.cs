@@ -16,7 +16,7 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Health: with <see cref="HeadlessServiceOptions.Health"/> configured every pod is probed in the background; outcomes
+/// Health: with <see cref="HeadlessServiceOptions.ActiveHealth"/> configured every pod is probed in the background; outcomes
 /// given to <see cref="ReportOutcome"/> drive passive outlier ejection (<see cref="HeadlessServiceOptions.PassiveHealth"/>).
 /// Health state follows the pod's identity across refreshes. Each health transition publishes a new snapshot (same
 /// members, new <see cref="EndpointSet.Statuses"/>); every publication, DNS- or health-driven, is serialized under one
@@ -130,9 +130,9 @@ public sealed partial class HeadlessService : IHeadlessService
         _serviceTag = new KeyValuePair<string, object?>(DiscoveryTelemetry.ServiceTag, service.Value);
         _current = EndpointSet.CreateInitial(service, _timeProvider.GetUtcNow());
         _dispatcher = new ChangeDispatcher(Deliver);
-        if (options.Health.IsEnabled || options.PassiveHealth.Enabled)
+        if (options.ActiveHealth.Enabled || options.PassiveHealth.Enabled)
         {
-            _health = new HealthTracker(service, options.Health, options.PassiveHealth, options.PanicThreshold, _timeProvider, loggerFactory, RequestHealthPublish);
+            _health = new HealthTracker(service, options.ActiveHealth, options.PassiveHealth, options.PanicThreshold, _timeProvider, loggerFactory, RequestHealthPublish);
         }
     }
 

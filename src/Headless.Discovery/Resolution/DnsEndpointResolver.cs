@@ -21,8 +21,8 @@ namespace Headless.Discovery;
 /// <remarks>
 /// <para>
 /// DnsClient sends the queries with its own cache, retries and timeout switched off; Polly owns both the per-attempt
-/// timeout (<see cref="DnsEndpointResolverOptions.AttemptTimeout"/>) and the retries
-/// (<see cref="DnsEndpointResolverOptions.RetryCount"/>, exponential backoff with jitter). The DnsClient client and the
+/// timeout (<see cref="DnsEndpointResolverOptions.DnsAttemptTimeout"/>) and the retries
+/// (<see cref="DnsEndpointResolverOptions.DnsRetryCount"/>, exponential backoff with jitter). The DnsClient client and the
 /// Polly pipelines are the process's: every resolver whose name servers, attempt timeout, retries and clock are the
 /// same shares one set, so a process watching hundreds of services holds one DNS transport per name server, not one
 /// per service. Retries happen after timeouts,
@@ -110,7 +110,7 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         _useSrv = options.UseSrv;
         _port = options.Port;
         _maxEndpoints = options.MaxEndpoints;
-        _attemptTimeout = options.AttemptTimeout;
+        _attemptTimeout = options.DnsAttemptTimeout;
         _recordType = _useSrv ? "SRV" : _family switch
         {
             DnsAddressFamily.IPv6 => "AAAA",
@@ -123,16 +123,16 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
         _serverList = _serverNames.Length == 0 ? "(no name servers)" : string.Join(", ", _serverNames);
         if (servers.Count == 0)
         {
-            Log.NoNameServers(_logger);
+            Log.NoDnsServers(_logger);
         }
 
         // The client, pipelines and per-server gates are the process's, shared with every resolver that asks the same.
-        _transport = DnsTransport.For(servers, options.AttemptTimeout, options.RetryCount, options.RetryBaseDelay, _timeProvider);
+        _transport = DnsTransport.For(servers, options.DnsAttemptTimeout, options.DnsRetryCount, options.DnsRetryBaseDelay, _timeProvider);
         _onRetry = LogRetry;
     }
 
     /// <summary>The name servers queried, as <c>ip:port</c>, in the order attempts use them.</summary>
-    public IReadOnlyList<string> NameServers => _serverNames;
+    public IReadOnlyList<string> DnsServers => _serverNames;
 
     /// <inheritdoc/>
     /// <remarks>
@@ -797,12 +797,12 @@ public sealed partial class DnsEndpointResolver : IEndpointResolver
     private static List<NameServer> ResolveServers(DnsEndpointResolverOptions options)
     {
         var servers = new List<NameServer>();
-        if (options.NameServers.Count > 0)
+        if (options.DnsServers.Count > 0)
         {
-            foreach (string text in options.NameServers)
+            foreach (string text in options.DnsServers)
             {
                 // Validate() has already checked every entry.
-                if (DnsEndpointResolverOptions.TryParseNameServer(text, out IPEndPoint? endPoint))
+                if (DnsEndpointResolverOptions.TryParseDnsServer(text, out IPEndPoint? endPoint))
                 {
                     AddUnique(servers, new NameServer(endPoint));
                 }

@@ -13,7 +13,7 @@ public sealed class DnsEndpointResolverOptions
     /// Name servers to query, each <c>ip</c>, <c>ip:port</c> or <c>[ipv6]:port</c> (port 53 when omitted).
     /// Default: empty, meaning the system's name servers (from <c>/etc/resolv.conf</c>).
     /// </summary>
-    public IList<string> NameServers { get; } = new List<string>();
+    public IList<string> DnsServers { get; } = new List<string>();
 
     /// <summary>Which address records to query when <see cref="UseSrv"/> is off. Default: <see cref="DnsAddressFamily.IPv4"/>.</summary>
     public DnsAddressFamily AddressFamily { get; set; } = DnsAddressFamily.IPv4;
@@ -29,16 +29,16 @@ public sealed class DnsEndpointResolverOptions
     public int Port { get; set; }
 
     /// <summary>Timeout of one DNS attempt (enforced by the Polly pipeline), 10 ms to 5 minutes. Default: 2 seconds.</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan DnsAttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Retries after a timed-out, unreachable or SERVFAIL attempt (never after NXDOMAIN or NODATA), 0 to 10.
     /// Default: 2.
     /// </summary>
-    public int RetryCount { get; set; } = 2;
+    public int DnsRetryCount { get; set; } = 2;
 
     /// <summary>Base delay of the exponential backoff (with jitter) between retries. Default: 100 ms. Must not be negative.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan DnsRetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// The most endpoints taken from one answer, 1 to 100 000; the rest are dropped with a logged warning.
@@ -50,11 +50,11 @@ public sealed class DnsEndpointResolverOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
-        for (int i = 0; i < NameServers.Count; i++)
+        for (int i = 0; i < DnsServers.Count; i++)
         {
-            if (ParseNameServer(NameServers[i], out _) is { } error)
+            if (ParseDnsServer(DnsServers[i], out _) is { } error)
             {
-                throw new ArgumentException($"{nameof(NameServers)}[{i}] = '{NameServers[i]}' {error}", nameof(NameServers));
+                throw new ArgumentException($"{nameof(DnsServers)}[{i}] = '{DnsServers[i]}' {error}", nameof(DnsServers));
             }
         }
 
@@ -68,16 +68,16 @@ public sealed class DnsEndpointResolverOptions
             throw new ArgumentException($"{nameof(Port)} = {Port} must be between 0 and 65535.", nameof(Port));
         }
 
-        OptionChecks.Duration(AttemptTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromMinutes(5), nameof(AttemptTimeout), nameof(AttemptTimeout));
+        OptionChecks.Duration(DnsAttemptTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromMinutes(5), nameof(DnsAttemptTimeout), nameof(DnsAttemptTimeout));
 
-        if (RetryCount is < 0 or > 10)
+        if (DnsRetryCount is < 0 or > 10)
         {
-            throw new ArgumentException($"{nameof(RetryCount)} = {RetryCount} must be between 0 and 10.", nameof(RetryCount));
+            throw new ArgumentException($"{nameof(DnsRetryCount)} = {DnsRetryCount} must be between 0 and 10.", nameof(DnsRetryCount));
         }
 
-        if (RetryBaseDelay < TimeSpan.Zero || RetryBaseDelay > TimeSpan.FromMinutes(1))
+        if (DnsRetryBaseDelay < TimeSpan.Zero || DnsRetryBaseDelay > TimeSpan.FromMinutes(1))
         {
-            throw new ArgumentException($"{nameof(RetryBaseDelay)} = {RetryBaseDelay} must be between zero and 1 minute.", nameof(RetryBaseDelay));
+            throw new ArgumentException($"{nameof(DnsRetryBaseDelay)} = {DnsRetryBaseDelay} must be between zero and 1 minute.", nameof(DnsRetryBaseDelay));
         }
 
         if (MaxEndpoints is < 1 or > 100_000)
@@ -95,22 +95,22 @@ public sealed class DnsEndpointResolverOptions
     /// <param name="text">The text to parse.</param>
     /// <param name="endPoint">The parsed endpoint.</param>
     /// <returns><see langword="true"/> when <paramref name="text"/> is valid.</returns>
-    public static bool TryParseNameServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint) =>
-        ParseNameServer(text, out endPoint) is null;
+    public static bool TryParseDnsServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint) =>
+        ParseDnsServer(text, out endPoint) is null;
 
-    /// <summary>Parses a name server as <see cref="TryParseNameServer(string?, out IPEndPoint?)"/> does, saying what is wrong when it is not valid.</summary>
+    /// <summary>Parses a name server as <see cref="TryParseDnsServer(string?, out IPEndPoint?)"/> does, saying what is wrong when it is not valid.</summary>
     /// <param name="text">The text to parse.</param>
     /// <param name="endPoint">The parsed endpoint.</param>
     /// <param name="error">What is wrong, worded to follow the quoted text (<c>'::1:53' is ambiguous: …</c>); <see langword="null"/> when valid.</param>
     /// <returns><see langword="true"/> when <paramref name="text"/> is valid.</returns>
-    public static bool TryParseNameServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    public static bool TryParseDnsServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
-        error = ParseNameServer(text, out endPoint);
+        error = ParseDnsServer(text, out endPoint);
         return error is null;
     }
 
     /// <summary>Parses a name server; returns <see langword="null"/> when valid, else what is wrong (to follow the quoted text).</summary>
-    internal static string? ParseNameServer(string? text, out IPEndPoint? endPoint)
+    internal static string? ParseDnsServer(string? text, out IPEndPoint? endPoint)
     {
         const string Expected = "expected 'ip', 'ip:port' or '[ipv6]:port' (an address, not a host name)";
         endPoint = null;

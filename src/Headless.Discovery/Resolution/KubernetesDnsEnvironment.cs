@@ -83,7 +83,7 @@ public sealed class KubernetesDnsEnvironment
     public IReadOnlyList<string> SearchDomains => _parsed.Value.SearchDomains;
 
     /// <summary>The <c>nameserver</c> entries from resolv.conf, port 53, in file order; entries that are not IP addresses are skipped.</summary>
-    public IReadOnlyList<IPEndPoint> NameServers => _parsed.Value.NameServers;
+    public IReadOnlyList<IPEndPoint> DnsServers => _parsed.Value.DnsServers;
 
     /// <summary>A one-line description of the sources and what was found, for logs and error messages.</summary>
     public override string ToString() =>
@@ -232,5 +232,5 @@ public sealed class KubernetesDnsEnvironment
         }
     }
 
-    private sealed record Parsed(string? Namespace, string ClusterDomain, IReadOnlyList<string> SearchDomains, IReadOnlyList<IPEndPoint> NameServers);
+    private sealed record Parsed(string? Namespace, string ClusterDomain, IReadOnlyList<string> SearchDomains, IReadOnlyList<IPEndPoint> DnsServers);
 }

@@ -5,7 +5,7 @@ namespace Headless.Discovery;
 /// default; <see cref="Validate"/> throws an <see cref="ArgumentException"/> naming the first bad option.
 /// </summary>
 /// <remarks>
-/// A <see cref="HeadlessService"/> copies its options (nested <see cref="Health"/> and <see cref="PassiveHealth"/>
+/// A <see cref="HeadlessService"/> copies its options (nested <see cref="ActiveHealth"/> and <see cref="PassiveHealth"/>
 /// included) when it is built and validates the copy: changing this object afterwards has no effect on that service.
 /// </remarks>
 public sealed class HeadlessServiceOptions
@@ -23,7 +23,7 @@ public sealed class HeadlessServiceOptions
     /// <summary>
     /// Name servers (<c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>; port 53 when omitted). Default: empty, meaning the
     /// system's. A bare IPv6 address whose last group also reads as a port (<c>::1:53</c>) is refused as ambiguous, as
-    /// are unspecified, multicast and broadcast addresses (see <see cref="DnsEndpointResolverOptions.TryParseNameServer(string?, out System.Net.IPEndPoint?)"/>).
+    /// are unspecified, multicast and broadcast addresses (see <see cref="DnsEndpointResolverOptions.TryParseDnsServer(string?, out System.Net.IPEndPoint?)"/>).
     /// </summary>
     public IList<string> DnsServers { get; } = new List<string>();
 
@@ -85,7 +85,7 @@ public sealed class HeadlessServiceOptions
     public int EmptyAnswerConfirmations { get; set; } = 3;
 
     /// <summary>Active health checking: which probe, how often, thresholds, concurrency. Default: off (<c>Probe = "none"</c>).</summary>
-    public HealthCheckOptions Health { get; } = new();
+    public ActiveHealthOptions ActiveHealth { get; } = new();
 
     /// <summary>Passive health (outlier ejection) fed by <see cref="IHeadlessService.ReportOutcome"/>. Default: on, 5 failures eject.</summary>
     public PassiveHealthOptions PassiveHealth { get; } = new();
@@ -114,7 +114,7 @@ public sealed class HeadlessServiceOptions
 
         for (int i = 0; i < DnsServers.Count; i++)
         {
-            if (DnsEndpointResolverOptions.ParseNameServer(DnsServers[i], out _) is { } error)
+            if (DnsEndpointResolverOptions.ParseDnsServer(DnsServers[i], out _) is { } error)
             {
                 throw new ArgumentException($"{nameof(DnsServers)}[{i}] = '{DnsServers[i]}' {error}", nameof(DnsServers));
             }
@@ -162,7 +162,7 @@ public sealed class HeadlessServiceOptions
             throw new ArgumentException($"{nameof(PanicThreshold)} = {PanicThreshold} must be between 0 and 100 (percent).", nameof(PanicThreshold));
         }
 
-        Health.Validate();
+        ActiveHealth.Validate();
         PassiveHealth.Validate();
     }
 
@@ -192,7 +192,7 @@ public sealed class HeadlessServiceOptions
             copy.DnsServers.Add(server);
         }
 
-        Health.CopyTo(copy.Health);
+        ActiveHealth.CopyTo(copy.ActiveHealth);
         PassiveHealth.CopyTo(copy.PassiveHealth);
         return copy;
     }
@@ -206,13 +206,13 @@ public sealed class HeadlessServiceOptions
             AddressFamily = AddressFamily,
             UseSrv = UseSrv,
             Port = Port,
-            AttemptTimeout = DnsAttemptTimeout,
-            RetryCount = DnsRetryCount,
+            DnsAttemptTimeout = DnsAttemptTimeout,
+            DnsRetryCount = DnsRetryCount,
             MaxEndpoints = MaxEndpoints,
         };
         foreach (string server in DnsServers)
         {
-            options.NameServers.Add(server);
+            options.DnsServers.Add(server);
         }
 
         return options;

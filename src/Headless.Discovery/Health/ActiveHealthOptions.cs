@@ -1,7 +1,7 @@
 namespace Headless.Discovery;
 
 /// <summary>
-/// Active health checking of every pod of a <see cref="HeadlessService"/> (the <see cref="HeadlessServiceOptions.Health"/>
+/// Active health checking of every pod of a <see cref="HeadlessService"/> (the <see cref="HeadlessServiceOptions.ActiveHealth"/>
 /// section). Off by default. Every option documents its default; <see cref="Validate"/> names the first bad one.
 /// </summary>
 /// <remarks>
@@ -9,7 +9,7 @@ namespace Headless.Discovery;
 /// consecutive failures to turn a healthy pod unhealthy and <see cref="HealthyThreshold"/> consecutive successes to turn
 /// it healthy again (hysteresis, like Kubernetes probes and Envoy).
 /// </remarks>
-public sealed class HealthCheckOptions
+public sealed class ActiveHealthOptions
 {
     /// <summary>
     /// Which probe to run: <c>none</c> (no active checks), <c>tcp</c> (<see cref="TcpConnectProbe"/>),
@@ -58,9 +58,9 @@ public sealed class HealthCheckOptions
     public double IntervalJitter { get; set; } = 0.1;
 
     /// <summary><see langword="true"/> when a probe is configured (<see cref="CustomProbe"/> or a <see cref="Probe"/> other than <c>none</c>).</summary>
-    public bool IsEnabled => CustomProbe is not null || !string.Equals(Probe?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
+    internal bool Enabled => CustomProbe is not null || !string.Equals(Probe?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one (as <c>Health.&lt;Option&gt;</c>).</summary>
+    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one (as <c>ActiveHealth.&lt;Option&gt;</c>).</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
@@ -69,26 +69,26 @@ public sealed class HealthCheckOptions
             string? error = TryParseProbe(Probe, out _, out _);
             if (error is not null)
             {
-                throw new ArgumentException($"Health.{nameof(Probe)}: {error}", nameof(Probe));
+                throw new ArgumentException($"ActiveHealth.{nameof(Probe)}: {error}", nameof(Probe));
             }
         }
 
-        OptionChecks.Duration(Interval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), $"Health.{nameof(Interval)}", nameof(Interval));
-        OptionChecks.Duration(Timeout, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"Health.{nameof(Timeout)}", nameof(Timeout));
+        OptionChecks.Duration(Interval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), $"ActiveHealth.{nameof(Interval)}", nameof(Interval));
+        OptionChecks.Duration(Timeout, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"ActiveHealth.{nameof(Timeout)}", nameof(Timeout));
         RequireRange(HealthyThreshold, 1, 100, nameof(HealthyThreshold));
         RequireRange(UnhealthyThreshold, 1, 100, nameof(UnhealthyThreshold));
         RequireRange(MaxConcurrentProbes, 1, 10_000, nameof(MaxConcurrentProbes));
         if (InitialJitter < TimeSpan.Zero || InitialJitter > TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"Health.{nameof(InitialJitter)} = {InitialJitter} must be between zero and one day.", nameof(InitialJitter));
+            throw new ArgumentException($"ActiveHealth.{nameof(InitialJitter)} = {InitialJitter} must be between zero and one day.", nameof(InitialJitter));
         }
 
         if (double.IsNaN(IntervalJitter) || IntervalJitter is < 0 or > 0.5)
         {
-            throw new ArgumentException($"Health.{nameof(IntervalJitter)} = {IntervalJitter} must be between 0 and 0.5.", nameof(IntervalJitter));
+            throw new ArgumentException($"ActiveHealth.{nameof(IntervalJitter)} = {IntervalJitter} must be between 0 and 0.5.", nameof(IntervalJitter));
         }
 
-        Http.Validate($"Health.{nameof(Http)}.");
+        Http.Validate($"ActiveHealth.{nameof(Http)}.");
     }
 
     /// <summary>
@@ -140,7 +140,7 @@ public sealed class HealthCheckOptions
     }
 
     /// <summary>Copies every option into <paramref name="target"/> (the custom probe by reference).</summary>
-    internal void CopyTo(HealthCheckOptions target)
+    internal void CopyTo(ActiveHealthOptions target)
     {
         target.Probe = Probe;
         target.CustomProbe = CustomProbe;
@@ -186,7 +186,7 @@ public sealed class HealthCheckOptions
     {
         if (value < min || value > max)
         {
-            throw new ArgumentException($"Health.{name} = {value} must be between {min} and {max}.", name);
+            throw new ArgumentException($"ActiveHealth.{name} = {value} must be between {min} and {max}.", name);
         }
     }
 }
