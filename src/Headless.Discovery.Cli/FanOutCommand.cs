@@ -45,8 +45,8 @@ internal static class FanOutCommand
                 return null;
             },
         };
-        var timeout = DnsCommandOptions.DurationOption("--per-pod-timeout", "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.");
-        var parallelism = new Option<int?>("--max-parallelism")
+        var timeout = DnsCommandOptions.DurationOption(OptionFlags.PerPodTimeout, "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.");
+        var parallelism = new Option<int?>(OptionFlags.MaxParallelism)
         {
             Description = "The most requests in flight at once, 1 to 1024. Default: 32.",
             HelpName = "n",
@@ -58,7 +58,7 @@ internal static class FanOutCommand
                     return n;
                 }
 
-                r.AddError($"--max-parallelism '{text}' is not a whole number from 1 to 1024.");
+                r.AddError($"{OptionFlags.MaxParallelism} '{text}' is not a whole number from 1 to 1024.");
                 return null;
             },
         };
@@ -87,7 +87,7 @@ internal static class FanOutCommand
                 parseResult.GetRequiredValue(http),
                 parseResult.GetValue(mode) ?? FanOutMode.All,
                 parseResult.GetValue(timeout) ?? TimeSpan.FromSeconds(5),
-                parseResult.GetValue(parallelism) ?? FanOutOptions.DefaultMaxParallelism,
+                parseResult.GetValue(parallelism) ?? new FanOutOptions().MaxParallelism,
                 parseResult.GetValue(dns.Json)),
             parseResult,
             cancellationToken));
@@ -99,7 +99,8 @@ internal static class FanOutCommand
     private static async Task<int> RunAsync(CliContext context, DnsCommandOptions dns, Settings settings, ParseResult parseResult, CancellationToken cancellationToken)
     {
         ServiceName service = dns.GetServiceName(parseResult, context.Services);
-        DnsEndpointResolverOptions resolverOptions = dns.GetResolverOptions(parseResult);
+        HeadlessServiceOptions serviceOptions = OptionFlags.Validated(dns.GetServiceOptions(parseResult, service));
+        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(serviceOptions);
         // One DNS round, judged exactly like `resolve`; the fan-out then runs over that answer.
         IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
         ResolutionResult resolution;
@@ -122,7 +123,6 @@ internal static class FanOutCommand
             throw new UsageException($"{service}: the answer carries no port; give one with --port (or use --use-srv).");
         }
 
-        HeadlessServiceOptions serviceOptions = WatchCommand.CreateServiceOptions(service, resolverOptions, null, null);
         IHeadlessService live = context.Services.CreateService(service, new AnsweredResolver(resolution), serviceOptions);
         await using (live.ConfigureAwait(false))
         {
@@ -149,10 +149,18 @@ internal static class FanOutCommand
                 IncludeUnhealthy = true,
                 TimeProvider = context.Services.TimeProvider,
             };
-            FanOutResult<int> result = await live.FanOutAsync(
-                (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),
-                options,
-                cancellationToken).ConfigureAwait(false);
+            FanOutResult<int> result;
+            try
+            {
+                result = await live.FanOutAsync(
+                    (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),
+                    options,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOptionsException ex)
+            {
+                throw OptionFlags.ToUsage(ex);
+            }
 
             if (settings.Json)
             {

@@ -27,16 +27,16 @@ public sealed class ValidationTests
     }
 
     [Theory]
-    [InlineData("MinRefreshInterval", "00:05:00", "HeadlessDiscovery:Services:backend:MinRefreshInterval: MinRefreshInterval = 00:05:00 is greater than MaxRefreshInterval")]
+    [InlineData("MinRefreshInterval", "00:05:00", "HeadlessDiscovery:Services:backend:MinRefreshInterval: 00:05:00 is greater than MaxRefreshInterval")]
     [InlineData("MaxRefreshInterval", "00:00:00", "HeadlessDiscovery:Services:backend:MaxRefreshInterval:")]
     [InlineData("RefreshJitter", "0.9", "HeadlessDiscovery:Services:backend:RefreshJitter:")]
-    [InlineData("DnsServers:0", "not-an-ip", "HeadlessDiscovery:Services:backend:DnsServers:0: DnsServers[0] = 'not-an-ip'")]
-    [InlineData("DnsServers:0", "::1:53", "HeadlessDiscovery:Services:backend:DnsServers:0: DnsServers[0] = '::1:53' is ambiguous")]
-    [InlineData("DnsServers:0", "0.0.0.0", "HeadlessDiscovery:Services:backend:DnsServers:0: DnsServers[0] = '0.0.0.0'")]
-    [InlineData("MinRefreshInterval", "00:00:00.001", "HeadlessDiscovery:Services:backend:MinRefreshInterval: MinRefreshInterval = 00:00:00.0010000 is below the floor of 100 ms")]
-    [InlineData("ActiveHealth:Interval", "00:00:00.0000001", "HeadlessDiscovery:Services:backend:ActiveHealth:Interval: ActiveHealth.Interval = 00:00:00.0000001 is below the floor of 100 ms")]
+    [InlineData("DnsServers:0", "not-an-ip", "HeadlessDiscovery:Services:backend:DnsServers:0: 'not-an-ip'")]
+    [InlineData("DnsServers:0", "::1:53", "HeadlessDiscovery:Services:backend:DnsServers:0: '::1:53' is ambiguous")]
+    [InlineData("DnsServers:0", "0.0.0.0", "HeadlessDiscovery:Services:backend:DnsServers:0: '0.0.0.0'")]
+    [InlineData("MinRefreshInterval", "00:00:00.001", "HeadlessDiscovery:Services:backend:MinRefreshInterval: 00:00:00.0010000 is below the floor of 100 ms")]
+    [InlineData("ActiveHealth:Interval", "00:00:00.0000001", "HeadlessDiscovery:Services:backend:ActiveHealth:Interval: 00:00:00.0000001 is below the floor of 100 ms")]
     [InlineData("PassiveHealth:BaseEjectionTime", "00:00:00.001", "HeadlessDiscovery:Services:backend:PassiveHealth:BaseEjectionTime:")]
-    [InlineData("Selector", "Fastest", "HeadlessDiscovery:Services:backend:Selector: Selector = 'Fastest': expected RoundRobin")]
+    [InlineData("Selector", "Fastest", "HeadlessDiscovery:Services:backend:Selector: 'Fastest': expected RoundRobin")]
     [InlineData("Selector", "Subset:0", "HeadlessDiscovery:Services:backend:Selector:")]
     [InlineData("MinEndpoints", "-1", "HeadlessDiscovery:Services:backend:MinEndpoints:")]
     [InlineData("StartupTimeout", "00:00:00", "HeadlessDiscovery:Services:backend:StartupTimeout:")]
@@ -60,7 +60,7 @@ public sealed class ValidationTests
     public async Task A_missing_name_is_reported_with_its_path()
     {
         string message = await StartFailureAsync(new Dictionary<string, string?> { [Section + "Port"] = "80" });
-        Assert.Contains("HeadlessDiscovery:Services:backend:Name: Name is required", message, StringComparison.Ordinal);
+        Assert.Contains("HeadlessDiscovery:Services:backend:Name: is required", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed class HealthOptionsTests
     {
         var options = new HeadlessServiceOptions { Name = "web.default.svc.cluster.local" };
         configure(options);
-        ArgumentException ex = Assert.Throws<ArgumentException>(options.Validate);
+        InvalidOptionsException ex = Assert.Throws<InvalidOptionsException>(options.Validate);
         Assert.StartsWith(name, ex.Message, StringComparison.Ordinal);
     }
 

@@ -75,7 +75,7 @@ public sealed class HeadlessServiceOptionsTests
         Assert.Contains(option, ex.Message, StringComparison.Ordinal);
         Assert.Contains("floor", ex.Message, StringComparison.Ordinal);
         // Validation throws before anything is resolved: nothing is sent anywhere.
-        Assert.Throws<ArgumentException>(() => new HeadlessService(o));
+        Assert.Throws<InvalidOptionsException>(() => new HeadlessService(o));
     }
 
     [Fact]

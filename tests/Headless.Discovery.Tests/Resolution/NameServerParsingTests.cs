@@ -59,13 +59,13 @@ public sealed class NameServerParsingTests
         options.DnsServers.Add("127.0.0.1:5353");
         options.DnsServers.Add(text);
 
-        ArgumentException fromValidate = Assert.Throws<ArgumentException>(options.Validate);
-        ArgumentException fromConstructor = Assert.Throws<ArgumentException>(() => new HeadlessService(options));
+        InvalidOptionsException fromValidate = Assert.Throws<InvalidOptionsException>(options.Validate);
+        InvalidOptionsException fromConstructor = Assert.Throws<InvalidOptionsException>(() => new HeadlessService(options));
 
-        foreach (ArgumentException ex in new[] { fromValidate, fromConstructor })
+        foreach (InvalidOptionsException ex in new[] { fromValidate, fromConstructor })
         {
-            Assert.Equal(nameof(HeadlessServiceOptions.DnsServers), ex.ParamName);
-            Assert.StartsWith($"DnsServers[1] = '{text}'", ex.Message, StringComparison.Ordinal);
+            Assert.Equal("DnsServers[1]", Assert.Single(ex.Problems).Path);
+            Assert.StartsWith($"DnsServers[1]: '{text}'", ex.Message, StringComparison.Ordinal);
             Assert.Contains(hint, ex.Message, StringComparison.Ordinal);
         }
     }
@@ -86,7 +86,7 @@ public sealed class NameServerParsingTests
         var options = new DnsEndpointResolverOptions();
         options.DnsServers.Add("127.0.0.1:53");
         options.DnsServers.Add("not-an-ip");
-        var ex = Assert.Throws<ArgumentException>(() => new DnsEndpointResolver(options));
+        var ex = Assert.Throws<InvalidOptionsException>(() => new DnsEndpointResolver(options));
         Assert.Contains("DnsServers[1]", ex.Message, StringComparison.Ordinal);
     }
 
