@@ -65,6 +65,44 @@ public class UsageTests
     }
 
     [Fact]
+    public async Task EveryInvalidOptionIsReportedAtOnceUnderItsFlag()
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync(
+            "watch", "web", "--probe", "tcp", "--probe-interval", "1ms", "--probe-timeout", "1ms", "--min-refresh-interval", "1ms",
+            "--dns-server", "127.0.0.1", "--dns-server", "0.0.0.0", "--dns-attempt-timeout", "1ms");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        foreach (string flag in new[] { "--probe-interval", "--probe-timeout", "--min-refresh-interval", "--dns-server", "--dns-attempt-timeout" })
+        {
+            Assert.Single(cli.Stderr.Lines, line => line.StartsWith($"headless-discovery: {flag}: ", StringComparison.Ordinal));
+        }
+
+        Assert.DoesNotContain("ActiveHealth", cli.Stderr.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Interval", cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("resolve", "--timeout")]
+    [InlineData("watch", "--timeout")]
+    [InlineData("fanout", "--timeout")]
+    [InlineData("resolve", "--retries")]
+    [InlineData("resolve", "--family")]
+    [InlineData("watch", "--min-refresh")]
+    [InlineData("fanout", "--parallelism")]
+    [InlineData("fanout", "--dns-timeout")]
+    public async Task TheOldFlagNamesAreGone(string command, string flag)
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync(command, "web", "--http", "/", flag, "1");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains(flag, cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABadOptionValueIsNamedInTheMessage()
     {
         CliHarness cli = NeverResolving();

@@ -57,6 +57,27 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public async Task Every_bad_value_is_reported_at_once_under_its_configuration_key()
+    {
+        Dictionary<string, string?> config = Valid();
+        config[Section + "DnsServers:0"] = "127.0.0.1";
+        config[Section + "DnsServers:1"] = "0.0.0.0";
+        config[Section + "ActiveHealth:Interval"] = "00:00:00.001";
+        config[Section + "ActiveHealth:Http:Host"] = "a b";
+        config[Section + "PassiveHealth:MaxEjectionPercent"] = "101";
+        config[Section + "DnsRetryCount"] = "11";
+
+        string message = await StartFailureAsync(config);
+
+        foreach (string key in new[] { "DnsServers:1", "ActiveHealth:Interval", "ActiveHealth:Http:Host", "PassiveHealth:MaxEjectionPercent", "DnsRetryCount" })
+        {
+            Assert.Contains($"HeadlessDiscovery:Services:backend:{key}: ", message, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("DnsServers:0", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_name_is_reported_with_its_path()
     {
         string message = await StartFailureAsync(new Dictionary<string, string?> { [Section + "Port"] = "80" });
