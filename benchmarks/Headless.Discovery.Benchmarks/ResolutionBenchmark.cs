@@ -37,8 +37,8 @@ public class ResolutionBenchmark
             AutoResolveNameServers = false,
         });
 
-        var options = new DnsEndpointResolverOptions { Port = Fixtures.Port, AttemptTimeout = TimeSpan.FromSeconds(5) };
-        options.NameServers.Add(_server.NameServer);
+        var options = new DnsEndpointResolverOptions { Port = Fixtures.Port, DnsAttemptTimeout = TimeSpan.FromSeconds(5) };
+        options.DnsServers.Add(_server.NameServer);
         _resolver = new DnsEndpointResolver(options);
 
         // Both must see every record, or the comparison is not like for like.

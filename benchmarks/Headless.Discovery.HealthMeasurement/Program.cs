@@ -100,11 +100,11 @@ var counting = new DelegateProbe(async (endpoint, ct) =>
 });
 
 var options = new HeadlessServiceOptions { MaxRefreshInterval = TimeSpan.FromHours(1) };
-options.Health.CustomProbe = counting;
-options.Health.Interval = TimeSpan.FromSeconds(1);
-options.Health.Timeout = TimeSpan.FromSeconds(2);
-options.Health.InitialJitter = TimeSpan.FromSeconds(1);
-options.Health.MaxConcurrentProbes = maxConcurrent;
+options.ActiveHealth.CustomProbe = counting;
+options.ActiveHealth.Interval = TimeSpan.FromSeconds(1);
+options.ActiveHealth.Timeout = TimeSpan.FromSeconds(2);
+options.ActiveHealth.InitialJitter = TimeSpan.FromSeconds(1);
+options.ActiveHealth.MaxConcurrentProbes = maxConcurrent;
 await using var service = new HeadlessService(
     ServiceName.Parse("web.default.svc.cluster.local"),
     new FixedResolver(endpoints),

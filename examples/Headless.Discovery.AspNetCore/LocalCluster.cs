@@ -62,9 +62,9 @@ public sealed class LocalCluster : IAsyncDisposable
             [section + "FailureBackoffBase"] = "00:00:00.500",
             [section + "FailureBackoffMax"] = "00:00:01",
             [section + "MinEndpoints"] = "1",
-            [section + "Health:Probe"] = "http:/",
-            [section + "Health:Interval"] = "00:00:01",
-            [section + "Health:Timeout"] = "00:00:00.500",
+            [section + "ActiveHealth:Probe"] = "http:/",
+            [section + "ActiveHealth:Interval"] = "00:00:01",
+            [section + "ActiveHealth:Timeout"] = "00:00:00.500",
         };
     }
 

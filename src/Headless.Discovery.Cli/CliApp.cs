@@ -58,7 +58,12 @@ internal static class CliApp
         }
         catch (UsageException ex)
         {
-            await context.ErrorLineAsync(ex.Message).ConfigureAwait(false);
+            // Invalid options are listed all at once, one per line.
+            foreach (string line in ex.Message.Split(Environment.NewLine))
+            {
+                await context.ErrorLineAsync(line).ConfigureAwait(false);
+            }
+
             return ExitCodes.Usage;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -120,13 +120,13 @@ internal static class DemoCommand
                 FailureBackoffMax = MaxRefresh,
             };
             options.DnsServers.Add(dns.NameServer);
-            options.Health.Probe = "http:/";
-            options.Health.Interval = ProbeInterval;
-            options.Health.Timeout = ProbeTimeout;
-            options.Health.UnhealthyThreshold = 2;
-            options.Health.HealthyThreshold = 1;
+            options.ActiveHealth.Probe = "http:/";
+            options.ActiveHealth.Interval = ProbeInterval;
+            options.ActiveHealth.Timeout = ProbeTimeout;
+            options.ActiveHealth.UnhealthyThreshold = 2;
+            options.ActiveHealth.HealthyThreshold = 1;
             ServiceName service = ServiceName.Parse(ServiceText);
-            IEndpointResolver resolver = context.Services.CreateResolver(options.ToResolverOptions());
+            IEndpointResolver resolver = context.Services.CreateResolver(OptionFlags.ResolverOptions(options));
             try
             {
                 IHeadlessService live = context.Services.CreateService(service, resolver, options);

@@ -10,10 +10,10 @@ internal sealed class DnsCommandOptions
     {
         Description = "The headless Service: short ('headless-nginx', qualified with the pod's namespace and cluster domain), "
             + "namespaced ('headless-nginx.default') or fully qualified ('headless-nginx.default.svc.cluster.local' or with a trailing dot). "
-            + "With --srv, the SRV name ('_http._tcp.headless-nginx').",
+            + "With --use-srv, the SRV name ('_http._tcp.headless-nginx').",
     };
 
-    public Option<string[]> DnsServers { get; } = new("--dns-server")
+    public Option<string[]> DnsServers { get; } = new(OptionFlags.DnsServer)
     {
         Description = "Name server to ask, 'ip', 'ip:port' or '[ipv6]:port' (port 53 when omitted). Repeatable. Default: the system's (/etc/resolv.conf).",
         HelpName = "ip[:port]",
@@ -21,28 +21,28 @@ internal sealed class DnsCommandOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public Option<int> Port { get; } = new("--port")
+    public Option<int> Port { get; } = new(OptionFlags.Port)
     {
         Description = "The port given to endpoints from A/AAAA answers (SRV answers carry their own). Default: 0.",
         HelpName = "n",
         CustomParser = r => ParseInt(r, 0, 65535) ?? 0,
     };
 
-    public Option<DnsAddressFamily?> Family { get; } = new("--family")
+    public Option<DnsAddressFamily?> AddressFamily { get; } = new(OptionFlags.AddressFamily)
     {
         Description = "Which address records to query: ipv4 (A), ipv6 (AAAA) or both. Default: ipv4.",
         HelpName = "ipv4|ipv6|both",
         CustomParser = ParseFamily,
     };
 
-    public Option<bool> Srv { get; } = new("--srv")
+    public Option<bool> UseSrv { get; } = new(OptionFlags.UseSrv)
     {
         Description = "Query SRV records (port and hostname per pod) instead of A/AAAA.",
     };
 
-    public Option<TimeSpan?> Timeout { get; } = DurationOption("--timeout", "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.");
+    public Option<TimeSpan?> DnsAttemptTimeout { get; } = DurationOption(OptionFlags.DnsAttemptTimeout, "Timeout of one DNS attempt, 10ms to 5m, e.g. 500ms, 2s. Default: 2s.");
 
-    public Option<int?> Retries { get; } = new("--retries")
+    public Option<int?> DnsRetryCount { get; } = new(OptionFlags.DnsRetryCount)
     {
         Description = "Retries after a timed-out or failed DNS attempt (never after NXDOMAIN/NODATA), 0 to 10. Default: 2.",
         HelpName = "n",
@@ -54,29 +54,15 @@ internal sealed class DnsCommandOptions
         Description = "Write JSON to stdout.",
     };
 
-    public DnsCommandOptions()
-    {
-        DnsServers.Validators.Add(r =>
-        {
-            foreach (Token token in r.Tokens)
-            {
-                if (!DnsEndpointResolverOptions.TryParseNameServer(token.Value, out _, out string? error))
-                {
-                    r.AddError($"--dns-server '{token.Value}' {error}");
-                }
-            }
-        });
-    }
-
     public void AddTo(Command command)
     {
         command.Arguments.Add(Name);
         command.Options.Add(DnsServers);
         command.Options.Add(Port);
-        command.Options.Add(Family);
-        command.Options.Add(Srv);
-        command.Options.Add(Timeout);
-        command.Options.Add(Retries);
+        command.Options.Add(AddressFamily);
+        command.Options.Add(UseSrv);
+        command.Options.Add(DnsAttemptTimeout);
+        command.Options.Add(DnsRetryCount);
         command.Options.Add(Json);
     }
 
@@ -99,28 +85,25 @@ internal sealed class DnsCommandOptions
         }
     }
 
-    public DnsEndpointResolverOptions GetResolverOptions(ParseResult parseResult)
+    /// <summary>
+    /// The service options the DNS flags give (<paramref name="service"/> already qualified), not yet validated: the
+    /// command adds its own, then validates them all at once with <see cref="OptionFlags.Validated"/>.
+    /// </summary>
+    public HeadlessServiceOptions GetServiceOptions(ParseResult parseResult, ServiceName service)
     {
-        var options = new DnsEndpointResolverOptions
+        var options = new HeadlessServiceOptions
         {
-            UseSrv = parseResult.GetValue(Srv),
+            // Already qualified: the trailing dot keeps it from being qualified again.
+            Name = service.Value + ".",
+            UseSrv = parseResult.GetValue(UseSrv),
             Port = parseResult.GetValue(Port),
         };
-        options.AddressFamily = parseResult.GetValue(Family) ?? options.AddressFamily;
-        options.AttemptTimeout = parseResult.GetValue(Timeout) ?? options.AttemptTimeout;
-        options.RetryCount = parseResult.GetValue(Retries) ?? options.RetryCount;
+        options.AddressFamily = parseResult.GetValue(AddressFamily) ?? options.AddressFamily;
+        options.DnsAttemptTimeout = parseResult.GetValue(DnsAttemptTimeout) ?? options.DnsAttemptTimeout;
+        options.DnsRetryCount = parseResult.GetValue(DnsRetryCount) ?? options.DnsRetryCount;
         foreach (string server in parseResult.GetValue(DnsServers) ?? [])
         {
-            options.NameServers.Add(server);
-        }
-
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new UsageException(ex.Message, ex);
+            options.DnsServers.Add(server);
         }
 
         return options;
@@ -179,7 +162,7 @@ internal sealed class DnsCommandOptions
             case "BOTH":
                 return DnsAddressFamily.Both;
             default:
-                result.AddError($"--family '{text}' is not one of ipv4, ipv6, both.");
+                result.AddError($"{OptionFlags.AddressFamily} '{text}' is not one of ipv4, ipv6, both.");
                 return null;
         }
     }

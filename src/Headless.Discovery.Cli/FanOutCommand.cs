@@ -45,8 +45,8 @@ internal static class FanOutCommand
                 return null;
             },
         };
-        var timeout = DnsCommandOptions.DurationOption("--timeout", "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.");
-        var parallelism = new Option<int?>("--parallelism")
+        var timeout = DnsCommandOptions.DurationOption(OptionFlags.PerPodTimeout, "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.");
+        var parallelism = new Option<int?>(OptionFlags.MaxParallelism)
         {
             Description = "The most requests in flight at once, 1 to 1024. Default: 32.",
             HelpName = "n",
@@ -58,11 +58,10 @@ internal static class FanOutCommand
                     return n;
                 }
 
-                r.AddError($"--parallelism '{text}' is not a whole number from 1 to 1024.");
+                r.AddError($"{OptionFlags.MaxParallelism} '{text}' is not a whole number from 1 to 1024.");
                 return null;
             },
         };
-        var dnsTimeout = DnsCommandOptions.DurationOption("--dns-timeout", "Timeout of one DNS attempt, e.g. 500ms, 2s. Default: 2s.");
 
         var command = new Command(
             "fanout",
@@ -72,14 +71,14 @@ internal static class FanOutCommand
         command.Arguments.Add(dns.Name);
         command.Options.Add(dns.DnsServers);
         command.Options.Add(dns.Port);
-        command.Options.Add(dns.Family);
-        command.Options.Add(dns.Srv);
-        command.Options.Add(dns.Retries);
+        command.Options.Add(dns.AddressFamily);
+        command.Options.Add(dns.UseSrv);
+        command.Options.Add(dns.DnsAttemptTimeout);
+        command.Options.Add(dns.DnsRetryCount);
         command.Options.Add(http);
         command.Options.Add(mode);
         command.Options.Add(timeout);
         command.Options.Add(parallelism);
-        command.Options.Add(dnsTimeout);
         command.Options.Add(dns.Json);
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             context,
@@ -88,25 +87,20 @@ internal static class FanOutCommand
                 parseResult.GetRequiredValue(http),
                 parseResult.GetValue(mode) ?? FanOutMode.All,
                 parseResult.GetValue(timeout) ?? TimeSpan.FromSeconds(5),
-                parseResult.GetValue(parallelism) ?? FanOutOptions.DefaultMaxParallelism,
-                parseResult.GetValue(dnsTimeout),
+                parseResult.GetValue(parallelism) ?? new FanOutOptions().MaxParallelism,
                 parseResult.GetValue(dns.Json)),
             parseResult,
             cancellationToken));
         return command;
     }
 
-    private sealed record Settings(string Path, FanOutMode Mode, TimeSpan Timeout, int Parallelism, TimeSpan? DnsTimeout, bool Json);
+    private sealed record Settings(string Path, FanOutMode Mode, TimeSpan Timeout, int Parallelism, bool Json);
 
     private static async Task<int> RunAsync(CliContext context, DnsCommandOptions dns, Settings settings, ParseResult parseResult, CancellationToken cancellationToken)
     {
         ServiceName service = dns.GetServiceName(parseResult, context.Services);
-        DnsEndpointResolverOptions resolverOptions = dns.GetResolverOptions(parseResult);
-        if (settings.DnsTimeout is { } dnsTimeout)
-        {
-            resolverOptions.AttemptTimeout = dnsTimeout;
-        }
-
+        HeadlessServiceOptions serviceOptions = OptionFlags.Validated(dns.GetServiceOptions(parseResult, service));
+        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(serviceOptions);
         // One DNS round, judged exactly like `resolve`; the fan-out then runs over that answer.
         IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
         ResolutionResult resolution;
@@ -126,10 +120,9 @@ internal static class FanOutCommand
 
         if (resolution.Endpoints.Any(e => e.Port == 0))
         {
-            throw new UsageException($"{service}: the answer carries no port; give one with --port (or use --srv).");
+            throw new UsageException($"{service}: the answer carries no port; give one with --port (or use --use-srv).");
         }
 
-        HeadlessServiceOptions serviceOptions = WatchCommand.CreateServiceOptions(service, resolverOptions, null, null);
         IHeadlessService live = context.Services.CreateService(service, new AnsweredResolver(resolution), serviceOptions);
         await using (live.ConfigureAwait(false))
         {
@@ -156,10 +149,18 @@ internal static class FanOutCommand
                 IncludeUnhealthy = true,
                 TimeProvider = context.Services.TimeProvider,
             };
-            FanOutResult<int> result = await live.FanOutAsync(
-                (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),
-                options,
-                cancellationToken).ConfigureAwait(false);
+            FanOutResult<int> result;
+            try
+            {
+                result = await live.FanOutAsync(
+                    (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),
+                    options,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOptionsException ex)
+            {
+                throw OptionFlags.ToUsage(ex);
+            }
 
             if (settings.Json)
             {

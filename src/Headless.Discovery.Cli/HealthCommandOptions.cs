@@ -7,9 +7,11 @@ namespace Headless.Discovery.Cli;
 /// <summary>The active health check options <c>watch</c> and <c>probe</c> share.</summary>
 internal sealed class HealthCommandOptions
 {
+    private readonly bool _probeRequired;
+
     public HealthCommandOptions(bool probeRequired)
     {
-        Probe = new Option<string?>("--probe")
+        Probe = new Option<string?>(OptionFlags.Probe)
         {
             Description = probeRequired
                 ? "How to probe each pod: tcp (connect to the port) or http:<path> (GET the path; 200-399 is healthy; redirects are not followed), e.g. http:/healthz. https:<path> works too."
@@ -17,35 +19,23 @@ internal sealed class HealthCommandOptions
             HelpName = probeRequired ? "tcp|http:<path>" : "none|tcp|http:<path>",
             Required = probeRequired,
         };
-        Probe.Validators.Add(r =>
-        {
-            string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
-            string? error = HealthCheckOptions.TryParseProbe(text, out string kind, out _);
-            if (error is not null)
-            {
-                r.AddError($"--probe {error}");
-            }
-            else if (probeRequired && kind == "none")
-            {
-                r.AddError("--probe must be tcp or http:<path> here.");
-            }
-        });
+        _probeRequired = probeRequired;
     }
 
     public Option<string?> Probe { get; }
 
-    public Option<TimeSpan?> Interval { get; } = DnsCommandOptions.DurationOption("--probe-interval", "Time between two probes of the same pod, e.g. 1s, 500ms. Default: 5s.");
+    public Option<TimeSpan?> Interval { get; } = DnsCommandOptions.DurationOption(OptionFlags.ProbeInterval, "Time between two probes of the same pod, e.g. 1s, 500ms. Default: 5s.");
 
-    public Option<TimeSpan?> Timeout { get; } = DnsCommandOptions.DurationOption("--probe-timeout", "How long one probe may take before it counts as failed, e.g. 1s. Default: 2s.");
+    public Option<TimeSpan?> Timeout { get; } = DnsCommandOptions.DurationOption(OptionFlags.ProbeTimeout, "How long one probe may take before it counts as failed, e.g. 1s. Default: 2s.");
 
-    public Option<int?> HealthyThreshold { get; } = new("--healthy-threshold")
+    public Option<int?> HealthyThreshold { get; } = new(OptionFlags.HealthyThreshold)
     {
         Description = "Consecutive passed probes that turn an unhealthy pod healthy, 1 to 100 (a pod's first probe decides at once). Default: 2.",
         HelpName = "n",
         CustomParser = r => ParseThreshold(r),
     };
 
-    public Option<int?> UnhealthyThreshold { get; } = new("--unhealthy-threshold")
+    public Option<int?> UnhealthyThreshold { get; } = new(OptionFlags.UnhealthyThreshold)
     {
         Description = "Consecutive failed probes that turn a healthy pod unhealthy, 1 to 100. Default: 3.",
         HelpName = "n",
@@ -62,23 +52,23 @@ internal sealed class HealthCommandOptions
         command.Options.Add(UnhealthyThreshold);
     }
 
-    /// <summary>Copies the options given into <paramref name="health"/>.</summary>
-    public void Apply(ParseResult parseResult, HealthCheckOptions health)
+    /// <summary>
+    /// Copies the options given into <paramref name="health"/> (validated later with the rest, by the library). The
+    /// <c>probe</c> command also needs a probe that actually probes: <c>none</c> is a usage error there.
+    /// </summary>
+    public void Apply(ParseResult parseResult, ActiveHealthOptions health)
     {
         health.Probe = parseResult.GetValue(Probe) ?? "none";
+        if (_probeRequired && string.Equals(health.Probe.Trim(), "none", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"{OptionFlags.Probe} must be tcp or http:<path> here.");
+        }
+
         health.Interval = parseResult.GetValue(Interval) ?? health.Interval;
         health.Timeout = parseResult.GetValue(Timeout) ?? health.Timeout;
         health.HealthyThreshold = parseResult.GetValue(HealthyThreshold) ?? health.HealthyThreshold;
         health.UnhealthyThreshold = parseResult.GetValue(UnhealthyThreshold) ?? health.UnhealthyThreshold;
     }
-
-    /// <summary>Turns an option-validation message into the CLI's option names.</summary>
-    public static string ToCliNames(string message) => message
-        .Replace("Health.Probe", "--probe", StringComparison.Ordinal)
-        .Replace("Health.Interval", "--probe-interval", StringComparison.Ordinal)
-        .Replace("Health.Timeout", "--probe-timeout", StringComparison.Ordinal)
-        .Replace("Health.HealthyThreshold", "--healthy-threshold", StringComparison.Ordinal)
-        .Replace("Health.UnhealthyThreshold", "--unhealthy-threshold", StringComparison.Ordinal);
 
     private static int? ParseThreshold(ArgumentResult result)
     {

@@ -28,10 +28,13 @@ internal static class ProbeCommand
     private static async Task<int> RunAsync(CliContext context, DnsCommandOptions options, HealthCommandOptions health, ParseResult parseResult, CancellationToken cancellationToken)
     {
         ServiceName service = options.GetServiceName(parseResult, context.Services);
-        DnsEndpointResolverOptions resolverOptions = options.GetResolverOptions(parseResult);
+        HeadlessServiceOptions serviceOptions = options.GetServiceOptions(parseResult, service);
+        health.Apply(parseResult, serviceOptions.ActiveHealth);
+        OptionFlags.Validated(serviceOptions);
+        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(serviceOptions);
         bool json = parseResult.GetValue(options.Json);
-        TimeSpan timeout = parseResult.GetValue(health.Timeout) ?? TimeSpan.FromSeconds(2);
-        _ = HealthCheckOptions.TryParseProbe(parseResult.GetValue(health.Probe), out string kind, out string? path);
+        TimeSpan timeout = serviceOptions.ActiveHealth.Timeout;
+        (string kind, string? path) = KindAndPath(serviceOptions.ActiveHealth.Probe);
 
         IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
         ResolutionResult result;
@@ -99,6 +102,14 @@ internal static class ProbeCommand
             }
         })).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary><c>tcp</c>, or <c>http</c>/<c>https</c> and the path, of a probe specification the library has validated.</summary>
+    private static (string Kind, string? Path) KindAndPath(string probe)
+    {
+        string text = probe.Trim();
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? (text.ToLowerInvariant(), null) : (text[..colon].ToLowerInvariant(), text[(colon + 1)..]);
     }
 
     /// <summary>Milliseconds with one decimal, for text output.</summary>

@@ -18,7 +18,7 @@ internal static class ResolveCommand
     private static async Task<int> RunAsync(CliContext context, DnsCommandOptions options, ParseResult parseResult, CancellationToken cancellationToken)
     {
         ServiceName service = options.GetServiceName(parseResult, context.Services);
-        DnsEndpointResolverOptions resolverOptions = options.GetResolverOptions(parseResult);
+        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(OptionFlags.Validated(options.GetServiceOptions(parseResult, service)));
         bool json = parseResult.GetValue(options.Json);
 
         IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);

@@ -8,8 +8,8 @@ internal static class WatchCommand
     public static Command Create(CliContext context)
     {
         var options = new DnsCommandOptions();
-        var minRefresh = DnsCommandOptions.DurationOption("--min-refresh", "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.");
-        var maxRefresh = DnsCommandOptions.DurationOption("--max-refresh", "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.");
+        var minRefresh = DnsCommandOptions.DurationOption(OptionFlags.MinRefreshInterval, "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.");
+        var maxRefresh = DnsCommandOptions.DurationOption(OptionFlags.MaxRefreshInterval, "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.");
         var duration = DnsCommandOptions.DurationOption("--duration", "Stop after this long and exit 0, e.g. 30s, 5m. Default: run until Ctrl+C or SIGTERM.", allowZero: true);
 
         var health = new HealthCommandOptions(probeRequired: false);
@@ -47,9 +47,11 @@ internal static class WatchCommand
         CancellationToken cancellationToken)
     {
         ServiceName service = options.GetServiceName(parseResult, context.Services);
-        DnsEndpointResolverOptions resolverOptions = options.GetResolverOptions(parseResult);
         bool json = parseResult.GetValue(options.Json);
-        HeadlessServiceOptions serviceOptions = CreateServiceOptions(service, resolverOptions, minRefresh, maxRefresh, o => health.Apply(parseResult, o.Health));
+        HeadlessServiceOptions serviceOptions = WithRefresh(options.GetServiceOptions(parseResult, service), minRefresh, maxRefresh);
+        health.Apply(parseResult, serviceOptions.ActiveHealth);
+        OptionFlags.Validated(serviceOptions);
+        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(serviceOptions);
 
         using CancellationTokenSource? durationCts = duration is { } d ? new CancellationTokenSource(d, context.Services.TimeProvider) : null;
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationCts?.Token ?? CancellationToken.None);
@@ -106,24 +108,12 @@ internal static class WatchCommand
         }
     }
 
-    internal static HeadlessServiceOptions CreateServiceOptions(ServiceName service, DnsEndpointResolverOptions resolverOptions, TimeSpan? minRefresh, TimeSpan? maxRefresh, Action<HeadlessServiceOptions>? configure = null)
+    /// <summary>
+    /// Sets the refresh bounds given (<c>null</c>: not given) on <paramref name="serviceOptions"/> and keeps the
+    /// defaults of the others out of their way; not validated here.
+    /// </summary>
+    internal static HeadlessServiceOptions WithRefresh(HeadlessServiceOptions serviceOptions, TimeSpan? minRefresh, TimeSpan? maxRefresh)
     {
-        var serviceOptions = new HeadlessServiceOptions
-        {
-            // Already qualified: the trailing dot keeps it from being qualified again.
-            Name = service.Value + ".",
-            Port = resolverOptions.Port,
-            AddressFamily = resolverOptions.AddressFamily,
-            UseSrv = resolverOptions.UseSrv,
-            DnsAttemptTimeout = resolverOptions.AttemptTimeout,
-            DnsRetryCount = resolverOptions.RetryCount,
-            MaxEndpoints = resolverOptions.MaxEndpoints,
-        };
-        foreach (string server in resolverOptions.NameServers)
-        {
-            serviceOptions.DnsServers.Add(server);
-        }
-
         // Only one bound given: move the other default out of its way rather than reject the pair.
         if (minRefresh is { } min)
         {
@@ -152,17 +142,6 @@ internal static class WatchCommand
         if (serviceOptions.FailureBackoffBase > serviceOptions.FailureBackoffMax)
         {
             serviceOptions.FailureBackoffBase = serviceOptions.FailureBackoffMax;
-        }
-
-        configure?.Invoke(serviceOptions);
-        try
-        {
-            serviceOptions.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new UsageException(HealthCommandOptions.ToCliNames(ex.Message).Replace(nameof(HeadlessServiceOptions.MinRefreshInterval), "--min-refresh", StringComparison.Ordinal)
-                .Replace(nameof(HeadlessServiceOptions.MaxRefreshInterval), "--max-refresh", StringComparison.Ordinal), ex);
         }
 
         return serviceOptions;

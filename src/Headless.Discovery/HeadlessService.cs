@@ -15,7 +15,7 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Health: with <see cref="HeadlessServiceOptions.Health"/> configured every pod is probed in the background; outcomes
+/// Health: with <see cref="HeadlessServiceOptions.ActiveHealth"/> configured every pod is probed in the background; outcomes
 /// given to <see cref="ReportOutcome"/> drive passive outlier ejection (<see cref="HeadlessServiceOptions.PassiveHealth"/>).
 /// Health state follows the pod's identity across refreshes. Each health transition publishes a new snapshot (same
 /// members, new <see cref="EndpointSet.Statuses"/>); every publication, DNS- or health-driven, is serialized under one
@@ -114,13 +114,13 @@ public sealed partial class HeadlessService : IHeadlessService
         ILogger logger = (ILogger?)loggerFactory?.CreateLogger<HeadlessService>() ?? NullLogger.Instance;
         ILogger healthLogger = (ILogger?)loggerFactory?.CreateLogger("Headless.Discovery.Health") ?? NullLogger.Instance;
         Func<double> random01 = Random01(random);
-        bool tracksHealth = options.Health.IsEnabled || options.PassiveHealth.Enabled;
+        bool tracksHealth = options.ActiveHealth.Enabled || options.PassiveHealth.Enabled;
 
         var initial = Membership.Initial(clock.GetUtcNow());
         _publisher = new EndpointPublisher(service, initial, options.PanicThreshold, tracksHealth, this, logger, healthLogger);
         if (tracksHealth)
         {
-            _health = new HealthTracker(service, options.Health, options.PassiveHealth, clock, healthLogger, random01, _publisher);
+            _health = new HealthTracker(service, options.ActiveHealth, options.PassiveHealth, clock, healthLogger, random01, _publisher);
         }
 
         RefreshSettings settings = RefreshSettingsOf(options);

@@ -48,7 +48,7 @@ public sealed class FanOutCommandTests : IAsyncLifetime
     {
         CliHarness cli = Cli();
 
-        int exitCode = await cli.RunAsync(Args("--json", "--timeout", "5s"));
+        int exitCode = await cli.RunAsync(Args("--json", "--per-pod-timeout", "5s"));
 
         Assert.Equal(ExitCodes.GoalNotMet, exitCode);
         string line = Assert.Single(cli.Stdout.Lines);
@@ -123,7 +123,7 @@ public sealed class FanOutCommandTests : IAsyncLifetime
         _pods.Pods[3].Behavior = PodBehavior.Hang;
         CliHarness cli = Cli();
 
-        int exitCode = await cli.RunAsync(Args("--json", "--timeout", "300ms", "--parallelism", "2"));
+        int exitCode = await cli.RunAsync(Args("--json", "--per-pod-timeout", "300ms", "--max-parallelism", "2"));
 
         Assert.Equal(ExitCodes.GoalNotMet, exitCode);
         using JsonDocument doc = JsonDocument.Parse(Assert.Single(cli.Stdout.Lines));
@@ -153,15 +153,15 @@ public sealed class FanOutCommandTests : IAsyncLifetime
 
         _dns.InjectFault(DnsFault.ServerFailure);
         CliHarness failing = Cli();
-        Assert.Equal(ExitCodes.DnsFailure, await failing.RunAsync(Args("--retries", "0", "--dns-timeout", "500ms")));
+        Assert.Equal(ExitCodes.DnsFailure, await failing.RunAsync(Args("--dns-retry-count", "0", "--dns-attempt-timeout", "500ms")));
         Assert.Contains("DNS lookup failed", failing.Stderr.Text, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("--mode", "most")]
     [InlineData("--mode", "quorum:0")]
-    [InlineData("--parallelism", "0")]
-    [InlineData("--timeout", "soon")]
+    [InlineData("--max-parallelism", "0")]
+    [InlineData("--per-pod-timeout", "soon")]
     public async Task Bad_options_are_usage_errors(string option, string value)
     {
         CliHarness cli = Cli();

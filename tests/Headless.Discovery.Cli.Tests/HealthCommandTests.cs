@@ -35,13 +35,13 @@ public sealed class HealthCommandTests : IAsyncLifetime
     private string Key(LoopbackPod pod) => $"{pod.Address}:{_pods.Port}";
 
     private string[] Dns(params string[] extra) =>
-        ["--dns-server", _dns.NameServer, "--port", _pods.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "2s", "--retries", "1", .. extra];
+        ["--dns-server", _dns.NameServer, "--port", _pods.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dns-attempt-timeout", "2s", "--dns-retry-count", "1", .. extra];
 
     [Fact]
     public async Task WatchJsonReportsHealthAndEachTransition()
     {
         await using var run = new BackgroundRun(Services, [
-            "watch", "web", .. Dns("--json", "--min-refresh", "100ms", "--max-refresh", "500ms",
+            "watch", "web", .. Dns("--json", "--min-refresh-interval", "100ms", "--max-refresh-interval", "500ms",
                 "--probe", "http:/healthz", "--probe-interval", "100ms", "--probe-timeout", "1s", "--unhealthy-threshold", "2", "--healthy-threshold", "1")]);
 
         (int i, WatchLine healthy) = await WatchLine.WaitAsync(run.Stdout, w => w.Healthy.Length == 3 && w.Healthy.All(h => h == true), what: "all healthy");
@@ -151,8 +151,8 @@ public sealed class HealthCommandTests : IAsyncLifetime
         _pods.Pods[1].Behavior = PodBehavior.Status(500);
         var options = new HeadlessServiceOptions { Name = Name + ".", Port = _pods.Port };
         options.DnsServers.Add(_dns.NameServer);
-        options.Health.Probe = "http:/";
-        options.Health.Interval = TimeSpan.FromMilliseconds(100);
+        options.ActiveHealth.Probe = "http:/";
+        options.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
         await using var live = new HeadlessService(options);
         using var settled = new CancellationTokenSource(LineWriter.DefaultTimeout);
         await foreach (EndpointSetChange change in live.WatchAsync(settled.Token))

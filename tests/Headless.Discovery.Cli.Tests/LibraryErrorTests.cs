@@ -60,7 +60,7 @@ public sealed class LibraryErrorTests : IAsyncLifetime
         Assert.Contains("none of the 5 SRV target(s)", libraryError, StringComparison.Ordinal);
         CliHarness cli = Cli();
 
-        int exitCode = await cli.RunAsync(Args(command, "_http._tcp.web.default", "--srv", "--family", "ipv6", "--dns-server", _dns.NameServer));
+        int exitCode = await cli.RunAsync(Args(command, "_http._tcp.web.default", "--use-srv", "--address-family", "ipv6", "--dns-server", _dns.NameServer));
 
         Assert.Equal(ExitCodes.NotFound, exitCode);
         Assert.Empty(cli.Stdout.Lines);
@@ -91,7 +91,7 @@ public sealed class LibraryErrorTests : IAsyncLifetime
     public async Task Watch_prints_the_librarys_error_while_no_SRV_target_has_an_address_of_the_family()
     {
         string libraryError = await LibraryErrorAsync(new DnsEndpointResolverOptions { UseSrv = true, AddressFamily = DnsAddressFamily.IPv6 }, Srv);
-        await using var run = new BackgroundRun(Cli().Services, "watch", "_http._tcp.web.default", "--srv", "--family", "ipv6", "--dns-server", _dns.NameServer);
+        await using var run = new BackgroundRun(Cli().Services, "watch", "_http._tcp.web.default", "--use-srv", "--address-family", "ipv6", "--dns-server", _dns.NameServer);
 
         (_, string line) = await run.Stdout.WaitForTextAsync(libraryError);
 
@@ -109,7 +109,7 @@ public sealed class LibraryErrorTests : IAsyncLifetime
 
         await using var run = new BackgroundRun(
             Cli().Services,
-            "watch", "_http._tcp.web.default", "--srv", "--family", "ipv6", "--dns-server", _dns.NameServer, "--min-refresh", "100ms", "--max-refresh", "200ms");
+            "watch", "_http._tcp.web.default", "--use-srv", "--address-family", "ipv6", "--dns-server", _dns.NameServer, "--min-refresh-interval", "100ms", "--max-refresh-interval", "200ms");
         (int first, _) = await run.Stdout.WaitForTextAsync("5 pods");
 
         for (int i = 0; i < 5; i++)
@@ -210,7 +210,7 @@ public sealed class LibraryErrorTests : IAsyncLifetime
     /// <summary>What the library itself says about <paramref name="name"/> with <paramref name="options"/> (against our server).</summary>
     private async Task<string> LibraryErrorAsync(DnsEndpointResolverOptions options, string name)
     {
-        options.NameServers.Add(_dns.NameServer);
+        options.DnsServers.Add(_dns.NameServer);
         var resolver = new DnsEndpointResolver(options);
         ResolutionResult result = await resolver.ResolveAsync(ServiceName.Parse(name));
         Assert.False(result.Outcome == ResolutionOutcome.Success, $"{name} resolved");

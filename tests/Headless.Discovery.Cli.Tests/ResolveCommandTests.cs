@@ -49,7 +49,7 @@ public sealed class ResolveCommandTests : IAsyncLifetime
         _dns.SetSrvRecords(srv, [new SrvTarget("web-0." + Name, 8081), new SrvTarget("web-1." + Name, 8080), new SrvTarget("web-0." + Name, 8080)]);
         CliHarness cli = Cli();
 
-        int exitCode = await cli.RunAsync("resolve", "_http._tcp.web.default", "--srv", "--dns-server", _dns.NameServer, "--json");
+        int exitCode = await cli.RunAsync("resolve", "_http._tcp.web.default", "--use-srv", "--dns-server", _dns.NameServer, "--json");
 
         Assert.Equal(0, exitCode);
         using JsonDocument doc = JsonDocument.Parse(Assert.Single(cli.Stdout.Lines));
@@ -106,7 +106,7 @@ public sealed class ResolveCommandTests : IAsyncLifetime
         _dns.InjectFault(DnsFault.Drop);
         CliHarness cli = Cli();
 
-        int exitCode = await cli.RunAsync("resolve", Name, "--dns-server", _dns.NameServer, "--timeout", "200ms", "--retries", "0", "--json");
+        int exitCode = await cli.RunAsync("resolve", Name, "--dns-server", _dns.NameServer, "--dns-attempt-timeout", "200ms", "--dns-retry-count", "0", "--json");
 
         Assert.Equal(ExitCodes.DnsFailure, exitCode);
         Assert.Empty(cli.Stdout.Lines);
@@ -121,7 +121,7 @@ public sealed class ResolveCommandTests : IAsyncLifetime
         await gone.DisposeAsync();
         CliHarness cli = Cli();
 
-        int exitCode = await cli.RunAsync("resolve", Name, "--dns-server", nameServer, "--timeout", "200ms", "--retries", "1");
+        int exitCode = await cli.RunAsync("resolve", Name, "--dns-server", nameServer, "--dns-attempt-timeout", "200ms", "--dns-retry-count", "1");
 
         Assert.Equal(ExitCodes.DnsFailure, exitCode);
         Assert.Contains("DNS lookup failed", cli.Stderr.Text, StringComparison.Ordinal);
@@ -133,7 +133,7 @@ public sealed class ResolveCommandTests : IAsyncLifetime
         _dns.InjectFault(DnsFault.ServerFailure);
         CliHarness cli = Cli();
 
-        int exitCode = await cli.RunAsync("resolve", Name, "--dns-server", _dns.NameServer, "--retries", "0");
+        int exitCode = await cli.RunAsync("resolve", Name, "--dns-server", _dns.NameServer, "--dns-retry-count", "0");
 
         Assert.Equal(ExitCodes.DnsFailure, exitCode);
     }

@@ -15,18 +15,18 @@ public class UsageTests
     [InlineData("resolve")]
     [InlineData("resolve", "web", "--port", "70000")]
     [InlineData("resolve", "web", "--port", "eighty")]
-    [InlineData("resolve", "web", "--family", "ipv5")]
+    [InlineData("resolve", "web", "--address-family", "ipv5")]
     [InlineData("resolve", "web", "--dns-server", "not-an-ip")]
     [InlineData("resolve", "web", "--dns-server", "127.0.0.1:99999")]
-    [InlineData("resolve", "web", "--timeout", "soon")]
-    [InlineData("resolve", "web", "--retries", "11")]
+    [InlineData("resolve", "web", "--dns-attempt-timeout", "soon")]
+    [InlineData("resolve", "web", "--dns-retry-count", "11")]
     [InlineData("resolve", "web", "--bogus")]
     [InlineData("resolve", "bad_name!")]
     [InlineData("resolve", "a..b")]
     [InlineData("watch", "web", "--duration", "5x")]
-    [InlineData("watch", "web", "--min-refresh", "0s")]
-    [InlineData("watch", "web", "--min-refresh", "10s", "--max-refresh", "1s")]
-    [InlineData("watch", "web", "--max-refresh")]
+    [InlineData("watch", "web", "--min-refresh-interval", "0s")]
+    [InlineData("watch", "web", "--min-refresh-interval", "10s", "--max-refresh-interval", "1s")]
+    [InlineData("watch", "web", "--max-refresh-interval")]
     [InlineData("watch", "web", "--probe", "ftp:/")]
     [InlineData("watch", "web", "--probe", "http")]
     [InlineData("watch", "web", "--probe", "http:healthz")]
@@ -50,7 +50,7 @@ public class UsageTests
     }
 
     [Theory]
-    [InlineData("--min-refresh", "1ms", "--min-refresh")]
+    [InlineData("--min-refresh-interval", "1ms", "--min-refresh-interval")]
     [InlineData("--probe-interval", "1ms", "--probe-interval")]
     [InlineData("--dns-server", "::1:53", "[::1]:53")]
     [InlineData("--dns-server", "0.0.0.0", "unspecified")]
@@ -62,6 +62,44 @@ public class UsageTests
 
         Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains(expected, cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryInvalidOptionIsReportedAtOnceUnderItsFlag()
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync(
+            "watch", "web", "--probe", "tcp", "--probe-interval", "1ms", "--probe-timeout", "1ms", "--min-refresh-interval", "1ms",
+            "--dns-server", "127.0.0.1", "--dns-server", "0.0.0.0", "--dns-attempt-timeout", "1ms");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        foreach (string flag in new[] { "--probe-interval", "--probe-timeout", "--min-refresh-interval", "--dns-server", "--dns-attempt-timeout" })
+        {
+            Assert.Single(cli.Stderr.Lines, line => line.StartsWith($"headless-discovery: {flag}: ", StringComparison.Ordinal));
+        }
+
+        Assert.DoesNotContain("ActiveHealth", cli.Stderr.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Interval", cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("resolve", "--timeout")]
+    [InlineData("watch", "--timeout")]
+    [InlineData("fanout", "--timeout")]
+    [InlineData("resolve", "--retries")]
+    [InlineData("resolve", "--family")]
+    [InlineData("watch", "--min-refresh")]
+    [InlineData("fanout", "--parallelism")]
+    [InlineData("fanout", "--dns-timeout")]
+    public async Task TheOldFlagNamesAreGone(string command, string flag)
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync(command, "web", "--http", "/", flag, "1");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains(flag, cli.Stderr.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -126,16 +164,16 @@ public class UsageTests
 
         int exitCode = await cli.RunAsync(
             "resolve", "web", "--dns-server", "127.0.0.1:5353", "--dns-server", "127.0.0.2", "--port", "8080",
-            "--family", "both", "--timeout", "750ms", "--retries", "0");
+            "--address-family", "both", "--dns-attempt-timeout", "750ms", "--dns-retry-count", "0");
 
         Assert.Equal(0, exitCode);
         Assert.NotNull(seen);
         Assert.Equal("web.default.svc.cluster.local", asked!.Value);
-        Assert.Equal(["127.0.0.1:5353", "127.0.0.2"], seen.NameServers);
+        Assert.Equal(["127.0.0.1:5353", "127.0.0.2"], seen.DnsServers);
         Assert.Equal(8080, seen.Port);
         Assert.Equal(DnsAddressFamily.Both, seen.AddressFamily);
-        Assert.Equal(TimeSpan.FromMilliseconds(750), seen.AttemptTimeout);
-        Assert.Equal(0, seen.RetryCount);
+        Assert.Equal(TimeSpan.FromMilliseconds(750), seen.DnsAttemptTimeout);
+        Assert.Equal(0, seen.DnsRetryCount);
         Assert.False(seen.UseSrv);
     }
 

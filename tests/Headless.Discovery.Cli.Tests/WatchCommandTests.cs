@@ -21,7 +21,7 @@ public sealed class WatchCommandTests : IAsyncLifetime
     };
 
     private string[] FastWatch(params string[] extra) =>
-        ["watch", "web", "--dns-server", _dns.NameServer, "--port", "80", "--min-refresh", "100ms", "--max-refresh", "200ms", "--timeout", "250ms", "--retries", "0", .. extra];
+        ["watch", "web", "--dns-server", _dns.NameServer, "--port", "80", "--min-refresh-interval", "100ms", "--max-refresh-interval", "200ms", "--dns-attempt-timeout", "250ms", "--dns-retry-count", "0", .. extra];
 
     [Fact]
     public async Task JsonEmitsTheInitialSnapshotThenEachChange()

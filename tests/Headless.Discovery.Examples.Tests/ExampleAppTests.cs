@@ -147,11 +147,11 @@ public sealed class ExampleAppTests : IAsyncLifetime
     {
         await using var app = new ExampleAppFactory(new Dictionary<string, string?>(ExampleAppFactory.Backend(Name, _dns.NameServer, _pods.Port))
         {
-            ["HeadlessDiscovery:Services:backend:Health:Probe"] = "http:/",
-            ["HeadlessDiscovery:Services:backend:Health:Interval"] = "00:00:00.200",
-            ["HeadlessDiscovery:Services:backend:Health:Timeout"] = "00:00:01",
-            ["HeadlessDiscovery:Services:backend:Health:HealthyThreshold"] = "1",
-            ["HeadlessDiscovery:Services:backend:Health:UnhealthyThreshold"] = "1",
+            ["HeadlessDiscovery:Services:backend:ActiveHealth:Probe"] = "http:/",
+            ["HeadlessDiscovery:Services:backend:ActiveHealth:Interval"] = "00:00:00.200",
+            ["HeadlessDiscovery:Services:backend:ActiveHealth:Timeout"] = "00:00:01",
+            ["HeadlessDiscovery:Services:backend:ActiveHealth:HealthyThreshold"] = "1",
+            ["HeadlessDiscovery:Services:backend:ActiveHealth:UnhealthyThreshold"] = "1",
         });
         using HttpClient client = app.CreateClient();
         await AppProbe.WaitForAsync(app.Services, s => s.Count == 3 && s.HealthyCount == 3);

@@ -67,9 +67,9 @@ public partial class ProcessTests(DnsmasqFixture dnsmasq)
         Assert.Equal(ExitCodes.NotFound, missing);
         Assert.Contains("process-missing.default.svc.cluster.local", missingErr.Text, StringComparison.Ordinal);
 
-        (int usage, _, LineWriter usageErr) = await RunToEndAsync("resolve", name, "--family", "ipv5");
+        (int usage, _, LineWriter usageErr) = await RunToEndAsync("resolve", name, "--address-family", "ipv5");
         Assert.Equal(ExitCodes.Usage, usage);
-        Assert.Contains("--family", usageErr.Text, StringComparison.Ordinal);
+        Assert.Contains("--address-family", usageErr.Text, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -69,7 +69,7 @@ public class ResolveThroughDnsmasqTests(DnsmasqFixture dnsmasq)
         dnsmasq.Freeze();
         try
         {
-            exitCode = await CliApp.RunAsync(["resolve", name, "--dns-server", dnsmasq.NameServer, "--timeout", "300ms", "--retries", "0"], stdout, stderr, CancellationToken.None);
+            exitCode = await CliApp.RunAsync(["resolve", name, "--dns-server", dnsmasq.NameServer, "--dns-attempt-timeout", "300ms", "--dns-retry-count", "0"], stdout, stderr, CancellationToken.None);
         }
         finally
         {

@@ -35,7 +35,7 @@ public sealed class WatchHealthThroughDnsmasqTests(DnsmasqFixture dnsmasq, ITest
     private BackgroundRun StartWatch(string name) => new(
         CliServices.Default,
         "watch", name, "--dns-server", dnsmasq.NameServer, "--port", _pods.Port.ToString(CultureInfo.InvariantCulture),
-        "--min-refresh", "200ms", "--max-refresh", "1s", "--timeout", "300ms", "--retries", "0", "--json",
+        "--min-refresh-interval", "200ms", "--max-refresh-interval", "1s", "--dns-attempt-timeout", "300ms", "--dns-retry-count", "0", "--json",
         "--probe", "http:/", "--probe-interval", DurationParser.Format(Interval), "--probe-timeout", DurationParser.Format(ProbeTimeout),
         "--unhealthy-threshold", UnhealthyThreshold.ToString(CultureInfo.InvariantCulture),
         "--healthy-threshold", HealthyThreshold.ToString(CultureInfo.InvariantCulture));

@@ -9,14 +9,14 @@ namespace Headless.Discovery.IntegrationTests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class WatchThroughDnsmasqTests(DnsmasqFixture dnsmasq)
 {
-    /// <summary>The --max-refresh the watch runs with; every change must show up within it plus one second.</summary>
+    /// <summary>The --max-refresh-interval the watch runs with; every change must show up within it plus one second.</summary>
     private static readonly TimeSpan MaxRefresh = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ChangeBound = MaxRefresh + TimeSpan.FromSeconds(1);
 
     private BackgroundRun StartWatch(string name) => new(
         CliServices.Default,
         "watch", name, "--dns-server", dnsmasq.NameServer, "--port", "80",
-        "--min-refresh", "200ms", "--max-refresh", DurationParser.Format(MaxRefresh), "--timeout", "300ms", "--retries", "0", "--json");
+        "--min-refresh-interval", "200ms", "--max-refresh-interval", DurationParser.Format(MaxRefresh), "--dns-attempt-timeout", "300ms", "--dns-retry-count", "0", "--json");
 
     private static string[] Keys(IEnumerable<IPAddress> addresses) => addresses.Select(a => $"{a}:80").ToArray();
 
@@ -33,7 +33,7 @@ public class WatchThroughDnsmasqTests(DnsmasqFixture dnsmasq)
 
         // Scale up 3 -> 5. The bound starts once dnsmasq has re-read the file.
         await dnsmasq.SetHostsAsync(name, five);
-        (i, WatchLine up) = await WatchLine.WaitAsync(run.Stdout, w => w.Endpoints.Length == 5, i + 1, ChangeBound, "5 endpoints within --max-refresh + 1s");
+        (i, WatchLine up) = await WatchLine.WaitAsync(run.Stdout, w => w.Endpoints.Length == 5, i + 1, ChangeBound, "5 endpoints within --max-refresh-interval + 1s");
         Assert.Equal(Keys(five), up.Endpoints);
         Assert.Equal(Keys(five.Skip(3)), up.Added);
         Assert.Empty(up.Removed);
@@ -41,7 +41,7 @@ public class WatchThroughDnsmasqTests(DnsmasqFixture dnsmasq)
 
         // Scale down 5 -> 2.
         await dnsmasq.SetHostsAsync(name, five.Take(2).ToArray());
-        (i, WatchLine down) = await WatchLine.WaitAsync(run.Stdout, w => w.Endpoints.Length == 2, i + 1, ChangeBound, "2 endpoints within --max-refresh + 1s");
+        (i, WatchLine down) = await WatchLine.WaitAsync(run.Stdout, w => w.Endpoints.Length == 2, i + 1, ChangeBound, "2 endpoints within --max-refresh-interval + 1s");
         Assert.Equal(Keys(five.Take(2)), down.Endpoints);
         Assert.Empty(down.Added);
         Assert.Equal(Keys(five.Skip(2)), down.Removed);

@@ -236,10 +236,10 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
         ServiceProvider sp = Build(o =>
         {
             o.Port = pods.Port;
-            o.Health.Probe = "http:/";
-            o.Health.Interval = TimeSpan.FromMilliseconds(100);
-            o.Health.UnhealthyThreshold = 1;
-            o.Health.HealthyThreshold = 1;
+            o.ActiveHealth.Probe = "http:/";
+            o.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
+            o.ActiveHealth.UnhealthyThreshold = 1;
+            o.ActiveHealth.HealthyThreshold = 1;
         });
         IHeadlessService backend = Backend(sp);
         backend.Start();

@@ -33,9 +33,9 @@ var options = new HeadlessServiceOptions
     FailureBackoffMax = TimeSpan.FromMilliseconds(200),
 };
 options.DnsServers.Add(dns.NameServer);
-options.Health.Probe = "http:/";
-options.Health.Interval = TimeSpan.FromMilliseconds(200);
-options.Health.Timeout = TimeSpan.FromMilliseconds(500);
+options.ActiveHealth.Probe = "http:/";
+options.ActiveHealth.Interval = TimeSpan.FromMilliseconds(200);
+options.ActiveHealth.Timeout = TimeSpan.FromMilliseconds(500);
 options.PassiveHealth.BaseEjectionTime = TimeSpan.FromMilliseconds(200);
 options.PassiveHealth.MaxEjectionTime = TimeSpan.FromSeconds(1);
 await using var service = new HeadlessService(options);

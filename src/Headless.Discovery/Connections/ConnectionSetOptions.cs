@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace Headless.Discovery;
 
-/// <summary>How a <see cref="ConnectionSet{TConnection}"/> connects. Validated and copied by its constructor: later changes have no effect on a set already built.</summary>
+/// <summary>
+/// How a <see cref="ConnectionSet{TConnection}"/> connects. Validated (one <see cref="InvalidOptionsException"/> naming
+/// every bad option) and copied by its constructor: later changes have no effect on a set already built.
+/// </summary>
 public sealed class ConnectionSetOptions
 {
     /// <summary>
@@ -23,16 +26,23 @@ public sealed class ConnectionSetOptions
     /// <summary>The clock for backoff and timeouts. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? TimeProvider { get; set; }
 
-    /// <summary>Throws when an option is out of range; the message names the option.</summary>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public void Validate()
+    /// <summary>Checks every option; throws one <see cref="InvalidOptionsException"/> listing every bad one.</summary>
+    internal void Validate()
     {
-        OptionChecks.Duration(ConnectTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"ConnectionSetOptions.{nameof(ConnectTimeout)}", nameof(ConnectTimeout));
-        OptionChecks.Duration(InitialBackoff, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"ConnectionSetOptions.{nameof(InitialBackoff)}", nameof(InitialBackoff));
-        OptionChecks.Duration(MaxBackoff, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"ConnectionSetOptions.{nameof(MaxBackoff)}", nameof(MaxBackoff));
+        var problems = new OptionProblems();
+        Collect(problems);
+        problems.ThrowIfAny("options");
+    }
+
+    /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
+    internal void Collect(OptionProblems problems)
+    {
+        problems.Duration(ConnectTimeout, OptionProblems.TimeoutFloor, TimeSpan.FromDays(1), nameof(ConnectTimeout));
+        problems.Duration(InitialBackoff, OptionProblems.TimeoutFloor, TimeSpan.FromDays(1), nameof(InitialBackoff));
+        problems.Duration(MaxBackoff, OptionProblems.TimeoutFloor, TimeSpan.FromDays(1), nameof(MaxBackoff));
         if (MaxBackoff < InitialBackoff)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ConnectionSetOptions.MaxBackoff ({MaxBackoff}) must be at least ConnectionSetOptions.InitialBackoff ({InitialBackoff})."), nameof(MaxBackoff));
+            problems.Add(nameof(MaxBackoff), string.Create(CultureInfo.InvariantCulture, $"{MaxBackoff} must be at least {nameof(InitialBackoff)} ({InitialBackoff})."));
         }
     }
 

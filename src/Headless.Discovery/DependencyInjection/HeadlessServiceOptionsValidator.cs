@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -29,19 +28,20 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
             }
         }
 
-        try
+        var problems = new OptionProblems();
+        options.Collect(problems);
+        failures.AddRange(problems.All.Select(p => Describe(name, p)));
+        if (!problems.All.Any(p => p.Path == nameof(HeadlessServiceOptions.Name)))
         {
-            options.Validate();
-            ServiceName.Qualify(options.Name!, services.GetService<KubernetesDnsEnvironment>());
-        }
-        catch (ArgumentException ex)
-        {
-            failures.Add(Describe(name, ex));
-        }
-        catch (InvalidOperationException ex)
-        {
-            // Qualifying a short name needs the pod's namespace.
-            failures.Add($"{HeadlessServiceConfiguration.SectionPath(name)}:{nameof(HeadlessServiceOptions.Name)}: {ex.Message}");
+            try
+            {
+                ServiceName.Qualify(options.Name!, services.GetService<KubernetesDnsEnvironment>());
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+            {
+                // Qualifying a short name needs the pod's namespace, and the qualified name must still be a DNS name.
+                failures.Add($"{HeadlessServiceConfiguration.SectionPath(name)}:{nameof(HeadlessServiceOptions.Name)}: {ex.Message}");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -54,55 +54,20 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
             return ValidateOptionsResult.Skip;
         }
 
-        try
-        {
-            options.Validate();
-            return ValidateOptionsResult.Success;
-        }
-        catch (ArgumentException ex)
-        {
-            return ValidateOptionsResult.Fail(Describe(name, ex));
-        }
+        var problems = new OptionProblems();
+        options.Collect(problems);
+        return problems.All.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.All.Select(p => Describe(name, p)));
     }
 
-    /// <summary><c>HeadlessDiscovery:Services:&lt;key&gt;:&lt;Option&gt;: &lt;message&gt;</c>, without .NET's "(Parameter …)" suffix.</summary>
-    internal static string Describe(string key, ArgumentException ex)
-    {
-        string message = ex.Message;
-        string? option = ex.ParamName;
-        if (option is not null)
-        {
-            string suffix = $" (Parameter '{option}')";
-            if (message.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                message = message[..^suffix.Length];
-            }
-        }
+    /// <summary>
+    /// <c>HeadlessDiscovery:Services:&lt;key&gt;:&lt;configuration key&gt;: &lt;message&gt;</c>. The configuration key is the
+    /// problem's path with sections joined by <c>:</c> and list entries as <c>:index</c> (<c>ActiveHealth.Interval</c> →
+    /// <c>ActiveHealth:Interval</c>, <c>DnsServers[1]</c> → <c>DnsServers:1</c>), as the configuration binder reads them.
+    /// </summary>
+    internal static string Describe(string key, OptionProblem problem) =>
+        $"{HeadlessServiceConfiguration.SectionPath(key)}:{ConfigurationKey(problem.Path)}: {problem.Message}";
 
-        // Nested options name themselves in the message ("Health.Interval = …") with the bare property as ParamName.
-        if (option is not null)
-        {
-            int end = message.IndexOfAny([' ', ':']);
-            string first = end < 0 ? message : message[..end];
-            if (first.Contains('.', StringComparison.Ordinal) && first.EndsWith("." + option, StringComparison.Ordinal))
-            {
-                option = first;
-            }
-        }
-
-        // A list entry names its index ("DnsServers[1] = …"): its configuration path is DnsServers:1.
-        if (option is not null && message.StartsWith(option + "[", StringComparison.Ordinal))
-        {
-            int close = message.IndexOf(']', option.Length);
-            if (close > option.Length + 1 && int.TryParse(message.AsSpan(option.Length + 1, close - option.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
-            {
-                option = $"{option}:{index.ToString(CultureInfo.InvariantCulture)}";
-            }
-        }
-
-        string path = HeadlessServiceConfiguration.SectionPath(key);
-        return string.IsNullOrEmpty(option)
-            ? $"{path}: {message}"
-            : $"{path}:{option.Replace('.', ':')}: {message}";
-    }
+    /// <summary>The configuration key of an option path.</summary>
+    internal static string ConfigurationKey(string path) =>
+        path.Replace('.', ':').Replace("[", ":", StringComparison.Ordinal).Replace("]", string.Empty, StringComparison.Ordinal);
 }

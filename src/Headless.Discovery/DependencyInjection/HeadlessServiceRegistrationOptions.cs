@@ -36,24 +36,18 @@ public sealed class HeadlessServiceRegistrationOptions
     /// </summary>
     public bool FailOnStartupTimeout { get; set; } = true;
 
-    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
-    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public void Validate()
+    /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
+    internal void Collect(OptionProblems problems)
     {
-        string? selectorError = SelectorSpec.TryParse(Selector, out _);
-        if (selectorError is not null)
+        if (SelectorSpec.TryParse(Selector, out _) is { } selectorError)
         {
-            throw new ArgumentException($"{nameof(Selector)} = '{Selector}': {selectorError}", nameof(Selector));
+            problems.Add(nameof(Selector), $"'{Selector}': {selectorError}");
         }
 
-        if (MinEndpoints is < 0 or > 100_000)
-        {
-            throw new ArgumentException($"{nameof(MinEndpoints)} = {MinEndpoints} must be between 0 and 100000.", nameof(MinEndpoints));
-        }
-
+        problems.Range(MinEndpoints, 0, 100_000, nameof(MinEndpoints));
         if (StartupTimeout <= TimeSpan.Zero || StartupTimeout > TimeSpan.FromHours(1))
         {
-            throw new ArgumentException($"{nameof(StartupTimeout)} = {StartupTimeout} must be greater than zero and at most one hour.", nameof(StartupTimeout));
+            problems.Add(nameof(StartupTimeout), $"{StartupTimeout} must be greater than zero and at most one hour.");
         }
     }
 }

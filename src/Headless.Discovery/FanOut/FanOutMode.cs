@@ -22,7 +22,7 @@ public enum FanOutModeKind
 public sealed record FanOutMode
 {
     /// <summary>The default hedge delay of <see cref="FirstSuccess(TimeSpan?)"/>: 100 ms.</summary>
-    public static readonly TimeSpan DefaultHedgeDelay = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan DefaultHedgeDelay = TimeSpan.FromMilliseconds(100);
 
     private FanOutMode(FanOutModeKind kind, int quorumCount, TimeSpan hedgeDelay)
     {
@@ -61,7 +61,7 @@ public sealed record FanOutMode
     /// <paramref name="hedgeDelay"/> without an answer or right after a failure, up to the parallelism bound; complete on
     /// the first success and cancel the rest.
     /// </summary>
-    /// <param name="hedgeDelay">The hedge delay, positive or <see cref="Timeout.InfiniteTimeSpan"/> (failures only). Default <see cref="DefaultHedgeDelay"/>.</param>
+    /// <param name="hedgeDelay">The hedge delay, positive or <see cref="Timeout.InfiniteTimeSpan"/> (failures only). Default 100 ms.</param>
     /// <returns>The mode.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="hedgeDelay"/> is zero or negative (other than infinite).</exception>
     public static FanOutMode FirstSuccess(TimeSpan? hedgeDelay = null)

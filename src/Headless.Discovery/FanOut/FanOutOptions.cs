@@ -3,17 +3,20 @@ using Polly;
 
 namespace Headless.Discovery;
 
-/// <summary>How <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/> runs. Validated when a fan-out starts; not thread-safe to mutate while in use.</summary>
+/// <summary>
+/// How <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/> runs. Validated when a fan-out starts (one
+/// <see cref="InvalidOptionsException"/> naming every bad option); not thread-safe to mutate while in use.
+/// </summary>
 public sealed class FanOutOptions
 {
     /// <summary>The default <see cref="MaxParallelism"/>: 32.</summary>
-    public const int DefaultMaxParallelism = 32;
+    internal const int DefaultMaxParallelism = 32;
 
     /// <summary>The completion rule. Default <see cref="FanOutMode.All"/>.</summary>
     public FanOutMode Mode { get; set; } = FanOutMode.All;
 
     /// <summary>
-    /// The most calls in flight at once, 1 or more. Default <see cref="DefaultMaxParallelism"/> (32). A call stops
+    /// The most calls in flight at once, 1 or more. Default 32. A call stops
     /// counting when it finishes or when the fan-out gives up on it (its token is cancelled first), so a call that ignores
     /// its token holds its slot no longer than <see cref="PerPodTimeout"/>.
     /// </summary>
@@ -59,28 +62,36 @@ public sealed class FanOutOptions
     /// <summary>The clock and timers for latencies, per-pod timeouts, the deadline and hedging. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? TimeProvider { get; set; }
 
-    /// <summary>Throws when an option is out of range; the message names the option.</summary>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public void Validate()
+    /// <summary>Checks every option; throws one <see cref="InvalidOptionsException"/> listing every bad one.</summary>
+    internal void Validate()
+    {
+        var problems = new OptionProblems();
+        Collect(problems);
+        problems.ThrowIfAny("options");
+    }
+
+    /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
+    internal void Collect(OptionProblems problems)
     {
         if (Mode is null)
         {
-            throw new ArgumentException("FanOutOptions.Mode is required.", nameof(Mode));
+            problems.Add(nameof(Mode), "is required.");
         }
 
         if (MaxParallelism < 1)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"FanOutOptions.MaxParallelism must be 1 or more (was {MaxParallelism})."), nameof(MaxParallelism));
+            problems.Add(nameof(MaxParallelism), string.Create(CultureInfo.InvariantCulture, $"{MaxParallelism} must be 1 or more."));
         }
 
-        if (PerPodTimeout is { } timeout && (timeout <= TimeSpan.Zero || timeout.TotalMilliseconds > uint.MaxValue - 1))
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"FanOutOptions.PerPodTimeout must be positive and under 49 days, or null for none (was {timeout})."), nameof(PerPodTimeout));
-        }
+        CheckLimit(problems, PerPodTimeout, nameof(PerPodTimeout));
+        CheckLimit(problems, Deadline, nameof(Deadline));
+    }
 
-        if (Deadline is { } deadline && (deadline <= TimeSpan.Zero || deadline.TotalMilliseconds > uint.MaxValue - 1))
+    private static void CheckLimit(OptionProblems problems, TimeSpan? limit, string option)
+    {
+        if (limit is { } value && (value <= TimeSpan.Zero || value.TotalMilliseconds > uint.MaxValue - 1))
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"FanOutOptions.Deadline must be positive and under 49 days, or null for none (was {deadline})."), nameof(Deadline));
+            problems.Add(option, string.Create(CultureInfo.InvariantCulture, $"{value} must be positive and under 49 days, or null for none."));
         }
     }
 }

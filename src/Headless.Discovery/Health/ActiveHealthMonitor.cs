@@ -5,7 +5,7 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// Probes every pod of one service on an interval (start to start, with jitter), each probe bounded by a timeout, at
-/// most <see cref="HealthCheckOptions.MaxConcurrentProbes"/> in flight at once. One loop per pod: a new pod is probed
+/// most <see cref="ActiveHealthOptions.MaxConcurrentProbes"/> in flight at once. One loop per pod: a new pod is probed
 /// at once (after the initial jitter), a stopped pod's loop is cancelled mid-probe. Time and timers come from the
 /// <see cref="TimeProvider"/>.
 /// </summary>
@@ -20,7 +20,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
 
     private readonly IEndpointProbe _probe;
     private readonly bool _ownsProbe;
-    private readonly HealthCheckOptions _options;
+    private readonly ActiveHealthOptions _options;
     private readonly ProbeSchedule _schedule;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -48,7 +48,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         ServiceName service,
         IEndpointProbe probe,
         bool ownsProbe,
-        HealthCheckOptions options,
+        ActiveHealthOptions options,
         TimeProvider timeProvider,
         ILogger logger,
         Func<double> random01,

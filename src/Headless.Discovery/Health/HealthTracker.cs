@@ -17,7 +17,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<PodEndpoint, EndpointHealthState> _states = new();
     private readonly object _lock = new();
-    private readonly HealthCheckOptions _active;
+    private readonly ActiveHealthOptions _active;
     private readonly PassiveHealthOptions _passive;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -37,7 +37,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     /// <param name="sink">Receives every status change.</param>
     public HealthTracker(
         ServiceName service,
-        HealthCheckOptions active,
+        ActiveHealthOptions active,
         PassiveHealthOptions passive,
         TimeProvider timeProvider,
         ILogger logger,

@@ -1,6 +1,6 @@
 namespace Headless.Discovery;
 
-/// <summary>Options of an <see cref="HttpProbe"/>. Every option has a default; <see cref="Validate()"/> names the first bad one.</summary>
+/// <summary>Options of an <see cref="HttpProbe"/>. Every option has a default; the probe's constructor names every bad one.</summary>
 public sealed class HttpProbeOptions
 {
     /// <summary>The path (and optional query) to GET; must start with <c>/</c>. Default: <c>/</c>.</summary>
@@ -36,10 +36,6 @@ public sealed class HttpProbeOptions
     /// <summary>The most response-body bytes read (then discarded), 0 to 1 MiB. Default: 4096.</summary>
     public int MaxResponseBodyBytes { get; set; } = 4096;
 
-    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
-    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public void Validate() => Validate(string.Empty);
-
     /// <summary>Copies every option into <paramref name="target"/>.</summary>
     internal void CopyTo(HttpProbeOptions target)
     {
@@ -52,35 +48,34 @@ public sealed class HttpProbeOptions
         target.MaxResponseBodyBytes = MaxResponseBodyBytes;
     }
 
-    /// <summary>Validates with <paramref name="prefix"/> (e.g. <c>Health.Http.</c>) before each option name in messages.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208:Instantiate argument exceptions correctly", Justification = "The parameter name is the option's name.")]
-    internal void Validate(string prefix)
+    /// <summary>Checks every option; throws one <see cref="InvalidOptionsException"/> listing every bad one.</summary>
+    internal void Validate()
     {
-        string? pathError = ValidatePath(Path);
-        if (pathError is not null)
+        var problems = new OptionProblems();
+        Collect(problems);
+        problems.ThrowIfAny("options");
+    }
+
+    /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
+    internal void Collect(OptionProblems problems)
+    {
+        if (ValidatePath(Path) is { } pathError)
         {
-            throw new ArgumentException($"{prefix}{nameof(Path)}: {pathError}", nameof(Path));
+            problems.Add(nameof(Path), pathError);
         }
 
         if (Host is not null && (Host.Length == 0 || Host.Length > 255 || Host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '@')))
         {
-            throw new ArgumentException($"{prefix}{nameof(Host)} must be a host name with an optional :port.", nameof(Host));
+            problems.Add(nameof(Host), $"'{Host}' must be a host name with an optional :port.");
         }
 
-        if (MinHealthyStatus is < 100 or > 599)
-        {
-            throw new ArgumentException($"{prefix}{nameof(MinHealthyStatus)} = {MinHealthyStatus} must be between 100 and 599.", nameof(MinHealthyStatus));
-        }
-
+        problems.Range(MinHealthyStatus, 100, 599, nameof(MinHealthyStatus));
         if (MaxHealthyStatus is < 100 or > 599 || MaxHealthyStatus < MinHealthyStatus)
         {
-            throw new ArgumentException($"{prefix}{nameof(MaxHealthyStatus)} = {MaxHealthyStatus} must be between {nameof(MinHealthyStatus)} ({MinHealthyStatus}) and 599.", nameof(MaxHealthyStatus));
+            problems.Add(nameof(MaxHealthyStatus), $"{MaxHealthyStatus} must be between {nameof(MinHealthyStatus)} ({MinHealthyStatus}) and 599.");
         }
 
-        if (MaxResponseBodyBytes is < 0 or > 1024 * 1024)
-        {
-            throw new ArgumentException($"{prefix}{nameof(MaxResponseBodyBytes)} = {MaxResponseBodyBytes} must be between 0 and 1048576.", nameof(MaxResponseBodyBytes));
-        }
+        problems.Range(MaxResponseBodyBytes, 0, 1024 * 1024, nameof(MaxResponseBodyBytes));
     }
 
     /// <summary>Why <paramref name="path"/> is not a usable probe path, or <see langword="null"/>.</summary>

@@ -3,7 +3,7 @@ namespace Headless.Discovery;
 /// <summary>
 /// Passive health (outlier ejection) of a <see cref="HeadlessService"/> (the
 /// <see cref="HeadlessServiceOptions.PassiveHealth"/> section), fed by <see cref="IHeadlessService.ReportOutcome"/>.
-/// On by default. Every option documents its default; <see cref="Validate"/> names the first bad one.
+/// On by default. Every option documents its default; validation names every bad one.
 /// </summary>
 /// <remarks>
 /// After <see cref="ConsecutiveFailures"/> failed calls in a row a pod is ejected (not selectable) for
@@ -39,25 +39,16 @@ public sealed class PassiveHealthOptions
         target.MaxEjectionPercent = MaxEjectionPercent;
     }
 
-    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one (as <c>PassiveHealth.&lt;Option&gt;</c>).</summary>
-    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public void Validate()
+    /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
+    internal void Collect(OptionProblems problems)
     {
-        if (ConsecutiveFailures is < 1 or > 1000)
-        {
-            throw new ArgumentException($"PassiveHealth.{nameof(ConsecutiveFailures)} = {ConsecutiveFailures} must be between 1 and 1000.", nameof(ConsecutiveFailures));
-        }
-
-        OptionChecks.Duration(BaseEjectionTime, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), $"PassiveHealth.{nameof(BaseEjectionTime)}", nameof(BaseEjectionTime));
-
+        problems.Range(ConsecutiveFailures, 1, 1000, nameof(ConsecutiveFailures));
+        problems.Duration(BaseEjectionTime, OptionProblems.IntervalFloor, TimeSpan.FromDays(1), nameof(BaseEjectionTime));
         if (MaxEjectionTime < BaseEjectionTime || MaxEjectionTime > TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"PassiveHealth.{nameof(MaxEjectionTime)} = {MaxEjectionTime} must be at least {nameof(BaseEjectionTime)} ({BaseEjectionTime}) and at most one day.", nameof(MaxEjectionTime));
+            problems.Add(nameof(MaxEjectionTime), $"{MaxEjectionTime} must be at least {nameof(BaseEjectionTime)} ({BaseEjectionTime}) and at most one day.");
         }
 
-        if (double.IsNaN(MaxEjectionPercent) || MaxEjectionPercent is < 0 or > 100)
-        {
-            throw new ArgumentException($"PassiveHealth.{nameof(MaxEjectionPercent)} = {MaxEjectionPercent} must be between 0 and 100.", nameof(MaxEjectionPercent));
-        }
+        problems.Range(MaxEjectionPercent, 0, 100, nameof(MaxEjectionPercent));
     }
 }

@@ -7,7 +7,7 @@ namespace Headless.Discovery;
 /// <remarks>Thread-safe when <paramref name="random01"/> is.</remarks>
 /// <param name="options">The probe interval and jitters (a frozen copy).</param>
 /// <param name="random01">Uniform samples in [0, 1).</param>
-internal sealed class ProbeSchedule(HealthCheckOptions options, Func<double> random01)
+internal sealed class ProbeSchedule(ActiveHealthOptions options, Func<double> random01)
 {
     /// <summary>The delay before a new pod's first probe: uniform in [0, InitialJitter].</summary>
     public TimeSpan InitialDelay() =>

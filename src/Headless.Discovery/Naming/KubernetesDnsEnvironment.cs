@@ -21,19 +21,19 @@ namespace Headless.Discovery;
 public sealed class KubernetesDnsEnvironment
 {
     /// <summary>Where the system resolver's configuration lives: <c>/etc/resolv.conf</c>.</summary>
-    public const string DefaultResolvConfPath = "/etc/resolv.conf";
+    internal const string DefaultResolvConfPath = "/etc/resolv.conf";
 
     /// <summary>Where Kubernetes mounts the pod's namespace: <c>/var/run/secrets/kubernetes.io/serviceaccount/namespace</c>.</summary>
-    public const string DefaultNamespaceFilePath = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+    internal const string DefaultNamespaceFilePath = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
     /// <summary>
     /// The environment variable consulted first for the namespace: <c>POD_NAMESPACE</c> (set it with the downward API,
     /// <c>fieldRef: metadata.namespace</c>).
     /// </summary>
-    public const string NamespaceEnvironmentVariable = "POD_NAMESPACE";
+    internal const string NamespaceEnvironmentVariable = "POD_NAMESPACE";
 
     /// <summary>The cluster domain used when the search list names none: <c>cluster.local</c>.</summary>
-    public const string DefaultClusterDomain = "cluster.local";
+    internal const string DefaultClusterDomain = "cluster.local";
 
     // Both files are a few hundred bytes in practice; anything bigger is not what we expect, so read only a prefix.
     private const int MaxFileBytes = 64 * 1024;
@@ -44,8 +44,8 @@ public sealed class KubernetesDnsEnvironment
     private readonly Lazy<Parsed> _parsed;
 
     /// <summary>Creates an environment reading the given sources.</summary>
-    /// <param name="resolvConfPath">The resolv.conf to parse; <see langword="null"/> for <see cref="DefaultResolvConfPath"/>.</param>
-    /// <param name="namespaceFilePath">The service-account namespace file; <see langword="null"/> for <see cref="DefaultNamespaceFilePath"/>.</param>
+    /// <param name="resolvConfPath">The resolv.conf to parse; <see langword="null"/> for <c>/etc/resolv.conf</c>.</param>
+    /// <param name="namespaceFilePath">The service-account namespace file; <see langword="null"/> for <c>/var/run/secrets/kubernetes.io/serviceaccount/namespace</c>.</param>
     /// <param name="environmentVariableReader">
     /// Reads an environment variable by name; <see langword="null"/> for <see cref="Environment.GetEnvironmentVariable(string)"/>.
     /// </param>
@@ -60,14 +60,14 @@ public sealed class KubernetesDnsEnvironment
     /// <summary>The environment of this process, read from the default paths and the real environment variables (cached, shared).</summary>
     public static KubernetesDnsEnvironment Default => s_default.Value;
 
-    /// <summary>The resolv.conf path this instance reads. Default: <see cref="DefaultResolvConfPath"/>.</summary>
+    /// <summary>The resolv.conf path this instance reads. Default: <c>/etc/resolv.conf</c>.</summary>
     public string ResolvConfPath { get; }
 
-    /// <summary>The namespace file path this instance reads. Default: <see cref="DefaultNamespaceFilePath"/>.</summary>
+    /// <summary>The namespace file path this instance reads. Default: <c>/var/run/secrets/kubernetes.io/serviceaccount/namespace</c>.</summary>
     public string NamespaceFilePath { get; }
 
     /// <summary>
-    /// The pod's namespace (lower case): <see cref="NamespaceEnvironmentVariable"/> when set to a valid DNS label, else the
+    /// The pod's namespace (lower case): the <c>POD_NAMESPACE</c> environment variable (set it with the downward API, <c>fieldRef: metadata.namespace</c>) when set to a valid DNS label, else the
     /// content of <see cref="NamespaceFilePath"/>, else the <c>&lt;ns&gt;.svc.&lt;domain&gt;</c> entry of the search list;
     /// <see langword="null"/> when none of the three gives one.
     /// </summary>
@@ -75,7 +75,7 @@ public sealed class KubernetesDnsEnvironment
 
     /// <summary>
     /// The cluster domain (lower case, no trailing dot): <c>&lt;domain&gt;</c> from the <c>svc.&lt;domain&gt;</c> search entry
-    /// (or from <c>&lt;ns&gt;.svc.&lt;domain&gt;</c>); <see cref="DefaultClusterDomain"/> when the search list has neither.
+    /// (or from <c>&lt;ns&gt;.svc.&lt;domain&gt;</c>); <c>cluster.local</c> when the search list has neither.
     /// </summary>
     public string ClusterDomain => _parsed.Value.ClusterDomain;
 
@@ -83,7 +83,7 @@ public sealed class KubernetesDnsEnvironment
     public IReadOnlyList<string> SearchDomains => _parsed.Value.SearchDomains;
 
     /// <summary>The <c>nameserver</c> entries from resolv.conf, port 53, in file order; entries that are not IP addresses are skipped.</summary>
-    public IReadOnlyList<IPEndPoint> NameServers => _parsed.Value.NameServers;
+    public IReadOnlyList<IPEndPoint> DnsServers => _parsed.Value.DnsServers;
 
     /// <summary>A one-line description of the sources and what was found, for logs and error messages.</summary>
     public override string ToString() =>
@@ -232,5 +232,5 @@ public sealed class KubernetesDnsEnvironment
         }
     }
 
-    private sealed record Parsed(string? Namespace, string ClusterDomain, IReadOnlyList<string> SearchDomains, IReadOnlyList<IPEndPoint> NameServers);
+    private sealed record Parsed(string? Namespace, string ClusterDomain, IReadOnlyList<string> SearchDomains, IReadOnlyList<IPEndPoint> DnsServers);
 }

@@ -11,10 +11,10 @@ namespace Headless.Discovery;
 public sealed partial class ServiceName : IEquatable<ServiceName>
 {
     /// <summary>The longest DNS name in text form, without the trailing dot.</summary>
-    public const int MaxLength = 253;
+    internal const int MaxLength = 253;
 
     /// <summary>The longest DNS label.</summary>
-    public const int MaxLabelLength = 63;
+    internal const int MaxLabelLength = 63;
 
     private ServiceName(string value) => Value = value;
 

@@ -13,8 +13,8 @@ namespace Headless.Discovery;
 /// <remarks>
 /// <para>
 /// DnsClient sends the queries with its own cache, retries and timeout switched off; Polly owns both the per-attempt
-/// timeout (<see cref="DnsEndpointResolverOptions.AttemptTimeout"/>) and the retries
-/// (<see cref="DnsEndpointResolverOptions.RetryCount"/>, exponential backoff with jitter). The DnsClient client and the
+/// timeout (<see cref="DnsEndpointResolverOptions.DnsAttemptTimeout"/>) and the retries
+/// (<see cref="DnsEndpointResolverOptions.DnsRetryCount"/>, exponential backoff with jitter). The DnsClient client and the
 /// Polly pipelines are the process's: every resolver whose name servers, attempt timeout, retries and clock are the
 /// same shares one set, so a process watching hundreds of services holds one DNS transport per name server, not one
 /// per service. Retries happen after timeouts,
@@ -100,12 +100,12 @@ public sealed class DnsEndpointResolver : IEndpointResolver
         _serverList = _serverNames.Length == 0 ? "(no name servers)" : string.Join(", ", _serverNames);
         if (servers.Count == 0)
         {
-            ResolutionLog.NoNameServers(_logger);
+            ResolutionLog.NoDnsServers(_logger);
         }
 
         // The client, pipelines and per-server gates are the process's, shared with every resolver that asks the same.
-        DnsTransport transport = DnsTransport.For(servers, options.AttemptTimeout, options.RetryCount, options.RetryBaseDelay, _timeProvider);
-        var runner = new DnsQueryRunner(transport, _serverNames, options.AttemptTimeout, _logger);
+        DnsTransport transport = DnsTransport.For(servers, options.DnsAttemptTimeout, options.DnsRetryCount, options.DnsRetryBaseDelay, _timeProvider);
+        var runner = new DnsQueryRunner(transport, _serverNames, options.DnsAttemptTimeout, _logger);
         var reader = new DnsAnswerReader(_logger, options.MaxEndpoints);
         _addresses = new DnsAddressQuery(runner, reader, options.AddressFamily, _logger);
         _addressResults = new AddressResultBuilder(reader, options.Port);
@@ -113,7 +113,7 @@ public sealed class DnsEndpointResolver : IEndpointResolver
     }
 
     /// <summary>The name servers queried, as <c>ip:port</c>, in the order attempts use them.</summary>
-    public IReadOnlyList<string> NameServers => _serverNames;
+    public IReadOnlyList<string> DnsServers => _serverNames;
 
     /// <inheritdoc/>
     /// <remarks>

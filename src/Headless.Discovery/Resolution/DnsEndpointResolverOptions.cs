@@ -3,17 +3,20 @@ using System.Net;
 
 namespace Headless.Discovery;
 
-/// <summary>Options for <see cref="DnsEndpointResolver"/>. Call <see cref="Validate"/> (done by the resolver's constructor) to fail early.</summary>
+/// <summary>
+/// Options for <see cref="DnsEndpointResolver"/>. The resolver's constructor validates them and throws one
+/// <see cref="InvalidOptionsException"/> naming every bad option.
+/// </summary>
 public sealed class DnsEndpointResolverOptions
 {
-    /// <summary>Default for <see cref="MaxEndpoints"/>.</summary>
-    public const int DefaultMaxEndpoints = 5000;
+    /// <summary>Default for <see cref="MaxEndpoints"/>: 5000.</summary>
+    internal const int DefaultMaxEndpoints = 5000;
 
     /// <summary>
     /// Name servers to query, each <c>ip</c>, <c>ip:port</c> or <c>[ipv6]:port</c> (port 53 when omitted).
     /// Default: empty, meaning the system's name servers (from <c>/etc/resolv.conf</c>).
     /// </summary>
-    public IList<string> NameServers { get; } = new List<string>();
+    public IList<string> DnsServers { get; } = new List<string>();
 
     /// <summary>Which address records to query when <see cref="UseSrv"/> is off. Default: <see cref="DnsAddressFamily.IPv4"/>.</summary>
     public DnsAddressFamily AddressFamily { get; set; } = DnsAddressFamily.IPv4;
@@ -29,88 +32,79 @@ public sealed class DnsEndpointResolverOptions
     public int Port { get; set; }
 
     /// <summary>Timeout of one DNS attempt (enforced by the Polly pipeline), 10 ms to 5 minutes. Default: 2 seconds.</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan DnsAttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Retries after a timed-out, unreachable or SERVFAIL attempt (never after NXDOMAIN or NODATA), 0 to 10.
     /// Default: 2.
     /// </summary>
-    public int RetryCount { get; set; } = 2;
+    public int DnsRetryCount { get; set; } = 2;
 
     /// <summary>Base delay of the exponential backoff (with jitter) between retries. Default: 100 ms. Must not be negative.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan DnsRetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// The most endpoints taken from one answer, 1 to 100 000; the rest are dropped with a logged warning.
-    /// Default: <see cref="DefaultMaxEndpoints"/> (5000).
+    /// Default: 5000.
     /// </summary>
     public int MaxEndpoints { get; set; } = DefaultMaxEndpoints;
 
-    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
-    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public void Validate()
+    /// <summary>Checks every option; throws one <see cref="InvalidOptionsException"/> listing every bad one.</summary>
+    internal void Validate()
     {
-        for (int i = 0; i < NameServers.Count; i++)
+        var problems = new OptionProblems();
+        Collect(problems);
+        problems.ThrowIfAny("options");
+    }
+
+    /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
+    internal void Collect(OptionProblems problems)
+    {
+        for (int i = 0; i < DnsServers.Count; i++)
         {
-            if (ParseNameServer(NameServers[i], out _) is { } error)
+            if (ParseDnsServer(DnsServers[i], out _) is { } error)
             {
-                throw new ArgumentException($"{nameof(NameServers)}[{i}] = '{NameServers[i]}' {error}", nameof(NameServers));
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(DnsServers)}[{i}]"), $"'{DnsServers[i]}' {error}");
             }
         }
 
         if (!Enum.IsDefined(AddressFamily))
         {
-            throw new ArgumentException($"{nameof(AddressFamily)} = {AddressFamily} is not one of IPv4, IPv6, Both.", nameof(AddressFamily));
+            problems.Add(nameof(AddressFamily), $"{AddressFamily} is not one of IPv4, IPv6, Both.");
         }
 
-        if (Port is < 0 or > IPEndPoint.MaxPort)
+        problems.Range(Port, 0, IPEndPoint.MaxPort, nameof(Port));
+        problems.Duration(DnsAttemptTimeout, OptionProblems.TimeoutFloor, TimeSpan.FromMinutes(5), nameof(DnsAttemptTimeout));
+        problems.Range(DnsRetryCount, 0, 10, nameof(DnsRetryCount));
+        if (DnsRetryBaseDelay < TimeSpan.Zero || DnsRetryBaseDelay > TimeSpan.FromMinutes(1))
         {
-            throw new ArgumentException($"{nameof(Port)} = {Port} must be between 0 and 65535.", nameof(Port));
+            problems.Add(nameof(DnsRetryBaseDelay), $"{DnsRetryBaseDelay} must be between zero and 1 minute.");
         }
 
-        OptionChecks.Duration(AttemptTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromMinutes(5), nameof(AttemptTimeout), nameof(AttemptTimeout));
-
-        if (RetryCount is < 0 or > 10)
-        {
-            throw new ArgumentException($"{nameof(RetryCount)} = {RetryCount} must be between 0 and 10.", nameof(RetryCount));
-        }
-
-        if (RetryBaseDelay < TimeSpan.Zero || RetryBaseDelay > TimeSpan.FromMinutes(1))
-        {
-            throw new ArgumentException($"{nameof(RetryBaseDelay)} = {RetryBaseDelay} must be between zero and 1 minute.", nameof(RetryBaseDelay));
-        }
-
-        if (MaxEndpoints is < 1 or > 100_000)
-        {
-            throw new ArgumentException($"{nameof(MaxEndpoints)} = {MaxEndpoints} must be between 1 and 100000.", nameof(MaxEndpoints));
-        }
+        problems.Range(MaxEndpoints, 1, 100_000, nameof(MaxEndpoints));
     }
 
-    /// <summary>
-    /// Parses <c>ip</c>, <c>ip:port</c> or <c>[ipv6]:port</c> (port 53 when omitted). IPv4 addresses are written as four
-    /// dotted numbers. A bare IPv6 address that would read differently with its last group taken as a port
-    /// (<c>::1:53</c>) is refused as ambiguous: write <c>[::1]:53</c> or <c>[::1:53]</c>. Unspecified
-    /// (<c>0.0.0.0</c>, <c>::</c>), multicast and broadcast addresses are refused: no name server answers there.
-    /// </summary>
-    /// <param name="text">The text to parse.</param>
-    /// <param name="endPoint">The parsed endpoint.</param>
+    /// <summary>Parses a DNS server as <see cref="ParseDnsServer"/> does.</summary>
     /// <returns><see langword="true"/> when <paramref name="text"/> is valid.</returns>
-    public static bool TryParseNameServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint) =>
-        ParseNameServer(text, out endPoint) is null;
+    internal static bool TryParseDnsServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint) =>
+        ParseDnsServer(text, out endPoint) is null;
 
-    /// <summary>Parses a name server as <see cref="TryParseNameServer(string?, out IPEndPoint?)"/> does, saying what is wrong when it is not valid.</summary>
-    /// <param name="text">The text to parse.</param>
-    /// <param name="endPoint">The parsed endpoint.</param>
-    /// <param name="error">What is wrong, worded to follow the quoted text (<c>'::1:53' is ambiguous: …</c>); <see langword="null"/> when valid.</param>
+    /// <summary>Parses a DNS server as <see cref="ParseDnsServer"/> does, saying what is wrong when it is not valid.</summary>
     /// <returns><see langword="true"/> when <paramref name="text"/> is valid.</returns>
-    public static bool TryParseNameServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    internal static bool TryParseDnsServer(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
-        error = ParseNameServer(text, out endPoint);
+        error = ParseDnsServer(text, out endPoint);
         return error is null;
     }
 
-    /// <summary>Parses a name server; returns <see langword="null"/> when valid, else what is wrong (to follow the quoted text).</summary>
-    internal static string? ParseNameServer(string? text, out IPEndPoint? endPoint)
+    /// <summary>
+    /// Parses a DNS server: <c>ip</c>, <c>ip:port</c> or <c>[ipv6]:port</c> (port 53 when omitted). IPv4 addresses are
+    /// written as four dotted numbers. A bare IPv6 address that would read differently with its last group taken as a
+    /// port (<c>::1:53</c>) is refused as ambiguous: write <c>[::1]:53</c> or <c>[::1:53]</c>. Unspecified (<c>0.0.0.0</c>,
+    /// <c>::</c>), multicast and broadcast addresses are refused: no name server answers there.
+    /// </summary>
+    /// <returns><see langword="null"/> when valid, else what is wrong, worded to follow the quoted text (<c>'::1:53' is ambiguous: …</c>).</returns>
+    internal static string? ParseDnsServer(string? text, out IPEndPoint? endPoint)
     {
         const string Expected = "expected 'ip', 'ip:port' or '[ipv6]:port' (an address, not a host name)";
         endPoint = null;

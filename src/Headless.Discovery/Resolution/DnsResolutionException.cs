@@ -30,7 +30,7 @@ public sealed class DnsResolutionException : Exception
     public DnsResolutionException(string message, Exception? innerException)
         : base(message, innerException)
     {
-        NameServers = [];
+        DnsServers = [];
     }
 
     internal DnsResolutionException(
@@ -38,7 +38,7 @@ public sealed class DnsResolutionException : Exception
         Exception? innerException,
         string service,
         string queryType,
-        IReadOnlyList<string> nameServers,
+        IReadOnlyList<string> dnsServers,
         int attempts,
         int? responseCode,
         bool isTimeout)
@@ -46,7 +46,7 @@ public sealed class DnsResolutionException : Exception
     {
         Service = service;
         QueryType = queryType;
-        NameServers = nameServers;
+        DnsServers = dnsServers;
         Attempts = attempts;
         ResponseCode = responseCode;
         IsTimeout = isTimeout;
@@ -59,7 +59,7 @@ public sealed class DnsResolutionException : Exception
     public string? QueryType { get; }
 
     /// <summary>The name servers (<c>ip:port</c>) that were asked, in order, without repeats; empty when unknown.</summary>
-    public IReadOnlyList<string> NameServers { get; }
+    public IReadOnlyList<string> DnsServers { get; }
 
     /// <summary>How many attempts the round made (1 + retries); 0 when no query was sent.</summary>
     public int Attempts { get; }
@@ -70,6 +70,6 @@ public sealed class DnsResolutionException : Exception
     /// </summary>
     public int? ResponseCode { get; }
 
-    /// <summary><see langword="true"/> when the last attempt timed out (see <see cref="DnsEndpointResolverOptions.AttemptTimeout"/>).</summary>
+    /// <summary><see langword="true"/> when the last attempt timed out (see <see cref="DnsEndpointResolverOptions.DnsAttemptTimeout"/>).</summary>
     public bool IsTimeout { get; }
 }

@@ -15,12 +15,12 @@ internal static class DnsServerList
     public static List<NameServer> Resolve(DnsEndpointResolverOptions options)
     {
         var servers = new List<NameServer>();
-        if (options.NameServers.Count > 0)
+        if (options.DnsServers.Count > 0)
         {
-            foreach (string text in options.NameServers)
+            foreach (string text in options.DnsServers)
             {
                 // Validate() has already checked every entry.
-                if (DnsEndpointResolverOptions.TryParseNameServer(text, out IPEndPoint? endPoint))
+                if (DnsEndpointResolverOptions.TryParseDnsServer(text, out IPEndPoint? endPoint))
                 {
                     AddUnique(servers, new NameServer(endPoint));
                 }

@@ -5,8 +5,8 @@ namespace Headless.Discovery;
 // Event ids 1000-1099 belong to resolution.
 internal static partial class ResolutionLog
 {
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Resolving {Service} ({RecordType}) via {NameServers}.")]
-    public static partial void Resolving(ILogger logger, string service, string recordType, string nameServers);
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Resolving {Service} ({RecordType}) via {DnsServers}.")]
+    public static partial void Resolving(ILogger logger, string service, string recordType, string dnsServers);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Resolved {Service}: {Outcome}, {EndpointCount} endpoint(s), TTL {TtlSeconds} s, in {ElapsedMs:0.#} ms.")]
     public static partial void Resolved(ILogger logger, string service, ResolutionOutcome outcome, int endpointCount, double ttlSeconds, double elapsedMs);
@@ -35,8 +35,8 @@ internal static partial class ResolutionLog
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "The CNAME chain for {Name} is longer than {MaxLength} links; the answer is rejected.")]
     public static partial void CnameChainTooLong(ILogger logger, string name, int maxLength);
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "No DNS name servers: none configured in DnsEndpointResolverOptions.NameServers and none found in the system configuration. Every resolution will fail.")]
-    public static partial void NoNameServers(ILogger logger);
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "No DNS name servers: none configured in DnsEndpointResolverOptions.DnsServers and none found in the system configuration. Every resolution will fail.")]
+    public static partial void NoDnsServers(ILogger logger);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Resolving {Service} with both address families: the {FailedFamily} query failed while the other ended {OtherOutcome}; the round counts as failed so that the last known endpoints are kept.")]
     public static partial void AddressFamilyFailed(ILogger logger, string service, string failedFamily, ResolutionOutcome otherOutcome);

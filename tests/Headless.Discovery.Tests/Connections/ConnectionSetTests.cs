@@ -248,7 +248,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
     {
         var options = new ConnectionSetOptions();
         typeof(ConnectionSetOptions).GetProperty(option)!.SetValue(options, TimeSpan.FromTicks(1));
-        ArgumentException ex = Assert.Throws<ArgumentException>(options.Validate);
+        InvalidOptionsException ex = Assert.Throws<InvalidOptionsException>(options.Validate);
         Assert.Contains(option, ex.Message, StringComparison.Ordinal);
         Assert.Contains("floor", ex.Message, StringComparison.Ordinal);
     }
@@ -355,9 +355,9 @@ public sealed class ConnectionSetTests : IAsyncLifetime
     [Fact]
     public void Options_are_validated_with_messages_naming_the_option()
     {
-        var ex = Assert.Throws<ArgumentException>(() => Create(new ConnectionSetOptions { ConnectTimeout = TimeSpan.Zero }));
-        Assert.Contains("ConnectionSetOptions.ConnectTimeout", ex.Message, StringComparison.Ordinal);
-        ex = Assert.Throws<ArgumentException>(() => Create(new ConnectionSetOptions { InitialBackoff = TimeSpan.FromSeconds(2), MaxBackoff = TimeSpan.FromSeconds(1) }));
-        Assert.Contains("ConnectionSetOptions.MaxBackoff", ex.Message, StringComparison.Ordinal);
+        var ex = Assert.Throws<InvalidOptionsException>(() => Create(new ConnectionSetOptions { ConnectTimeout = TimeSpan.Zero }));
+        Assert.Contains("ConnectTimeout: ", ex.Message, StringComparison.Ordinal);
+        ex = Assert.Throws<InvalidOptionsException>(() => Create(new ConnectionSetOptions { InitialBackoff = TimeSpan.FromSeconds(2), MaxBackoff = TimeSpan.FromSeconds(1) }));
+        Assert.Contains("MaxBackoff: ", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -25,11 +25,11 @@ public sealed class ConfigurationBindingTests
         [Section + "FailureBackoffMax"] = "00:00:45",
         [Section + "MaxStaleness"] = "00:10:00",
         [Section + "EmptyAnswerConfirmations"] = "5",
-        [Section + "Health:Probe"] = "http:/healthz",
-        [Section + "Health:Interval"] = "00:00:07",
-        [Section + "Health:Timeout"] = "00:00:01.500",
-        [Section + "Health:HealthyThreshold"] = "4",
-        [Section + "Health:UnhealthyThreshold"] = "6",
+        [Section + "ActiveHealth:Probe"] = "http:/healthz",
+        [Section + "ActiveHealth:Interval"] = "00:00:07",
+        [Section + "ActiveHealth:Timeout"] = "00:00:01.500",
+        [Section + "ActiveHealth:HealthyThreshold"] = "4",
+        [Section + "ActiveHealth:UnhealthyThreshold"] = "6",
         [Section + "PassiveHealth:ConsecutiveFailures"] = "9",
         [Section + "PanicThreshold"] = "25",
         [Section + "Selector"] = "Ordinal:2",
@@ -59,11 +59,11 @@ public sealed class ConfigurationBindingTests
         Assert.Equal(TimeSpan.FromSeconds(45), o.FailureBackoffMax);
         Assert.Equal(TimeSpan.FromMinutes(10), o.MaxStaleness);
         Assert.Equal(5, o.EmptyAnswerConfirmations);
-        Assert.Equal("http:/healthz", o.Health.Probe);
-        Assert.Equal(TimeSpan.FromSeconds(7), o.Health.Interval);
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), o.Health.Timeout);
-        Assert.Equal(4, o.Health.HealthyThreshold);
-        Assert.Equal(6, o.Health.UnhealthyThreshold);
+        Assert.Equal("http:/healthz", o.ActiveHealth.Probe);
+        Assert.Equal(TimeSpan.FromSeconds(7), o.ActiveHealth.Interval);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), o.ActiveHealth.Timeout);
+        Assert.Equal(4, o.ActiveHealth.HealthyThreshold);
+        Assert.Equal(6, o.ActiveHealth.UnhealthyThreshold);
         Assert.Equal(9, o.PassiveHealth.ConsecutiveFailures);
         Assert.Equal(25, o.PanicThreshold);
 

@@ -27,23 +27,23 @@ public sealed class ValidationTests
     }
 
     [Theory]
-    [InlineData("MinRefreshInterval", "00:05:00", "HeadlessDiscovery:Services:backend:MinRefreshInterval: MinRefreshInterval = 00:05:00 is greater than MaxRefreshInterval")]
+    [InlineData("MinRefreshInterval", "00:05:00", "HeadlessDiscovery:Services:backend:MinRefreshInterval: 00:05:00 is greater than MaxRefreshInterval")]
     [InlineData("MaxRefreshInterval", "00:00:00", "HeadlessDiscovery:Services:backend:MaxRefreshInterval:")]
     [InlineData("RefreshJitter", "0.9", "HeadlessDiscovery:Services:backend:RefreshJitter:")]
-    [InlineData("DnsServers:0", "not-an-ip", "HeadlessDiscovery:Services:backend:DnsServers:0: DnsServers[0] = 'not-an-ip'")]
-    [InlineData("DnsServers:0", "::1:53", "HeadlessDiscovery:Services:backend:DnsServers:0: DnsServers[0] = '::1:53' is ambiguous")]
-    [InlineData("DnsServers:0", "0.0.0.0", "HeadlessDiscovery:Services:backend:DnsServers:0: DnsServers[0] = '0.0.0.0'")]
-    [InlineData("MinRefreshInterval", "00:00:00.001", "HeadlessDiscovery:Services:backend:MinRefreshInterval: MinRefreshInterval = 00:00:00.0010000 is below the floor of 100 ms")]
-    [InlineData("Health:Interval", "00:00:00.0000001", "HeadlessDiscovery:Services:backend:Health:Interval: Health.Interval = 00:00:00.0000001 is below the floor of 100 ms")]
+    [InlineData("DnsServers:0", "not-an-ip", "HeadlessDiscovery:Services:backend:DnsServers:0: 'not-an-ip'")]
+    [InlineData("DnsServers:0", "::1:53", "HeadlessDiscovery:Services:backend:DnsServers:0: '::1:53' is ambiguous")]
+    [InlineData("DnsServers:0", "0.0.0.0", "HeadlessDiscovery:Services:backend:DnsServers:0: '0.0.0.0'")]
+    [InlineData("MinRefreshInterval", "00:00:00.001", "HeadlessDiscovery:Services:backend:MinRefreshInterval: 00:00:00.0010000 is below the floor of 100 ms")]
+    [InlineData("ActiveHealth:Interval", "00:00:00.0000001", "HeadlessDiscovery:Services:backend:ActiveHealth:Interval: 00:00:00.0000001 is below the floor of 100 ms")]
     [InlineData("PassiveHealth:BaseEjectionTime", "00:00:00.001", "HeadlessDiscovery:Services:backend:PassiveHealth:BaseEjectionTime:")]
-    [InlineData("Selector", "Fastest", "HeadlessDiscovery:Services:backend:Selector: Selector = 'Fastest': expected RoundRobin")]
+    [InlineData("Selector", "Fastest", "HeadlessDiscovery:Services:backend:Selector: 'Fastest': expected RoundRobin")]
     [InlineData("Selector", "Subset:0", "HeadlessDiscovery:Services:backend:Selector:")]
     [InlineData("MinEndpoints", "-1", "HeadlessDiscovery:Services:backend:MinEndpoints:")]
     [InlineData("StartupTimeout", "00:00:00", "HeadlessDiscovery:Services:backend:StartupTimeout:")]
-    [InlineData("Health:Probe", "ftp:/x", "HeadlessDiscovery:Services:backend:Health:Probe:")]
-    [InlineData("Health:Interval", "00:00:00", "HeadlessDiscovery:Services:backend:Health:Interval:")]
-    [InlineData("Health:UnhealthyThreshold", "0", "HeadlessDiscovery:Services:backend:Health:UnhealthyThreshold:")]
-    [InlineData("Health:Intervall", "00:00:01", "HeadlessDiscovery:Services:backend:Health:Intervall: unknown option")]
+    [InlineData("ActiveHealth:Probe", "ftp:/x", "HeadlessDiscovery:Services:backend:ActiveHealth:Probe:")]
+    [InlineData("ActiveHealth:Interval", "00:00:00", "HeadlessDiscovery:Services:backend:ActiveHealth:Interval:")]
+    [InlineData("ActiveHealth:UnhealthyThreshold", "0", "HeadlessDiscovery:Services:backend:ActiveHealth:UnhealthyThreshold:")]
+    [InlineData("ActiveHealth:Intervall", "00:00:01", "HeadlessDiscovery:Services:backend:ActiveHealth:Intervall: unknown option")]
     [InlineData("MinRefreshIntreval", "00:00:01", "HeadlessDiscovery:Services:backend:MinRefreshIntreval: unknown option")]
     public async Task A_bad_value_stops_the_host_with_a_message_naming_the_key_and_the_option(string option, string value, string expected)
     {
@@ -57,10 +57,31 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public async Task Every_bad_value_is_reported_at_once_under_its_configuration_key()
+    {
+        Dictionary<string, string?> config = Valid();
+        config[Section + "DnsServers:0"] = "127.0.0.1";
+        config[Section + "DnsServers:1"] = "0.0.0.0";
+        config[Section + "ActiveHealth:Interval"] = "00:00:00.001";
+        config[Section + "ActiveHealth:Http:Host"] = "a b";
+        config[Section + "PassiveHealth:MaxEjectionPercent"] = "101";
+        config[Section + "DnsRetryCount"] = "11";
+
+        string message = await StartFailureAsync(config);
+
+        foreach (string key in new[] { "DnsServers:1", "ActiveHealth:Interval", "ActiveHealth:Http:Host", "PassiveHealth:MaxEjectionPercent", "DnsRetryCount" })
+        {
+            Assert.Contains($"HeadlessDiscovery:Services:backend:{key}: ", message, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("DnsServers:0", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_name_is_reported_with_its_path()
     {
         string message = await StartFailureAsync(new Dictionary<string, string?> { [Section + "Port"] = "80" });
-        Assert.Contains("HeadlessDiscovery:Services:backend:Name: Name is required", message, StringComparison.Ordinal);
+        Assert.Contains("HeadlessDiscovery:Services:backend:Name: is required", message, StringComparison.Ordinal);
     }
 
     [Fact]

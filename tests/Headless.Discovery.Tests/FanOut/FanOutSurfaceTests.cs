@@ -127,9 +127,9 @@ public sealed class FanOutSurfaceTests
     [Fact]
     public void A_missing_mode_is_refused_naming_the_option()
     {
-        ArgumentException error = Assert.Throws<ArgumentException>(() => new FanOutOptions { Mode = null! }.Validate());
-        Assert.Equal(nameof(FanOutOptions.Mode), error.ParamName);
-        Assert.Contains("FanOutOptions.Mode", error.Message, StringComparison.Ordinal);
+        InvalidOptionsException error = Assert.Throws<InvalidOptionsException>(() => new FanOutOptions { Mode = null! }.Validate());
+        Assert.Equal(nameof(FanOutOptions.Mode), Assert.Single(error.Problems).Path);
+        Assert.Contains("Mode: is required", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -148,9 +148,9 @@ public sealed class FanOutSurfaceTests
             return;
         }
 
-        ArgumentException error = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.Equal(nameof(FanOutOptions.MaxParallelism), error.ParamName);
-        Assert.Contains($"FanOutOptions.MaxParallelism must be 1 or more (was {value})", error.Message, StringComparison.Ordinal);
+        InvalidOptionsException error = Assert.Throws<InvalidOptionsException>(options.Validate);
+        Assert.Equal(nameof(FanOutOptions.MaxParallelism), Assert.Single(error.Problems).Path);
+        Assert.Contains($"MaxParallelism: {value} must be 1 or more", error.Message, StringComparison.Ordinal);
     }
 
     // 49.7 days is the longest a .NET timer runs (uint.MaxValue - 1 milliseconds).
@@ -182,9 +182,9 @@ public sealed class FanOutSurfaceTests
             return;
         }
 
-        ArgumentException error = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.Equal(nameof(FanOutOptions.PerPodTimeout), error.ParamName);
-        Assert.Contains("FanOutOptions.PerPodTimeout", error.Message, StringComparison.Ordinal);
+        InvalidOptionsException error = Assert.Throws<InvalidOptionsException>(options.Validate);
+        Assert.Equal(nameof(FanOutOptions.PerPodTimeout), Assert.Single(error.Problems).Path);
+        Assert.Contains("PerPodTimeout: ", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -198,8 +198,8 @@ public sealed class FanOutSurfaceTests
             return;
         }
 
-        ArgumentException error = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.Equal(nameof(FanOutOptions.Deadline), error.ParamName);
-        Assert.Contains("FanOutOptions.Deadline", error.Message, StringComparison.Ordinal);
+        InvalidOptionsException error = Assert.Throws<InvalidOptionsException>(options.Validate);
+        Assert.Equal(nameof(FanOutOptions.Deadline), Assert.Single(error.Problems).Path);
+        Assert.Contains("Deadline: ", error.Message, StringComparison.Ordinal);
     }
 }

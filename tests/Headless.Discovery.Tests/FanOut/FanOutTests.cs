@@ -300,12 +300,12 @@ public sealed class FanOutTests : IAsyncLifetime
         var service = new FakeHeadlessService(FakeHeadlessService.Pods(1));
         static ValueTask<int> Op(PodEndpoint e, CancellationToken ct) => new(1);
 
-        var parallelism = await Assert.ThrowsAsync<ArgumentException>(() => service.FanOutAsync(Op, new FanOutOptions { MaxParallelism = 0 }));
-        Assert.Contains("FanOutOptions.MaxParallelism", parallelism.Message, StringComparison.Ordinal);
-        var timeout = await Assert.ThrowsAsync<ArgumentException>(() => service.FanOutAsync(Op, new FanOutOptions { PerPodTimeout = TimeSpan.Zero }));
-        Assert.Contains("FanOutOptions.PerPodTimeout", timeout.Message, StringComparison.Ordinal);
-        var deadline = await Assert.ThrowsAsync<ArgumentException>(() => service.FanOutAsync(Op, new FanOutOptions { Deadline = TimeSpan.FromSeconds(-1) }));
-        Assert.Contains("FanOutOptions.Deadline", deadline.Message, StringComparison.Ordinal);
+        var parallelism = await Assert.ThrowsAsync<InvalidOptionsException>(() => service.FanOutAsync(Op, new FanOutOptions { MaxParallelism = 0 }));
+        Assert.Contains("MaxParallelism: ", parallelism.Message, StringComparison.Ordinal);
+        var timeout = await Assert.ThrowsAsync<InvalidOptionsException>(() => service.FanOutAsync(Op, new FanOutOptions { PerPodTimeout = TimeSpan.Zero }));
+        Assert.Contains("PerPodTimeout: ", timeout.Message, StringComparison.Ordinal);
+        var deadline = await Assert.ThrowsAsync<InvalidOptionsException>(() => service.FanOutAsync(Op, new FanOutOptions { Deadline = TimeSpan.FromSeconds(-1) }));
+        Assert.Contains("Deadline: ", deadline.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => FanOutMode.Quorum(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => FanOutMode.FirstSuccess(TimeSpan.Zero));
     }

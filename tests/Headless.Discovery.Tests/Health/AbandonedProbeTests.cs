@@ -103,14 +103,14 @@ public sealed class AbandonedProbeTests
             });
         var resolver = new ScriptedResolver(ResolutionResult.Success(all, TimeSpan.FromHours(1)));
         var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromHours(1) };
-        options.Health.CustomProbe = probe;
-        options.Health.Interval = TimeSpan.FromSeconds(5);
-        options.Health.Timeout = TimeSpan.FromSeconds(2);
-        options.Health.IntervalJitter = 0;
+        options.ActiveHealth.CustomProbe = probe;
+        options.ActiveHealth.Interval = TimeSpan.FromSeconds(5);
+        options.ActiveHealth.Timeout = TimeSpan.FromSeconds(2);
+        options.ActiveHealth.IntervalJitter = 0;
         if (by == AbandonedBy.CallerCancelled)
         {
             using var cts = new CancellationTokenSource();
-            Task<ProbeResult>[] running = [.. all.Select(pod => probe.ProbeAsync(pod, options.Health.Timeout, time, cts.Token).AsTask())];
+            Task<ProbeResult>[] running = [.. all.Select(pod => probe.ProbeAsync(pod, options.ActiveHealth.Timeout, time, cts.Token).AsTask())];
             await hung.AllStarted.WaitAsync(Generous);
             await cts.CancelAsync();
             foreach (Task<ProbeResult> call in running.Where((_, i) => deaf.Contains(all[i])))
@@ -140,7 +140,7 @@ public sealed class AbandonedProbeTests
                     Assert.DoesNotContain(service.Current.Endpoints, deaf.Contains);
                     break;
                 case AbandonedBy.ProbeTimedOut:
-                    time.Advance(options.Health.Timeout);
+                    time.Advance(options.ActiveHealth.Timeout);
                     await monitor.WaitForCompletedProbesAsync(pods).WaitAsync(Generous);
                     Assert.All(deaf, pod => Assert.StartsWith("timed out", service.Health.GetDetails([pod])[0].LastError, StringComparison.Ordinal));
                     break;

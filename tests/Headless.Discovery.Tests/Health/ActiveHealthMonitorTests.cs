@@ -64,11 +64,11 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         await StartAndProbeAsync(service);
 
         // Set after the service was built: probing goes on with the timeout, interval and thresholds it was built with.
-        options!.Health.Timeout = TimeSpan.Zero;
-        options.Health.Interval = TimeSpan.FromDays(3);
-        options.Health.UnhealthyThreshold = 1000;
-        options.Health.CustomProbe = null;
-        options.Health.Probe = "none";
+        options!.ActiveHealth.Timeout = TimeSpan.Zero;
+        options.ActiveHealth.Interval = TimeSpan.FromDays(3);
+        options.ActiveHealth.UnhealthyThreshold = 1000;
+        options.ActiveHealth.CustomProbe = null;
+        options.ActiveHealth.Probe = "none";
 
         probe.Set(Pod(1), healthy: false);
         for (int round = 0; round < 3; round++)
@@ -83,7 +83,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     public async Task A_transition_publishes_a_new_version_with_the_same_members_and_a_health_change()
     {
         var probe = new ScriptedProbe();
-        HeadlessService service = Create(probe, o => o.Health.UnhealthyThreshold = 1);
+        HeadlessService service = Create(probe, o => o.ActiveHealth.UnhealthyThreshold = 1);
         var changes = new ChangeLog();
         service.Changed += changes.Handler;
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
@@ -200,7 +200,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
             Interlocked.Decrement(ref current);
             return ProbeResult.Healthy();
         });
-        HeadlessService service = Create(probe, o => o.Health.MaxConcurrentProbes = 3);
+        HeadlessService service = Create(probe, o => o.ActiveHealth.MaxConcurrentProbes = 3);
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 
         await threeIn.Task.WaitAsync(Generous);
@@ -231,7 +231,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     [Fact]
     public void Interval_and_initial_jitter_stay_within_bounds_for_any_seed()
     {
-        var options = new HealthCheckOptions { Interval = Interval, IntervalJitter = 0.2, InitialJitter = TimeSpan.FromSeconds(3) };
+        var options = new ActiveHealthOptions { Interval = Interval, IntervalJitter = 0.2, InitialJitter = TimeSpan.FromSeconds(3) };
         Property.ForAll(
             Gen.Int,
             iterations: 200,
@@ -265,7 +265,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     public async Task Initial_jitter_delays_the_first_probe()
     {
         var probe = new ScriptedProbe();
-        HeadlessService service = Create(probe, o => o.Health.InitialJitter = TimeSpan.FromSeconds(4));
+        HeadlessService service = Create(probe, o => o.ActiveHealth.InitialJitter = TimeSpan.FromSeconds(4));
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         Assert.Equal(0, probe.Calls(Pod(1)));
 

@@ -11,7 +11,7 @@ public sealed class HealthOptionsTests
     [InlineData("https:/ready", "https", "/ready")]
     public void Valid_probe_specifications_parse(string spec, string kind, string? path)
     {
-        Assert.Null(HealthCheckOptions.TryParseProbe(spec, out string parsedKind, out string? parsedPath));
+        Assert.Null(ActiveHealthOptions.TryParseProbe(spec, out string parsedKind, out string? parsedPath));
         Assert.Equal(kind, parsedKind);
         Assert.Equal(path, parsedPath);
     }
@@ -25,23 +25,23 @@ public sealed class HealthOptionsTests
     [InlineData("http://evil/", "absolute path")]
     public void Invalid_probe_specifications_say_why(string spec, string fragment)
     {
-        string? error = HealthCheckOptions.TryParseProbe(spec, out _, out _);
+        string? error = ActiveHealthOptions.TryParseProbe(spec, out _, out _);
         Assert.NotNull(error);
         Assert.Contains(fragment, error, StringComparison.Ordinal);
     }
 
     public static TheoryData<Action<HeadlessServiceOptions>, string> BadOptions() => new()
     {
-        { o => o.Health.Probe = "ftp:/", "Health.Probe" },
-        { o => o.Health.Interval = TimeSpan.Zero, "Health.Interval" },
-        { o => o.Health.Timeout = TimeSpan.FromSeconds(-1), "Health.Timeout" },
-        { o => o.Health.HealthyThreshold = 0, "Health.HealthyThreshold" },
-        { o => o.Health.UnhealthyThreshold = 101, "Health.UnhealthyThreshold" },
-        { o => o.Health.MaxConcurrentProbes = 0, "Health.MaxConcurrentProbes" },
-        { o => o.Health.InitialJitter = TimeSpan.FromSeconds(-1), "Health.InitialJitter" },
-        { o => o.Health.IntervalJitter = 0.9, "Health.IntervalJitter" },
-        { o => o.Health.Http.MaxHealthyStatus = 99, "Health.Http.MaxHealthyStatus" },
-        { o => o.Health.Http.Host = "a b", "Health.Http.Host" },
+        { o => o.ActiveHealth.Probe = "ftp:/", "ActiveHealth.Probe" },
+        { o => o.ActiveHealth.Interval = TimeSpan.Zero, "ActiveHealth.Interval" },
+        { o => o.ActiveHealth.Timeout = TimeSpan.FromSeconds(-1), "ActiveHealth.Timeout" },
+        { o => o.ActiveHealth.HealthyThreshold = 0, "ActiveHealth.HealthyThreshold" },
+        { o => o.ActiveHealth.UnhealthyThreshold = 101, "ActiveHealth.UnhealthyThreshold" },
+        { o => o.ActiveHealth.MaxConcurrentProbes = 0, "ActiveHealth.MaxConcurrentProbes" },
+        { o => o.ActiveHealth.InitialJitter = TimeSpan.FromSeconds(-1), "ActiveHealth.InitialJitter" },
+        { o => o.ActiveHealth.IntervalJitter = 0.9, "ActiveHealth.IntervalJitter" },
+        { o => o.ActiveHealth.Http.MaxHealthyStatus = 99, "ActiveHealth.Http.MaxHealthyStatus" },
+        { o => o.ActiveHealth.Http.Host = "a b", "ActiveHealth.Http.Host" },
         { o => o.PassiveHealth.ConsecutiveFailures = 0, "PassiveHealth.ConsecutiveFailures" },
         { o => o.PassiveHealth.BaseEjectionTime = TimeSpan.Zero, "PassiveHealth.BaseEjectionTime" },
         { o => o.PassiveHealth.MaxEjectionTime = TimeSpan.FromSeconds(1), "PassiveHealth.MaxEjectionTime" },
@@ -55,7 +55,7 @@ public sealed class HealthOptionsTests
     {
         var options = new HeadlessServiceOptions { Name = "web.default.svc.cluster.local" };
         configure(options);
-        ArgumentException ex = Assert.Throws<ArgumentException>(options.Validate);
+        InvalidOptionsException ex = Assert.Throws<InvalidOptionsException>(options.Validate);
         Assert.StartsWith(name, ex.Message, StringComparison.Ordinal);
     }
 
@@ -64,26 +64,26 @@ public sealed class HealthOptionsTests
     {
         var options = new HeadlessServiceOptions { Name = "web.default.svc.cluster.local" };
         options.Validate();
-        Assert.False(options.Health.IsEnabled);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.Health.Interval);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.Health.Timeout);
-        Assert.Equal(2, options.Health.HealthyThreshold);
-        Assert.Equal(3, options.Health.UnhealthyThreshold);
-        Assert.Equal(64, options.Health.MaxConcurrentProbes);
+        Assert.False(options.ActiveHealth.Enabled);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.ActiveHealth.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ActiveHealth.Timeout);
+        Assert.Equal(2, options.ActiveHealth.HealthyThreshold);
+        Assert.Equal(3, options.ActiveHealth.UnhealthyThreshold);
+        Assert.Equal(64, options.ActiveHealth.MaxConcurrentProbes);
         Assert.True(options.PassiveHealth.Enabled);
         Assert.Equal(5, options.PassiveHealth.ConsecutiveFailures);
         Assert.Equal(50, options.PassiveHealth.MaxEjectionPercent);
         Assert.Equal(50, options.PanicThreshold);
-        options.Health.Probe = "http:/";
-        Assert.True(options.Health.IsEnabled);
+        options.ActiveHealth.Probe = "http:/";
+        Assert.True(options.ActiveHealth.Enabled);
     }
 
     [Fact]
     public void A_custom_probe_takes_precedence()
     {
-        var options = new HealthCheckOptions { Probe = "not-a-probe", CustomProbe = new TcpConnectProbe() };
+        var options = new ActiveHealthOptions { Probe = "not-a-probe", CustomProbe = new TcpConnectProbe() };
         options.Validate();
-        Assert.True(options.IsEnabled);
+        Assert.True(options.Enabled);
         Assert.Same(options.CustomProbe, options.CreateProbe(out bool owned));
         Assert.False(owned);
     }

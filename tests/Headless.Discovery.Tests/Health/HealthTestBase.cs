@@ -38,11 +38,11 @@ public abstract class HealthTestBase : IAsyncLifetime
     internal HeadlessService Create(IEndpointProbe? probe, Action<HeadlessServiceOptions>? configure = null)
     {
         var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromHours(1) };
-        options.Health.CustomProbe = probe;
-        options.Health.Interval = Interval;
-        options.Health.Timeout = TimeSpan.FromSeconds(2);
-        options.Health.HealthyThreshold = 2;
-        options.Health.UnhealthyThreshold = 3;
+        options.ActiveHealth.CustomProbe = probe;
+        options.ActiveHealth.Interval = Interval;
+        options.ActiveHealth.Timeout = TimeSpan.FromSeconds(2);
+        options.ActiveHealth.HealthyThreshold = 2;
+        options.ActiveHealth.UnhealthyThreshold = 3;
         configure?.Invoke(options);
         // Mid-range samples: jitter adds nothing, so probes run on the exact interval.
         var service = new HeadlessService(Svc, Resolver, options, Time, random: new ConstantRandom(0.5));

@@ -46,11 +46,11 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     private HeadlessService Start(string probe, int healthyThreshold = 2, int unhealthyThreshold = 3, double timeoutSeconds = 5)
     {
         var options = new HeadlessServiceOptions { MaxRefreshInterval = TimeSpan.FromHours(1) };
-        options.Health.Probe = probe;
-        options.Health.Interval = TimeSpan.FromMilliseconds(100);
-        options.Health.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
-        options.Health.HealthyThreshold = healthyThreshold;
-        options.Health.UnhealthyThreshold = unhealthyThreshold;
+        options.ActiveHealth.Probe = probe;
+        options.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
+        options.ActiveHealth.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
+        options.ActiveHealth.HealthyThreshold = healthyThreshold;
+        options.ActiveHealth.UnhealthyThreshold = unhealthyThreshold;
         _service = new HeadlessService(Svc, _resolver, options);
         _service.Start();
         return _service;

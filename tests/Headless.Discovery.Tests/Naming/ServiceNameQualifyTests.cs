@@ -73,7 +73,7 @@ public sealed class ServiceNameQualifyTests : IDisposable
         var env = Env(resolvConf: null, podNamespace: "apps");
         Assert.Equal("cluster.local", env.ClusterDomain);
         Assert.Empty(env.SearchDomains);
-        Assert.Empty(env.NameServers);
+        Assert.Empty(env.DnsServers);
         Assert.Equal("web.apps.svc.cluster.local", ServiceName.Qualify("web", env).Value);
     }
 
@@ -166,7 +166,7 @@ public sealed class ServiceNameQualifyTests : IDisposable
             nameserver
             """ + "\0\u00ff\r\n");
         Assert.Equal(["team.svc.cluster.local", "svc.cluster.local", "cluster.local"], env.SearchDomains);
-        Assert.Equal(["10.96.0.10:53", "[fd00::10]:53"], env.NameServers.Select(e => e.ToString()));
+        Assert.Equal(["10.96.0.10:53", "[fd00::10]:53"], env.DnsServers.Select(e => e.ToString()));
         Assert.Equal("team", env.Namespace);
         Assert.Equal("cluster.local", env.ClusterDomain);
     }

@@ -27,8 +27,8 @@ public sealed class HeadlessServiceOptionsTests
         { "Name", o => o.Name = "under_score-in-host!" },
         { "Port", o => o.Port = 70000 },
         { "DnsServers[0]", o => o.DnsServers.Add("not-an-ip") },
-        { "AttemptTimeout", o => o.DnsAttemptTimeout = TimeSpan.Zero },
-        { "RetryCount", o => o.DnsRetryCount = -1 },
+        { "DnsAttemptTimeout", o => o.DnsAttemptTimeout = TimeSpan.Zero },
+        { "DnsRetryCount", o => o.DnsRetryCount = -1 },
         { "MaxEndpoints", o => o.MaxEndpoints = 0 },
         { "MinRefreshInterval", o => o.MinRefreshInterval = TimeSpan.Zero },
         { "MinRefreshInterval", o => o.MinRefreshInterval = TimeSpan.FromMinutes(5) },
@@ -58,10 +58,10 @@ public sealed class HeadlessServiceOptionsTests
         { "MinRefreshInterval", o => o.MinRefreshInterval = TimeSpan.FromMilliseconds(99) },
         { "MaxRefreshInterval", o => o.MaxRefreshInterval = TimeSpan.FromMilliseconds(50) },
         { "FailureBackoffBase", o => o.FailureBackoffBase = TimeSpan.FromTicks(1) },
-        { "AttemptTimeout", o => o.DnsAttemptTimeout = TimeSpan.FromTicks(1) },
-        { "Health.Interval", o => o.Health.Interval = TimeSpan.FromTicks(1) },
-        { "Health.Interval", o => o.Health.Interval = TimeSpan.FromMilliseconds(99) },
-        { "Health.Timeout", o => o.Health.Timeout = TimeSpan.FromTicks(1) },
+        { "DnsAttemptTimeout", o => o.DnsAttemptTimeout = TimeSpan.FromTicks(1) },
+        { "ActiveHealth.Interval", o => o.ActiveHealth.Interval = TimeSpan.FromTicks(1) },
+        { "ActiveHealth.Interval", o => o.ActiveHealth.Interval = TimeSpan.FromMilliseconds(99) },
+        { "ActiveHealth.Timeout", o => o.ActiveHealth.Timeout = TimeSpan.FromTicks(1) },
         { "PassiveHealth.BaseEjectionTime", o => o.PassiveHealth.BaseEjectionTime = TimeSpan.FromTicks(1) },
     };
 
@@ -75,7 +75,7 @@ public sealed class HeadlessServiceOptionsTests
         Assert.Contains(option, ex.Message, StringComparison.Ordinal);
         Assert.Contains("floor", ex.Message, StringComparison.Ordinal);
         // Validation throws before anything is resolved: nothing is sent anywhere.
-        Assert.Throws<ArgumentException>(() => new HeadlessService(o));
+        Assert.Throws<InvalidOptionsException>(() => new HeadlessService(o));
     }
 
     [Fact]
@@ -86,8 +86,8 @@ public sealed class HeadlessServiceOptionsTests
         o.MaxRefreshInterval = TimeSpan.FromMilliseconds(100);
         o.FailureBackoffBase = TimeSpan.FromMilliseconds(10);
         o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(10);
-        o.Health.Interval = TimeSpan.FromMilliseconds(100);
-        o.Health.Timeout = TimeSpan.FromMilliseconds(10);
+        o.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
+        o.ActiveHealth.Timeout = TimeSpan.FromMilliseconds(10);
         o.PassiveHealth.BaseEjectionTime = TimeSpan.FromMilliseconds(100);
         o.Validate();
     }

@@ -30,14 +30,14 @@ public sealed class DnsFaultTests : IAsyncLifetime
 
     private static DnsEndpointResolver Resolver(string server, Action<DnsEndpointResolverOptions>? configure = null)
     {
-        var options = new DnsEndpointResolverOptions { Port = 80, AttemptTimeout = TimeSpan.FromSeconds(2), RetryCount = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(10) };
-        options.NameServers.Add(server);
+        var options = new DnsEndpointResolverOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(2), DnsRetryCount = 1, DnsRetryBaseDelay = TimeSpan.FromMilliseconds(10) };
+        options.DnsServers.Add(server);
         configure?.Invoke(options);
         return new DnsEndpointResolver(options);
     }
 
     /// <summary>For faults that must time out: short attempts keep those tests quick.</summary>
-    private static void Fast(DnsEndpointResolverOptions o) => o.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+    private static void Fast(DnsEndpointResolverOptions o) => o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(300);
 
     private static HeadlessService Service(IEndpointResolver resolver, Action<HeadlessServiceOptions>? configure = null)
     {
@@ -95,7 +95,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
     public async Task A_servfail_burst_is_retried_and_rides_through()
     {
         _dns.SetAddresses(Name, Pods(3));
-        DnsEndpointResolver resolver = Resolver(_dns.NameServer, o => o.RetryCount = 3);
+        DnsEndpointResolver resolver = Resolver(_dns.NameServer, o => o.DnsRetryCount = 3);
 
         // Shorter than the retries: the round succeeds.
         _dns.InjectFault(DnsFault.ServerFailure, Name, count: 3);
@@ -165,7 +165,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
             };
         });
 
-        await using HeadlessService service = Service(Resolver(raw.NameServer, o => o.RetryCount = 0));
+        await using HeadlessService service = Service(Resolver(raw.NameServer, o => o.DnsRetryCount = 0));
         EndpointSet good = await service.WaitForEndpointsAsync(2).AsTask().WaitAsync(Generous);
         broken = true;
         EndpointSet after = await service.RefreshAsync().AsTask().WaitAsync(Generous);

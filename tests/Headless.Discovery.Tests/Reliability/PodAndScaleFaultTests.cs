@@ -52,11 +52,11 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
 
         HeadlessService service = Service(resolver, o =>
         {
-            o.Health.Probe = "http:/";
-            o.Health.Interval = TimeSpan.FromMilliseconds(100);
-            o.Health.Timeout = TimeSpan.FromMilliseconds(500);
-            o.Health.UnhealthyThreshold = 1;
-            o.Health.HealthyThreshold = 1;
+            o.ActiveHealth.Probe = "http:/";
+            o.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
+            o.ActiveHealth.Timeout = TimeSpan.FromMilliseconds(500);
+            o.ActiveHealth.UnhealthyThreshold = 1;
+            o.ActiveHealth.HealthyThreshold = 1;
         });
 
         EndpointSet set = await service.WaitAsync(
@@ -86,9 +86,9 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         var resolver = new ScriptedResolver(ResolutionResult.Success([Of(pod)], TimeSpan.FromHours(1)));
         HeadlessService service = Service(resolver, o =>
         {
-            o.Health.Probe = "http:/healthz?token=s3cr3t-t0ken";
-            o.Health.Interval = TimeSpan.FromMilliseconds(100);
-            o.Health.UnhealthyThreshold = 1;
+            o.ActiveHealth.Probe = "http:/healthz?token=s3cr3t-t0ken";
+            o.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
+            o.ActiveHealth.UnhealthyThreshold = 1;
         }, logs);
 
         EndpointSet set = await service.WaitAsync(s => s.UnhealthyCount == 1, CancellationToken.None).AsTask().WaitAsync(Generous);
@@ -155,10 +155,10 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         HeadlessService service = Service(resolver, o =>
         {
             o.MaxEndpoints = Count;
-            o.Health.CustomProbe = probe;
-            o.Health.Interval = TimeSpan.FromHours(1);
-            o.Health.HealthyThreshold = 1;
-            o.Health.MaxConcurrentProbes = 16;
+            o.ActiveHealth.CustomProbe = probe;
+            o.ActiveHealth.Interval = TimeSpan.FromHours(1);
+            o.ActiveHealth.HealthyThreshold = 1;
+            o.ActiveHealth.MaxConcurrentProbes = 16;
         });
 
         EndpointSet healthy = await service.WaitAsync(s => s.HealthyCount == Count, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(60));

@@ -21,13 +21,13 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         var options = new DnsEndpointResolverOptions
         {
-            AttemptTimeout = TimeSpan.FromSeconds(5),
-            RetryCount = 2,
-            RetryBaseDelay = TimeSpan.Zero,
+            DnsAttemptTimeout = TimeSpan.FromSeconds(5),
+            DnsRetryCount = 2,
+            DnsRetryBaseDelay = TimeSpan.Zero,
         };
         foreach (EmbeddedDnsServer server in servers.Length == 0 ? [_dns] : servers)
         {
-            options.NameServers.Add(server.NameServer);
+            options.DnsServers.Add(server.NameServer);
         }
 
         configure?.Invoke(options);
@@ -88,7 +88,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses(Service, Ips("10.0.0.1", "fd00::1"));
         // Exactly one of the two parallel queries (whichever arrives first) gets SERVFAIL; the other succeeds.
         _dns.InjectFault(DnsFault.ServerFailure, Service, count: 1);
-        ResolutionResult result = await Resolver(o => { o.AddressFamily = DnsAddressFamily.Both; o.RetryCount = 0; }).ResolveAsync(Name).AsTask().WaitAsync(Generous);
+        ResolutionResult result = await Resolver(o => { o.AddressFamily = DnsAddressFamily.Both; o.DnsRetryCount = 0; }).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.Empty(result.Endpoints);
@@ -99,7 +99,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     public async Task NXDOMAIN_is_NotFound_with_the_SOA_ttl_and_is_not_retried()
     {
         _dns.NegativeTtl = TimeSpan.FromSeconds(17);
-        ResolutionResult result = await Resolver(o => o.RetryCount = 3).ResolveAsync(Name).AsTask().WaitAsync(Generous);
+        ResolutionResult result = await Resolver(o => o.DnsRetryCount = 3).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.NotFound, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(17), result.Ttl);
@@ -139,7 +139,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(fault, count: 2);
-        ResolutionResult result = await Resolver(o => o.RetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Generous);
+        ResolutionResult result = await Resolver(o => o.DnsRetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Success, result.Outcome);
         Assert.Equal(["10.0.0.1:0"], Keys(result));
@@ -151,7 +151,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.ServerFailure);
-        ResolutionResult result = await Resolver(o => o.RetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Generous);
+        ResolutionResult result = await Resolver(o => o.DnsRetryCount = 2).ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         var error = Assert.IsType<DnsResolutionException>(result.Error);
@@ -168,7 +168,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.Drop);
-        DnsEndpointResolver resolver = Resolver(o => { o.AttemptTimeout = TimeSpan.FromMilliseconds(150); o.RetryCount = 2; });
+        DnsEndpointResolver resolver = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(150); o.DnsRetryCount = 2; });
         ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
@@ -191,9 +191,9 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         // The attempt timeout runs on a fake clock: the first attempt times out when the test says so, and the second,
         // meant to succeed, cannot time out however slow the machine is.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var options = new DnsEndpointResolverOptions { AttemptTimeout = TimeSpan.FromSeconds(5), RetryCount = 1, RetryBaseDelay = TimeSpan.Zero };
-        options.NameServers.Add(_dns.NameServer);
-        options.NameServers.Add(second.NameServer);
+        var options = new DnsEndpointResolverOptions { DnsAttemptTimeout = TimeSpan.FromSeconds(5), DnsRetryCount = 1, DnsRetryBaseDelay = TimeSpan.Zero };
+        options.DnsServers.Add(_dns.NameServer);
+        options.DnsServers.Add(second.NameServer);
         Task<ResolutionResult> pending = new DnsEndpointResolver(options, timeProvider: time).ResolveAsync(Name).AsTask();
         await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
         time.Advance(TimeSpan.FromSeconds(5));
@@ -210,7 +210,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.Drop);
         using var cts = new CancellationTokenSource();
-        DnsEndpointResolver resolver = Resolver(o => o.AttemptTimeout = TimeSpan.FromMinutes(1));
+        DnsEndpointResolver resolver = Resolver(o => o.DnsAttemptTimeout = TimeSpan.FromMinutes(1));
         Task<ResolutionResult> pending = resolver.ResolveAsync(Name, cts.Token).AsTask();
 
         await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
@@ -318,7 +318,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses("web-0.web.default.svc.cluster.local", Ips("10.0.0.10"));
         _dns.InjectFault(DnsFault.ServerFailure, "web-0.web.default.svc.cluster.local");
 
-        ResolutionResult result = await Resolver(o => { o.UseSrv = true; o.RetryCount = 0; }).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Generous);
+        ResolutionResult result = await Resolver(o => { o.UseSrv = true; o.DnsRetryCount = 0; }).ResolveAsync(ServiceName.Parse(srv)).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         Assert.Contains("web-0.web.default.svc.cluster.local", result.Error?.Message, StringComparison.Ordinal);
@@ -372,8 +372,8 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.Drop);
         var time = new FakeTimeProvider();
-        var options = new DnsEndpointResolverOptions { AttemptTimeout = TimeSpan.FromMinutes(2), RetryCount = 0 };
-        options.NameServers.Add(_dns.NameServer);
+        var options = new DnsEndpointResolverOptions { DnsAttemptTimeout = TimeSpan.FromMinutes(2), DnsRetryCount = 0 };
+        options.DnsServers.Add(_dns.NameServer);
         var resolver = new DnsEndpointResolver(options, timeProvider: time);
 
         Task<ResolutionResult> pending = resolver.ResolveAsync(Name).AsTask();
@@ -408,7 +408,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
 
         _dns.SetAddresses(unique, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.ServerFailure, unique, count: 1);
-        DnsEndpointResolver resolver = Resolver(o => o.RetryCount = 0);
+        DnsEndpointResolver resolver = Resolver(o => o.DnsRetryCount = 0);
         Assert.Equal(ResolutionOutcome.Failed, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Generous)).Outcome);
         Assert.Equal(ResolutionOutcome.Success, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Generous)).Outcome);
 

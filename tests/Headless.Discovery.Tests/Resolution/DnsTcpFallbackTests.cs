@@ -27,8 +27,8 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
 
     private static DnsEndpointResolver Resolver(string nameServer, Action<DnsEndpointResolverOptions>? configure = null, TimeProvider? time = null)
     {
-        var options = new DnsEndpointResolverOptions { Port = 80, AttemptTimeout = TimeSpan.FromSeconds(5), RetryCount = 0 };
-        options.NameServers.Add(nameServer);
+        var options = new DnsEndpointResolverOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(5), DnsRetryCount = 0 };
+        options.DnsServers.Add(nameServer);
         configure?.Invoke(options);
         return new DnsEndpointResolver(options, timeProvider: time);
     }
@@ -110,7 +110,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             asked.TrySetResult();
             return null;
         });
-        DnsEndpointResolver resolver = Resolver(raw.NameServer, o => o.AttemptTimeout = TimeSpan.FromSeconds(2), time);
+        DnsEndpointResolver resolver = Resolver(raw.NameServer, o => o.DnsAttemptTimeout = TimeSpan.FromSeconds(2), time);
 
         Task<ResolutionResult> resolving = resolver.ResolveAsync(Name).AsTask();
         await asked.Task.WaitAsync(Generous);
@@ -132,7 +132,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             asked.TrySetResult();
             return null;
         });
-        DnsEndpointResolver resolver = Resolver(raw.NameServer, o => o.AttemptTimeout = TimeSpan.FromMinutes(1));
+        DnsEndpointResolver resolver = Resolver(raw.NameServer, o => o.DnsAttemptTimeout = TimeSpan.FromMinutes(1));
         using var cts = new CancellationTokenSource();
 
         Task<ResolutionResult> resolving = resolver.ResolveAsync(Name, cts.Token).AsTask();

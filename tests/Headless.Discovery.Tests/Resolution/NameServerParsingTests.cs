@@ -12,7 +12,7 @@ public sealed class NameServerParsingTests
     [InlineData("[fd00::10]", "[fd00::10]:53")]
     public void Valid_name_servers_parse(string text, string expected)
     {
-        Assert.True(DnsEndpointResolverOptions.TryParseNameServer(text, out IPEndPoint? endPoint));
+        Assert.True(DnsEndpointResolverOptions.TryParseDnsServer(text, out IPEndPoint? endPoint));
         Assert.Equal(expected, endPoint.ToString());
     }
 
@@ -25,7 +25,7 @@ public sealed class NameServerParsingTests
     [InlineData("10.0.0.1:abc")]
     public void Invalid_name_servers_are_rejected(string? text)
     {
-        Assert.False(DnsEndpointResolverOptions.TryParseNameServer(text, out _));
+        Assert.False(DnsEndpointResolverOptions.TryParseDnsServer(text, out _));
     }
 
     /// <summary>Parsed only, never sent to: none of these addresses is ever put in a resolver that queries.</summary>
@@ -47,7 +47,7 @@ public sealed class NameServerParsingTests
     [MemberData(nameof(AmbiguousOrUnusable))]
     public void Ambiguous_and_unusable_name_servers_are_rejected(string text, string hint)
     {
-        Assert.False(DnsEndpointResolverOptions.TryParseNameServer(text, out _));
+        Assert.False(DnsEndpointResolverOptions.TryParseDnsServer(text, out _));
         Assert.NotEmpty(hint);
     }
 
@@ -59,13 +59,13 @@ public sealed class NameServerParsingTests
         options.DnsServers.Add("127.0.0.1:5353");
         options.DnsServers.Add(text);
 
-        ArgumentException fromValidate = Assert.Throws<ArgumentException>(options.Validate);
-        ArgumentException fromConstructor = Assert.Throws<ArgumentException>(() => new HeadlessService(options));
+        InvalidOptionsException fromValidate = Assert.Throws<InvalidOptionsException>(options.Validate);
+        InvalidOptionsException fromConstructor = Assert.Throws<InvalidOptionsException>(() => new HeadlessService(options));
 
-        foreach (ArgumentException ex in new[] { fromValidate, fromConstructor })
+        foreach (InvalidOptionsException ex in new[] { fromValidate, fromConstructor })
         {
-            Assert.Equal(nameof(HeadlessServiceOptions.DnsServers), ex.ParamName);
-            Assert.StartsWith($"DnsServers[1] = '{text}'", ex.Message, StringComparison.Ordinal);
+            Assert.Equal("DnsServers[1]", Assert.Single(ex.Problems).Path);
+            Assert.StartsWith($"DnsServers[1]: '{text}'", ex.Message, StringComparison.Ordinal);
             Assert.Contains(hint, ex.Message, StringComparison.Ordinal);
         }
     }
@@ -76,7 +76,7 @@ public sealed class NameServerParsingTests
     [InlineData("::ffff:127.0.0.1", "[::ffff:127.0.0.1]:53")]
     public void Bare_ipv6_addresses_that_cannot_be_misread_still_parse(string text, string expected)
     {
-        Assert.True(DnsEndpointResolverOptions.TryParseNameServer(text, out IPEndPoint? endPoint));
+        Assert.True(DnsEndpointResolverOptions.TryParseDnsServer(text, out IPEndPoint? endPoint));
         Assert.Equal(expected, endPoint.ToString());
     }
 
@@ -84,21 +84,21 @@ public sealed class NameServerParsingTests
     public void Resolver_constructor_validates_and_names_the_bad_server()
     {
         var options = new DnsEndpointResolverOptions();
-        options.NameServers.Add("127.0.0.1:53");
-        options.NameServers.Add("not-an-ip");
-        var ex = Assert.Throws<ArgumentException>(() => new DnsEndpointResolver(options));
-        Assert.Contains("NameServers[1]", ex.Message, StringComparison.Ordinal);
+        options.DnsServers.Add("127.0.0.1:53");
+        options.DnsServers.Add("not-an-ip");
+        var ex = Assert.Throws<InvalidOptionsException>(() => new DnsEndpointResolver(options));
+        Assert.Contains("DnsServers[1]", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Resolver_lists_configured_servers_in_order_without_repeats()
     {
         var options = new DnsEndpointResolverOptions();
-        options.NameServers.Add("127.0.0.2:5300");
-        options.NameServers.Add("::1");
-        options.NameServers.Add("127.0.0.2:5300");
+        options.DnsServers.Add("127.0.0.2:5300");
+        options.DnsServers.Add("::1");
+        options.DnsServers.Add("127.0.0.2:5300");
         var resolver = new DnsEndpointResolver(options);
-        Assert.Equal(["127.0.0.2:5300", "[::1]:53"], resolver.NameServers);
+        Assert.Equal(["127.0.0.2:5300", "[::1]:53"], resolver.DnsServers);
     }
 
     [Theory]

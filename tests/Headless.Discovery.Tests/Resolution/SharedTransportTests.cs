@@ -28,7 +28,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
     private DnsEndpointResolver Resolver(Action<DnsEndpointResolverOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new DnsEndpointResolverOptions { Port = 80 };
-        options.NameServers.Add(Server);
+        options.DnsServers.Add(Server);
         configure?.Invoke(options);
         return new DnsEndpointResolver(options, timeProvider: time);
     }
@@ -113,8 +113,8 @@ public sealed class SharedTransportTests : IAsyncLifetime
         _dns.SetAddresses(Name(0), [Pod(0, 0)]);
         _dns.Pause();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        DnsEndpointResolver holder = Resolver(o => { o.AttemptTimeout = TimeSpan.FromMinutes(1); o.RetryCount = 0; }, time);
-        DnsEndpointResolver waiter = Resolver(o => { o.AttemptTimeout = TimeSpan.FromSeconds(1); o.RetryCount = 2; }, time);
+        DnsEndpointResolver holder = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromMinutes(1); o.DnsRetryCount = 0; }, time);
+        DnsEndpointResolver waiter = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(1); o.DnsRetryCount = 2; }, time);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => holder.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
         await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Generous);
@@ -138,8 +138,8 @@ public sealed class SharedTransportTests : IAsyncLifetime
     {
         _dns.SetAddresses(Name(0), [Pod(0, 0)]);
         _dns.Pause(); // every query is held: the gate fills up
-        var options = new DnsEndpointResolverOptions { Port = 80, AttemptTimeout = TimeSpan.FromSeconds(30), RetryCount = 0 };
-        options.NameServers.Add(Server);
+        var options = new DnsEndpointResolverOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(30), DnsRetryCount = 0 };
+        options.DnsServers.Add(Server);
         var resolver = new DnsEndpointResolver(options);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => resolver.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
@@ -177,8 +177,8 @@ public sealed class SharedTransportTests : IAsyncLifetime
         _dns.SetAddresses(Name(0), [Pod(0, 0)]);
         _dns.Pause();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        DnsEndpointResolver holder = Resolver(o => { o.AttemptTimeout = TimeSpan.FromSeconds(30); o.RetryCount = 0; }, time);
-        DnsEndpointResolver queued = Resolver(o => { o.AttemptTimeout = TimeSpan.FromSeconds(1); o.RetryCount = 2; }, time);
+        DnsEndpointResolver holder = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(30); o.DnsRetryCount = 0; }, time);
+        DnsEndpointResolver queued = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(1); o.DnsRetryCount = 2; }, time);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => holder.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
         await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Generous);
@@ -230,7 +230,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
                     // Duplicates in the generated answer stay in the zone: the resolver must drop them.
                     _dns.SetAddresses(name, answer.Select(p => Pod(200, p)).Concat(both ? answer.Where(p => p % 3 == 0).Select(p => IPAddress.Parse($"fd00::{p + 1}")) : []));
                     ResolutionResult got = await remembering.ResolveAsync(service).AsTask().WaitAsync(Generous);
-                    ResolutionResult fresh = await Resolver(o => { o.AddressFamily = family; o.AttemptTimeout = TimeSpan.FromSeconds(9); }).ResolveAsync(service).AsTask().WaitAsync(Generous);
+                    ResolutionResult fresh = await Resolver(o => { o.AddressFamily = family; o.DnsAttemptTimeout = TimeSpan.FromSeconds(9); }).ResolveAsync(service).AsTask().WaitAsync(Generous);
 
                     Assert.Equal(fresh.Outcome, got.Outcome);
                     Assert.Equal<PodEndpoint>([.. fresh.Endpoints], [.. got.Endpoints]);

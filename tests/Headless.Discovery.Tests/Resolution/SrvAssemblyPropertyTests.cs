@@ -32,8 +32,8 @@ public sealed class SrvAssemblyPropertyTests : IAsyncLifetime
             Gen.Int[1, 600]).Select((kind, hosts, ports, ttl) => new Target(kind, hosts, ports, ttl));
         Gen<(Target[] Targets, bool Additional, int SrvTtl)> zone = Gen.Select(target.Array[1, 120], Gen.Bool, Gen.Int[1, 600]);
 
-        var options = new DnsEndpointResolverOptions { AttemptTimeout = TimeSpan.FromSeconds(5), RetryCount = 0, UseSrv = true };
-        options.NameServers.Add(_dns.NameServer);
+        var options = new DnsEndpointResolverOptions { DnsAttemptTimeout = TimeSpan.FromSeconds(5), DnsRetryCount = 0, UseSrv = true };
+        options.DnsServers.Add(_dns.NameServer);
         var resolver = new DnsEndpointResolver(options);
 
         await Property.ForAllAsync(

@@ -37,11 +37,11 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
             DnsRetryCount = 1,
         };
         options.DnsServers.Add(_dns.NameServer);
-        options.Health.Probe = probe;
-        options.Health.Interval = TimeSpan.FromMilliseconds(100);
-        options.Health.Timeout = TimeSpan.FromSeconds(5);
-        options.Health.HealthyThreshold = 1;
-        options.Health.UnhealthyThreshold = 2;
+        options.ActiveHealth.Probe = probe;
+        options.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
+        options.ActiveHealth.Timeout = TimeSpan.FromSeconds(5);
+        options.ActiveHealth.HealthyThreshold = 1;
+        options.ActiveHealth.UnhealthyThreshold = 2;
         var service = new HeadlessService(options);
         service.Start();
         return service;

@@ -2,10 +2,10 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// Options of one <c>HeadlessService</c>: what to resolve, how, and how often. Every option has a documented
-/// default; <see cref="Validate"/> throws an <see cref="ArgumentException"/> naming the first bad option.
+/// default; <see cref="Validate"/> throws one <see cref="InvalidOptionsException"/> naming every bad option.
 /// </summary>
 /// <remarks>
-/// A <see cref="HeadlessService"/> copies its options (nested <see cref="Health"/> and <see cref="PassiveHealth"/>
+/// A <see cref="HeadlessService"/> copies its options (nested <see cref="ActiveHealth"/> and <see cref="PassiveHealth"/>
 /// included) when it is built and validates the copy: changing this object afterwards has no effect on that service.
 /// </remarks>
 public sealed class HeadlessServiceOptions
@@ -23,7 +23,7 @@ public sealed class HeadlessServiceOptions
     /// <summary>
     /// Name servers (<c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>; port 53 when omitted). Default: empty, meaning the
     /// system's. A bare IPv6 address whose last group also reads as a port (<c>::1:53</c>) is refused as ambiguous, as
-    /// are unspecified, multicast and broadcast addresses (see <see cref="DnsEndpointResolverOptions.TryParseNameServer(string?, out System.Net.IPEndPoint?)"/>).
+    /// are unspecified, multicast and broadcast addresses.
     /// </summary>
     public IList<string> DnsServers { get; } = new List<string>();
 
@@ -85,7 +85,7 @@ public sealed class HeadlessServiceOptions
     public int EmptyAnswerConfirmations { get; set; } = 3;
 
     /// <summary>Active health checking: which probe, how often, thresholds, concurrency. Default: off (<c>Probe = "none"</c>).</summary>
-    public HealthCheckOptions Health { get; } = new();
+    public ActiveHealthOptions ActiveHealth { get; } = new();
 
     /// <summary>Passive health (outlier ejection) fed by <see cref="IHeadlessService.ReportOutcome"/>. Default: on, 5 failures eject.</summary>
     public PassiveHealthOptions PassiveHealth { get; } = new();
@@ -97,73 +97,74 @@ public sealed class HeadlessServiceOptions
     /// </summary>
     public double PanicThreshold { get; set; } = 50;
 
-    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
-    /// <exception cref="ArgumentException">An option is missing or out of range; the message names it.</exception>
+    /// <summary>
+    /// Checks every option, the nested <see cref="ActiveHealth"/> (with its <see cref="ActiveHealthOptions.Http"/>) and
+    /// <see cref="PassiveHealth"/> included, and throws one <see cref="InvalidOptionsException"/> that lists every invalid
+    /// option, not just the first. The <see cref="HeadlessService"/> constructor runs the same check; so does host startup
+    /// for services registered with <c>AddHeadlessService</c>, naming configuration keys.
+    /// </summary>
+    /// <exception cref="InvalidOptionsException">
+    /// Options are missing or out of range; <see cref="InvalidOptionsException.Problems"/> names each by its path
+    /// (<c>ActiveHealth.Interval</c>, <c>DnsServers[1]</c>).
+    /// </exception>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Name))
-        {
-            throw new ArgumentException($"{nameof(Name)} is required: the headless Service's DNS name, e.g. 'headless-nginx' or 'headless-nginx.default.svc.cluster.local'.", nameof(Name));
-        }
-
-        string? nameError = ServiceName.Validate(Name);
-        if (nameError is not null)
-        {
-            throw new ArgumentException($"{nameof(Name)}: {nameError}", nameof(Name));
-        }
-
-        for (int i = 0; i < DnsServers.Count; i++)
-        {
-            if (DnsEndpointResolverOptions.ParseNameServer(DnsServers[i], out _) is { } error)
-            {
-                throw new ArgumentException($"{nameof(DnsServers)}[{i}] = '{DnsServers[i]}' {error}", nameof(DnsServers));
-            }
-        }
-
-        OptionChecks.Duration(DnsAttemptTimeout, OptionChecks.TimeoutFloor, TimeSpan.FromMinutes(5), nameof(DnsAttemptTimeout), nameof(DnsAttemptTimeout));
-        ToResolverOptions().Validate();
-        ValidateRefresh();
+        var problems = new OptionProblems();
+        Collect(problems);
+        problems.ThrowIfAny();
     }
 
     /// <summary>Validates the refresh and health options, not the DNS ones (used when a custom resolver supplies the endpoints).</summary>
     internal void ValidateRefresh()
     {
-        OptionChecks.Duration(MinRefreshInterval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), nameof(MinRefreshInterval), nameof(MinRefreshInterval));
-        OptionChecks.Duration(MaxRefreshInterval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), nameof(MaxRefreshInterval), nameof(MaxRefreshInterval));
+        var problems = new OptionProblems();
+        CollectRefresh(problems);
+        problems.ThrowIfAny("options");
+    }
+
+    /// <summary>Adds every problem of these options (name, DNS, refresh, health) to <paramref name="problems"/>, each once.</summary>
+    internal void Collect(OptionProblems problems)
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            problems.Add(nameof(Name), "is required: the headless Service's DNS name, e.g. 'headless-nginx' or 'headless-nginx.default.svc.cluster.local'.");
+        }
+        else if (ServiceName.Validate(Name) is { } nameError)
+        {
+            problems.Add(nameof(Name), nameError);
+        }
+
+        // The DNS options are the resolver's, under the same names: checked there, so each problem is reported once.
+        ToResolverOptions().Collect(problems);
+        CollectRefresh(problems);
+    }
+
+    private void CollectRefresh(OptionProblems problems)
+    {
+        problems.Duration(MinRefreshInterval, OptionProblems.IntervalFloor, TimeSpan.FromDays(1), nameof(MinRefreshInterval));
+        problems.Duration(MaxRefreshInterval, OptionProblems.IntervalFloor, TimeSpan.FromDays(1), nameof(MaxRefreshInterval));
         if (MinRefreshInterval > MaxRefreshInterval)
         {
-            throw new ArgumentException($"{nameof(MinRefreshInterval)} = {MinRefreshInterval} is greater than {nameof(MaxRefreshInterval)} = {MaxRefreshInterval}.", nameof(MinRefreshInterval));
+            problems.Add(nameof(MinRefreshInterval), $"{MinRefreshInterval} is greater than {nameof(MaxRefreshInterval)} ({MaxRefreshInterval}).");
         }
 
-        if (double.IsNaN(RefreshJitter) || RefreshJitter is < 0 or > 0.5)
-        {
-            throw new ArgumentException($"{nameof(RefreshJitter)} = {RefreshJitter} must be between 0 and 0.5.", nameof(RefreshJitter));
-        }
-
-        OptionChecks.Duration(FailureBackoffBase, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), nameof(FailureBackoffBase), nameof(FailureBackoffBase));
-        OptionChecks.Duration(FailureBackoffMax, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), nameof(FailureBackoffMax), nameof(FailureBackoffMax));
+        problems.Range(RefreshJitter, 0, 0.5, nameof(RefreshJitter));
+        problems.Duration(FailureBackoffBase, OptionProblems.TimeoutFloor, TimeSpan.FromDays(1), nameof(FailureBackoffBase));
+        problems.Duration(FailureBackoffMax, OptionProblems.TimeoutFloor, TimeSpan.FromDays(1), nameof(FailureBackoffMax));
         if (FailureBackoffBase > FailureBackoffMax)
         {
-            throw new ArgumentException($"{nameof(FailureBackoffBase)} = {FailureBackoffBase} is greater than {nameof(FailureBackoffMax)} = {FailureBackoffMax}.", nameof(FailureBackoffBase));
+            problems.Add(nameof(FailureBackoffBase), $"{FailureBackoffBase} is greater than {nameof(FailureBackoffMax)} ({FailureBackoffMax}).");
         }
 
         if (MaxStaleness != Timeout.InfiniteTimeSpan && MaxStaleness < TimeSpan.Zero)
         {
-            throw new ArgumentException($"{nameof(MaxStaleness)} = {MaxStaleness} must be zero or more, or Timeout.InfiniteTimeSpan (never drop stale endpoints).", nameof(MaxStaleness));
+            problems.Add(nameof(MaxStaleness), $"{MaxStaleness} must be zero or more, or Timeout.InfiniteTimeSpan (never drop stale endpoints).");
         }
 
-        if (EmptyAnswerConfirmations is < 1 or > 100)
-        {
-            throw new ArgumentException($"{nameof(EmptyAnswerConfirmations)} = {EmptyAnswerConfirmations} must be between 1 and 100.", nameof(EmptyAnswerConfirmations));
-        }
-
-        if (double.IsNaN(PanicThreshold) || PanicThreshold is < 0 or > 100)
-        {
-            throw new ArgumentException($"{nameof(PanicThreshold)} = {PanicThreshold} must be between 0 and 100 (percent).", nameof(PanicThreshold));
-        }
-
-        Health.Validate();
-        PassiveHealth.Validate();
+        problems.Range(EmptyAnswerConfirmations, 1, 100, nameof(EmptyAnswerConfirmations));
+        problems.Range(PanicThreshold, 0, 100, nameof(PanicThreshold), " (percent)");
+        ActiveHealth.Collect(problems.Under(nameof(ActiveHealth)));
+        PassiveHealth.Collect(problems.Under(nameof(PassiveHealth)));
     }
 
     /// <summary>A deep copy: what a service keeps, so that later changes to these options have no effect on it.</summary>
@@ -192,27 +193,26 @@ public sealed class HeadlessServiceOptions
             copy.DnsServers.Add(server);
         }
 
-        Health.CopyTo(copy.Health);
+        ActiveHealth.CopyTo(copy.ActiveHealth);
         PassiveHealth.CopyTo(copy.PassiveHealth);
         return copy;
     }
 
     /// <summary>The resolver options these service options imply.</summary>
-    /// <returns>A new <see cref="DnsEndpointResolverOptions"/>.</returns>
-    public DnsEndpointResolverOptions ToResolverOptions()
+    internal DnsEndpointResolverOptions ToResolverOptions()
     {
         var options = new DnsEndpointResolverOptions
         {
             AddressFamily = AddressFamily,
             UseSrv = UseSrv,
             Port = Port,
-            AttemptTimeout = DnsAttemptTimeout,
-            RetryCount = DnsRetryCount,
+            DnsAttemptTimeout = DnsAttemptTimeout,
+            DnsRetryCount = DnsRetryCount,
             MaxEndpoints = MaxEndpoints,
         };
         foreach (string server in DnsServers)
         {
-            options.NameServers.Add(server);
+            options.DnsServers.Add(server);
         }
 
         return options;

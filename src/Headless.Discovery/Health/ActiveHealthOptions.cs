@@ -1,15 +1,15 @@
 namespace Headless.Discovery;
 
 /// <summary>
-/// Active health checking of every pod of a <see cref="HeadlessService"/> (the <see cref="HeadlessServiceOptions.Health"/>
-/// section). Off by default. Every option documents its default; <see cref="Validate"/> names the first bad one.
+/// Active health checking of every pod of a <see cref="HeadlessService"/> (the <see cref="HeadlessServiceOptions.ActiveHealth"/>
+/// section). Off by default. Every option documents its default; validation names every bad one.
 /// </summary>
 /// <remarks>
 /// A pod's first probe decides its health (healthy or unhealthy); after that it takes <see cref="UnhealthyThreshold"/>
 /// consecutive failures to turn a healthy pod unhealthy and <see cref="HealthyThreshold"/> consecutive successes to turn
 /// it healthy again (hysteresis, like Kubernetes probes and Envoy).
 /// </remarks>
-public sealed class HealthCheckOptions
+public sealed class ActiveHealthOptions
 {
     /// <summary>
     /// Which probe to run: <c>none</c> (no active checks), <c>tcp</c> (<see cref="TcpConnectProbe"/>),
@@ -58,37 +58,36 @@ public sealed class HealthCheckOptions
     public double IntervalJitter { get; set; } = 0.1;
 
     /// <summary><see langword="true"/> when a probe is configured (<see cref="CustomProbe"/> or a <see cref="Probe"/> other than <c>none</c>).</summary>
-    public bool IsEnabled => CustomProbe is not null || !string.Equals(Probe?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
+    internal bool Enabled => CustomProbe is not null || !string.Equals(Probe?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Checks every option and throws an <see cref="ArgumentException"/> naming the first bad one (as <c>Health.&lt;Option&gt;</c>).</summary>
-    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public void Validate()
+    /// <summary>Checks every option; throws one <see cref="InvalidOptionsException"/> listing every bad one.</summary>
+    internal void Validate()
     {
-        if (CustomProbe is null)
+        var problems = new OptionProblems();
+        Collect(problems);
+        problems.ThrowIfAny();
+    }
+
+    /// <summary>Adds every problem of these options (and of <see cref="Http"/>) to <paramref name="problems"/>.</summary>
+    internal void Collect(OptionProblems problems)
+    {
+        if (CustomProbe is null && TryParseProbe(Probe, out _, out _) is { } error)
         {
-            string? error = TryParseProbe(Probe, out _, out _);
-            if (error is not null)
-            {
-                throw new ArgumentException($"Health.{nameof(Probe)}: {error}", nameof(Probe));
-            }
+            problems.Add(nameof(Probe), error);
         }
 
-        OptionChecks.Duration(Interval, OptionChecks.IntervalFloor, TimeSpan.FromDays(1), $"Health.{nameof(Interval)}", nameof(Interval));
-        OptionChecks.Duration(Timeout, OptionChecks.TimeoutFloor, TimeSpan.FromDays(1), $"Health.{nameof(Timeout)}", nameof(Timeout));
-        RequireRange(HealthyThreshold, 1, 100, nameof(HealthyThreshold));
-        RequireRange(UnhealthyThreshold, 1, 100, nameof(UnhealthyThreshold));
-        RequireRange(MaxConcurrentProbes, 1, 10_000, nameof(MaxConcurrentProbes));
+        problems.Duration(Interval, OptionProblems.IntervalFloor, TimeSpan.FromDays(1), nameof(Interval));
+        problems.Duration(Timeout, OptionProblems.TimeoutFloor, TimeSpan.FromDays(1), nameof(Timeout));
+        problems.Range(HealthyThreshold, 1, 100, nameof(HealthyThreshold));
+        problems.Range(UnhealthyThreshold, 1, 100, nameof(UnhealthyThreshold));
+        problems.Range(MaxConcurrentProbes, 1, 10_000, nameof(MaxConcurrentProbes));
         if (InitialJitter < TimeSpan.Zero || InitialJitter > TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"Health.{nameof(InitialJitter)} = {InitialJitter} must be between zero and one day.", nameof(InitialJitter));
+            problems.Add(nameof(InitialJitter), $"{InitialJitter} must be between zero and one day.");
         }
 
-        if (double.IsNaN(IntervalJitter) || IntervalJitter is < 0 or > 0.5)
-        {
-            throw new ArgumentException($"Health.{nameof(IntervalJitter)} = {IntervalJitter} must be between 0 and 0.5.", nameof(IntervalJitter));
-        }
-
-        Http.Validate($"Health.{nameof(Http)}.");
+        problems.Range(IntervalJitter, 0, 0.5, nameof(IntervalJitter));
+        Http.Collect(problems.Under(nameof(Http)));
     }
 
     /// <summary>
@@ -99,7 +98,7 @@ public sealed class HealthCheckOptions
     /// <param name="kind">The probe kind: <c>none</c>, <c>tcp</c>, <c>http</c> or <c>https</c>.</param>
     /// <param name="path">The HTTP path, or <see langword="null"/> for none and tcp.</param>
     /// <returns>An error message, or <see langword="null"/> when <paramref name="spec"/> is valid.</returns>
-    public static string? TryParseProbe(string? spec, out string kind, out string? path)
+    internal static string? TryParseProbe(string? spec, out string kind, out string? path)
     {
         kind = "none";
         path = null;
@@ -140,7 +139,7 @@ public sealed class HealthCheckOptions
     }
 
     /// <summary>Copies every option into <paramref name="target"/> (the custom probe by reference).</summary>
-    internal void CopyTo(HealthCheckOptions target)
+    internal void CopyTo(ActiveHealthOptions target)
     {
         target.Probe = Probe;
         target.CustomProbe = CustomProbe;
@@ -179,14 +178,6 @@ public sealed class HealthCheckOptions
                 return new HttpProbe(http);
             default:
                 return null;
-        }
-    }
-
-    private static void RequireRange(int value, int min, int max, string name)
-    {
-        if (value < min || value > max)
-        {
-            throw new ArgumentException($"Health.{name} = {value} must be between {min} and {max}.", name);
         }
     }
 }
