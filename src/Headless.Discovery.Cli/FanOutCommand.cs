@@ -154,7 +154,6 @@ internal static class FanOutCommand
 
                 // A single probe run: every pod the DNS answer lists, whatever an outcome before ours said.
                 IncludeUnhealthy = true,
-                TimeProvider = context.Services.TimeProvider,
             };
             FanOutResult<int> result = await live.FanOutAsync(
                 (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),

@@ -67,7 +67,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         _connect = connect;
         _close = close ?? DefaultClose;
         _options = options;
-        _time = options.TimeProvider ?? TimeProvider.System;
+        _time = service.TimeProvider;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ConnectionSet<TConnection>>() ?? NullLogger.Instance;
         _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = _time }
             .AddRetry(new RetryStrategyOptions

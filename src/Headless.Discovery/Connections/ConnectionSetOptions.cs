@@ -20,9 +20,6 @@ public sealed class ConnectionSetOptions
     /// <summary>The longest delay between connect attempts; at least <see cref="InitialBackoff"/>. Default 30 seconds. Attempts go on while the pod is a member.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The clock for backoff and timeouts. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider? TimeProvider { get; set; }
-
     /// <summary>Throws when an option is out of range; the message names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
@@ -43,6 +40,5 @@ public sealed class ConnectionSetOptions
         ConnectTimeout = ConnectTimeout,
         InitialBackoff = InitialBackoff,
         MaxBackoff = MaxBackoff,
-        TimeProvider = TimeProvider,
     };
 }

@@ -21,7 +21,7 @@ public sealed class FanOutOptions
 
     /// <summary>
     /// How long one pod's call may take (including every attempt of <see cref="Pipeline"/>), from when the fan-out starts
-    /// it, on <see cref="TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no per-pod
+    /// it, on the service's <see cref="IHeadlessService.TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no per-pod
     /// limit. When it passes the call is reported <see cref="FanOutPodStatus.TimedOut"/>, its token is cancelled and its
     /// slot goes to the next pod, whether or not the operation honours the token; a value or exception that arrives later
     /// is discarded (the exception is observed). A call never counts as succeeded at or after its timeout.
@@ -31,7 +31,7 @@ public sealed class FanOutOptions
     /// <summary>
     /// How long the whole fan-out may take, counted from the call of
     /// <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/> (the wait for the first resolution included), on
-    /// <see cref="TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no limit. When it
+    /// the service's <see cref="IHeadlessService.TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no limit. When it
     /// passes before the finished calls decide the goal, calls in flight are cancelled and reported as timed out, pods not
     /// yet called as skipped, and the result (not an exception) is returned with
     /// <see cref="FanOutResult{T}.DeadlineExceeded"/> set; when it passes while the fan-out waits for the first
@@ -55,9 +55,6 @@ public sealed class FanOutOptions
     /// reported; an exception thrown by <see cref="IHeadlessService.ReportOutcome"/> is ignored. Default <see langword="true"/>.
     /// </summary>
     public bool ReportOutcomes { get; set; } = true;
-
-    /// <summary>The clock and timers for latencies, per-pod timeouts, the deadline and hedging. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider? TimeProvider { get; set; }
 
     /// <summary>Throws when an option is out of range; the message names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>

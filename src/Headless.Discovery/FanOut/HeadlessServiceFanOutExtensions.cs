@@ -23,8 +23,8 @@ public static class HeadlessServiceFanOutExtensions
     /// without it, deadline, caller cancelled, service disposed). With <see cref="FanOutOptions.PerPodTimeout"/> set, every
     /// call has a token of its own; without it the calls share one token, which is cancelled once the fan-out gives up on
     /// any call (so the calls that already finished see it cancelled too). A fan-out that gives up on no call cancels no
-    /// token. The per-pod timeout and the deadline run on
-    /// <see cref="FanOutOptions.TimeProvider"/> and hold whether or not the operation (or <see cref="FanOutOptions.Pipeline"/>)
+    /// token. The per-pod timeout and the deadline run on the service's
+    /// <see cref="IHeadlessService.TimeProvider"/> and hold whether or not the operation (or <see cref="FanOutOptions.Pipeline"/>)
     /// honours its token: at its timeout a call is reported <see cref="FanOutPodStatus.TimedOut"/> and its slot goes to the
     /// next pod, so a hung call holds a slot no longer than its timeout. At most <see cref="FanOutOptions.MaxParallelism"/>
     /// calls whose token is not cancelled run at once; an abandoned call that ignores its token may keep running, and is
@@ -50,8 +50,9 @@ public static class HeadlessServiceFanOutExtensions
     /// that token.
     /// </exception>
     /// <exception cref="ObjectDisposedException">
-    /// The service (a <see cref="HeadlessService"/>) was disposed before the call, while the fan-out waited for the first
-    /// resolution, or while calls were in flight before the goal was decided (calls in flight are then cancelled). A
+    /// The service was disposed (its <see cref="IHeadlessService.Stopping"/> token was cancelled) before the call, while
+    /// the fan-out waited for the first resolution, or while calls were in flight before the goal was decided (calls in
+    /// flight are then cancelled). A
     /// fan-out whose goal was decided before the disposal returns its result. When the caller's token is cancelled too,
     /// <see cref="OperationCanceledException"/> wins.
     /// </exception>
@@ -68,10 +69,10 @@ public static class HeadlessServiceFanOutExtensions
         cancellationToken.ThrowIfCancellationRequested();
 
         // Disposal of the service is its own condition, told apart from the caller's cancellation.
-        CancellationToken stopping = service is HeadlessService live ? live.StoppingToken : CancellationToken.None;
+        CancellationToken stopping = service.Stopping;
         ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
 
-        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        TimeProvider time = service.TimeProvider;
         TimeSpan? deadline = options.Deadline;
         long startedAt = time.GetTimestamp();
         EndpointSet snapshot = service.Current;

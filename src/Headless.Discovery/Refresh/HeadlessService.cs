@@ -148,8 +148,11 @@ public sealed partial class HeadlessService : IHeadlessService
     /// <summary>For tests: the health tracker, or <see langword="null"/> when health is off.</summary>
     internal HealthTracker? Health => _health;
 
-    /// <summary>Cancelled when the service is disposed, so work started on it (fan-outs) stops with it.</summary>
-    internal CancellationToken StoppingToken => _disposeCts.Token;
+    /// <inheritdoc/>
+    public TimeProvider TimeProvider => _timeProvider;
+
+    /// <inheritdoc/>
+    public CancellationToken Stopping => _disposeCts.Token;
 
     /// <summary>For tests: the delay chosen for the next scheduled refresh.</summary>
     internal TimeSpan LastScheduledDelay { get; private set; }

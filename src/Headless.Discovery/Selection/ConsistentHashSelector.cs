@@ -32,11 +32,11 @@ public sealed class ConsistentHashSelector
     private readonly TimeProvider _timeProvider;
     private SnapshotTableCache<Table> _tables;
 
-    internal ConsistentHashSelector(IHeadlessService service, TimeProvider? timeProvider)
+    internal ConsistentHashSelector(IHeadlessService service)
     {
         ArgumentNullException.ThrowIfNull(service);
         Service = service;
-        _timeProvider = timeProvider ?? TimeProvider.System;
+        _timeProvider = service.TimeProvider;
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 

@@ -41,7 +41,7 @@ public struct EndpointLease : IDisposable
     /// <summary><see langword="true"/> once the lease has ended (through <see cref="Succeed"/>, <see cref="Fail"/> or <see cref="Dispose"/>).</summary>
     public readonly bool IsEnded => _ended || _service is null;
 
-    /// <summary>Time since the lease was acquired, from the selector's <see cref="TimeProvider"/>.</summary>
+    /// <summary>Time since the lease was acquired, on the service's <see cref="IHeadlessService.TimeProvider"/>.</summary>
     public readonly TimeSpan Elapsed => _timeProvider?.GetElapsedTime(_startedAt) ?? TimeSpan.Zero;
 
     /// <summary>Ends the lease and reports a successful call, with the time since it was acquired as the latency.</summary>

@@ -7,11 +7,11 @@ namespace Headless.Discovery;
 /// <summary>Shared plumbing of the selectors: the service, the clock for leases, the error path.</summary>
 internal abstract class EndpointSelectorBase : IEndpointSelector
 {
-    protected EndpointSelectorBase(IHeadlessService service, TimeProvider? timeProvider)
+    protected EndpointSelectorBase(IHeadlessService service)
     {
         ArgumentNullException.ThrowIfNull(service);
         Service = service;
-        TimeProvider = timeProvider ?? TimeProvider.System;
+        TimeProvider = service.TimeProvider;
     }
 
     public IHeadlessService Service { get; }

@@ -31,7 +31,7 @@ public sealed class OrdinalSelector : IEndpointSelector
     private readonly TimeProvider _timeProvider;
     private SnapshotTableCache<Table> _tables;
 
-    internal OrdinalSelector(IHeadlessService service, string? statefulSet, int ordinal, TimeProvider? timeProvider)
+    internal OrdinalSelector(IHeadlessService service, string? statefulSet, int ordinal)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
@@ -50,7 +50,7 @@ public sealed class OrdinalSelector : IEndpointSelector
 
         Service = service;
         DefaultOrdinal = ordinal;
-        _timeProvider = timeProvider ?? TimeProvider.System;
+        _timeProvider = service.TimeProvider;
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 

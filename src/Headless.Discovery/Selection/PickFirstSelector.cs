@@ -15,8 +15,8 @@ internal sealed class PickFirstSelector : EndpointSelectorBase
     private readonly int _start;
     private State _state;
 
-    internal PickFirstSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
-        : base(service, timeProvider)
+    internal PickFirstSelector(IHeadlessService service, int? seed)
+        : base(service)
     {
         _start = new FastRandom(seed).Next(1 << 20);
         _tracker = new FailureTracker(this);

@@ -14,8 +14,8 @@ internal sealed class PowerOfTwoChoicesSelector : EndpointSelectorBase
     private Dictionary<PodEndpoint, OutstandingCounter> _counters = [];
     private Table _table;
 
-    internal PowerOfTwoChoicesSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
-        : base(service, timeProvider)
+    internal PowerOfTwoChoicesSelector(IHeadlessService service, int? seed)
+        : base(service)
     {
         _random = new FastRandom(seed);
         _table = Build(service.Current);

@@ -58,8 +58,8 @@ internal sealed class RoundRobinSelector : EndpointSelectorBase
 {
     private readonly StripedCursor _cursor;
 
-    internal RoundRobinSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed = null)
-        : base(service, timeProvider)
+    internal RoundRobinSelector(IHeadlessService service, int? seed = null)
+        : base(service)
     {
         _cursor = new StripedCursor(seed);
     }
@@ -94,8 +94,8 @@ internal sealed class RandomSelector : EndpointSelectorBase
 {
     private readonly FastRandom _random;
 
-    internal RandomSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
-        : base(service, timeProvider)
+    internal RandomSelector(IHeadlessService service, int? seed)
+        : base(service)
     {
         _random = new FastRandom(seed);
     }

@@ -18,8 +18,8 @@ internal sealed class SubsetSelector : EndpointSelectorBase
     private readonly StripedCursor _cursor;
     private SnapshotTableCache<Table> _tables;
 
-    internal SubsetSelector(IHeadlessService service, int size, string clientId, TimeProvider? timeProvider)
-        : base(service, timeProvider)
+    internal SubsetSelector(IHeadlessService service, int size, string clientId)
+        : base(service)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         ArgumentException.ThrowIfNullOrEmpty(clientId);

@@ -106,11 +106,11 @@ public sealed class FanOutSchedulingTests
     public async Task Hedged_reads_add_a_pod_per_hedge_delay_within_the_parallelism_and_at_once_after_a_failure()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(4);
+        FakeHeadlessService service = FanOutPods.Service(4, time);
         var calls = new ManualCalls();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             calls.Invoke,
-            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 2, TimeProvider = time });
+            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 2 });
 
         ManualCall first = await calls.NextAsync();                       // t = 0
         time.Advance(TimeSpan.FromMilliseconds(100));
@@ -144,11 +144,11 @@ public sealed class FanOutSchedulingTests
     public async Task After_a_failure_the_hedge_delay_starts_over_for_the_call_just_added()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(3);
+        FakeHeadlessService service = FanOutPods.Service(3, time);
         var calls = new ManualCalls();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             calls.Invoke,
-            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3, TimeProvider = time });
+            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3 });
 
         ManualCall first = await calls.NextAsync();                       // t = 0
         time.Advance(TimeSpan.FromMilliseconds(50));
@@ -181,11 +181,11 @@ public sealed class FanOutSchedulingTests
     public async Task A_hedge_delay_that_passes_with_every_pod_started_adds_nothing()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(2);
+        FakeHeadlessService service = FanOutPods.Service(2, time);
         var calls = new ManualCalls();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             calls.Invoke,
-            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3, TimeProvider = time });
+            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3 });
 
         ManualCall first = await calls.NextAsync();
         time.Advance(TimeSpan.FromMilliseconds(100));
