@@ -61,7 +61,7 @@ internal sealed partial class FanOutRun<T>
         {
             // Start hedged reads at a random pod so that many clients do not all lean on the first one (0 for 0 or 1 pod).
 #pragma warning disable CA5394 // Load spreading, not security.
-            _offset = Random.Shared.Next(_targets.Length);
+            _offset = (options.Random ?? Random.Shared).Next(_targets.Length);
 #pragma warning restore CA5394
         }
 

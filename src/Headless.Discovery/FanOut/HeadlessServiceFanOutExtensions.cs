@@ -15,8 +15,8 @@ public static class HeadlessServiceFanOutExtensions
     /// </para>
     /// <para>
     /// <see cref="FanOutModeKind.All"/> and <see cref="FanOutModeKind.Quorum"/> start the targeted pods in snapshot order;
-    /// <see cref="FanOutModeKind.FirstSuccess"/> starts at a random pod (so that clients spread) and goes on in snapshot
-    /// order, wrapping around.
+    /// <see cref="FanOutModeKind.FirstSuccess"/> starts at a random pod (so that clients spread; drawn from
+    /// <see cref="FanOutOptions.Random"/>) and goes on in snapshot order, wrapping around.
     /// </para>
     /// <para>
     /// Each call gets a token, cancelled when its per-pod timeout passes or when the fan-out gives up on it (goal decided

@@ -68,6 +68,33 @@ public sealed class FanOutSchedulingTests
         Assert.Equal(4, firsts.Count);
     }
 
+    [Fact]
+    public async Task Hedged_reads_draw_their_starting_pod_from_the_given_random_source()
+    {
+        // The same seed gives the same starting pods, one draw per fan-out, in the order a Random of that seed gives them.
+        FakeHeadlessService service = FanOutPods.Service(5);
+        PodEndpoint[] pods = [.. service.Current.Endpoints];
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var options = new FanOutOptions { Mode = FanOutMode.FirstSuccess(Timeout.InfiniteTimeSpan), Random = new Random(seed) };
+            var expected = new Random(seed);
+            for (int run = 0; run < 5; run++)
+            {
+                var order = new ConcurrentQueue<PodEndpoint>();
+                FanOutResult<int> result = await service.FanOutAsync(
+                    (endpoint, _) =>
+                    {
+                        order.Enqueue(endpoint);
+                        return new ValueTask<int>(1);
+                    },
+                    options).WaitAsync(Generous);
+
+                Assert.Equal([pods[expected.Next(pods.Length)]], order);
+                Assert.True(result.GoalMet);
+            }
+        }
+    }
+
     /// <summary>Calls the test settles by hand, in the order they started; each honours its token.</summary>
     private sealed class ManualCalls
     {
