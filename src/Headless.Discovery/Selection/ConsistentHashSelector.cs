@@ -29,14 +29,12 @@ namespace Headless.Discovery;
 /// </remarks>
 public sealed class ConsistentHashSelector
 {
-    private readonly TimeProvider _timeProvider;
     private SnapshotTableCache<Table> _tables;
 
     internal ConsistentHashSelector(IHeadlessService service)
     {
         ArgumentNullException.ThrowIfNull(service);
         Service = service;
-        _timeProvider = service.TimeProvider;
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 
@@ -55,28 +53,15 @@ public sealed class ConsistentHashSelector
     /// <returns><see langword="true"/> when a pod was picked.</returns>
     public bool TryPick(ulong keyHash, [NotNullWhen(true)] out PodEndpoint? endpoint)
     {
-        Table table = CurrentTable();
-        int[] slots = table.Slots;
-        if (slots.Length == 0)
-        {
-            endpoint = null;
-            return false;
-        }
-
-        endpoint = table.Pods[slots[Slot(keyHash, slots.Length)]];
-        return true;
+        endpoint = Choose(keyHash);
+        return endpoint is not null;
     }
 
     /// <summary>Picks the pod for a key hash.</summary>
     /// <param name="keyHash">The key's 64-bit hash, well mixed (its high bits choose the slot).</param>
     /// <returns>The pod.</returns>
     /// <exception cref="NoEndpointAvailableException">No pod is available.</exception>
-    public PodEndpoint Pick(ulong keyHash)
-    {
-        Table table = CurrentTable();
-        int[] slots = table.Slots;
-        return slots.Length != 0 ? table.Pods[slots[Slot(keyHash, slots.Length)]] : throw NoEndpoint();
-    }
+    public PodEndpoint Pick(ulong keyHash) => Choose(keyHash) ?? throw NoEndpoint();
 
     /// <summary>Picks the pod for a text key (hashed with <see cref="StableHash.Hash(ReadOnlySpan{char})"/>).</summary>
     /// <param name="key">The key, e.g. a user or tenant id.</param>
@@ -94,7 +79,7 @@ public sealed class ConsistentHashSelector
     /// <param name="keyHash">The key's 64-bit hash.</param>
     /// <returns>The lease; dispose it when the call ends.</returns>
     /// <exception cref="NoEndpointAvailableException">No pod is available.</exception>
-    public EndpointLease Lease(ulong keyHash) => new(Service, Pick(keyHash), null, _timeProvider);
+    public EndpointLease Lease(ulong keyHash) => new(Service, Pick(keyHash), null);
 
     /// <summary>Picks the pod for a text key and leases it.</summary>
     /// <param name="key">The key.</param>
@@ -104,6 +89,15 @@ public sealed class ConsistentHashSelector
 
     /// <summary>Describes the selector.</summary>
     public override string ToString() => $"ConsistentHash over {Service.Name}";
+
+    /// <summary>The pod of <paramref name="keyHash"/>'s slot, or <see langword="null"/> when no pod is available.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private PodEndpoint? Choose(ulong keyHash)
+    {
+        Table table = CurrentTable();
+        int[] slots = table.Slots;
+        return slots.Length != 0 ? table.Pods[slots[Slot(keyHash, slots.Length)]] : null;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Slot(ulong keyHash, int size) => (int)Math.BigMul(keyHash, (ulong)size, out _);

@@ -25,14 +25,31 @@ public struct EndpointLease : IDisposable
     private readonly long _startedAt;
     private bool _ended;
 
-    internal EndpointLease(IHeadlessService service, PodEndpoint endpoint, LeaseTracker? tracker, TimeProvider timeProvider)
+    internal EndpointLease(IHeadlessService service, PodEndpoint endpoint, LeaseTracker? tracker)
     {
         _service = service;
         Endpoint = endpoint;
         _tracker = tracker;
-        _timeProvider = timeProvider;
-        _startedAt = timeProvider.GetTimestamp();
+        _timeProvider = service.TimeProvider;
+        _startedAt = _timeProvider.GetTimestamp();
         _ended = false;
+    }
+
+    /// <summary>
+    /// The one way selectors hand out a lease: counts it on <paramref name="tracker"/>, then starts its clock.
+    /// </summary>
+    /// <returns><see langword="false"/> (and a <see langword="default"/> lease) when <paramref name="endpoint"/> is <see langword="null"/>.</returns>
+    internal static bool TryStart(IHeadlessService service, PodEndpoint? endpoint, LeaseTracker? tracker, out EndpointLease lease)
+    {
+        if (endpoint is null)
+        {
+            lease = default;
+            return false;
+        }
+
+        tracker?.Acquire();
+        lease = new EndpointLease(service, endpoint, tracker);
+        return true;
     }
 
     /// <summary>The leased pod; <see langword="null"/> only for a <see langword="default"/> lease.</summary>

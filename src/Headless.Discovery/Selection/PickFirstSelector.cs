@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Headless.Discovery;
@@ -23,19 +22,11 @@ internal sealed class PickFirstSelector : EndpointSelectorBase
         _state = Choose(service.Current, null, -1);
     }
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
-        endpoint = CurrentState().Chosen;
-        return endpoint is not null;
-    }
-
-    public override PodEndpoint Pick() => CurrentState().Chosen ?? throw NoEndpoint();
-
-    public override bool TryLease(out EndpointLease lease)
-    {
-        PodEndpoint? chosen = CurrentState().Chosen;
-        lease = chosen is null ? default : new EndpointLease(Service, chosen, _tracker, TimeProvider);
-        return chosen is not null;
+        // A lease's failure moves the selector off its pod.
+        tracker = _tracker;
+        return CurrentState().Chosen;
     }
 
     /// <summary>Moves off <paramref name="endpoint"/> if it is the sticky pod.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -64,28 +63,11 @@ internal sealed class RoundRobinSelector : EndpointSelectorBase
         _cursor = new StripedCursor(seed);
     }
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
+        tracker = null;
         PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            endpoint = null;
-            return false;
-        }
-
-        endpoint = available[_cursor.Next(available.Length)];
-        return true;
-    }
-
-    public override PodEndpoint Pick()
-    {
-        PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            throw NoEndpoint();
-        }
-
-        return available[_cursor.Next(available.Length)];
+        return available.Length != 0 ? available[_cursor.Next(available.Length)] : null;
     }
 }
 
@@ -100,27 +82,10 @@ internal sealed class RandomSelector : EndpointSelectorBase
         _random = new FastRandom(seed);
     }
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
+        tracker = null;
         PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            endpoint = null;
-            return false;
-        }
-
-        endpoint = available[_random.Next(available.Length)];
-        return true;
-    }
-
-    public override PodEndpoint Pick()
-    {
-        PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            throw NoEndpoint();
-        }
-
-        return available[_random.Next(available.Length)];
+        return available.Length != 0 ? available[_random.Next(available.Length)] : null;
     }
 }

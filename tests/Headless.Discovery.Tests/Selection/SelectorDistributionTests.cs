@@ -132,7 +132,7 @@ public sealed class SelectorDistributionTests
         for (int i = 0; i < 5; i++)
         {
             // Load pod 0 first with leases from a selector of its own, so it is the strict maximum.
-            busy.Add(new EndpointLease(service, service.Current.Endpoints[0], null, TimeProvider.System));
+            busy.Add(new EndpointLease(service, service.Current.Endpoints[0], null));
         }
 
         var p2c = (PowerOfTwoChoicesSelector)selector;
