@@ -75,30 +75,15 @@ public static class HeadlessServiceFanOutExtensions
         TimeProvider time = service.TimeProvider;
         TimeSpan? deadline = options.Deadline;
         long startedAt = time.GetTimestamp();
-        EndpointSet snapshot = service.Current;
+        EndpointSet? snapshot = service.Current;
         if (!snapshot.IsInitialized)
         {
-            using var wait = deadline is { } limit
-                ? new CancellationTokenSource(limit, time)
-                : new CancellationTokenSource();
-            using CancellationTokenRegistration callerLink = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
-            using CancellationTokenRegistration stoppingLink = stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
-            try
+            snapshot = await WaitForFirstSnapshotAsync(service, deadline, time, stopping, cancellationToken).ConfigureAwait(false);
+            if (snapshot is null)
             {
-                snapshot = await service.GetEndpointsAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (wait.IsCancellationRequested)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
-
                 // The deadline passed before the first resolution: nothing was called.
                 return FanOutResult<T>.DeadlineBeforeAnyCall(service.Current, options.Mode, time.GetElapsedTime(startedAt));
             }
-
-            // Disposal may end the wait with the snapshot it published on the way out.
-            cancellationToken.ThrowIfCancellationRequested();
-            ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
         }
 
         // The deadline counts from this call, so the time spent waiting for the first resolution is part of it.
@@ -117,5 +102,37 @@ public static class HeadlessServiceFanOutExtensions
 
         var run = new FanOutRun<T>(service, operation, options, time, snapshot, startedAt);
         return await run.RunAsync(deadlineLeft, cancellationToken, stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the service's first resolution, bounded by the deadline. Returns the snapshot, or <see langword="null"/>
+    /// when the deadline passed first; throws when the caller cancelled or the service was disposed meanwhile.
+    /// </summary>
+    private static async Task<EndpointSet?> WaitForFirstSnapshotAsync(
+        IHeadlessService service,
+        TimeSpan? deadline,
+        TimeProvider time,
+        CancellationToken stopping,
+        CancellationToken cancellationToken)
+    {
+        using var wait = deadline is { } limit
+            ? new CancellationTokenSource(limit, time)
+            : new CancellationTokenSource();
+        using CancellationTokenRegistration callerLink = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+        using CancellationTokenRegistration stoppingLink = stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+        EndpointSet? snapshot = null;
+        try
+        {
+            snapshot = await service.GetEndpointsAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            // The caller's token, the disposal or the deadline: the checks below tell which.
+        }
+
+        // Disposal may also end the wait with the snapshot it published on the way out.
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
+        return snapshot;
     }
 }
