@@ -51,13 +51,13 @@ app.MapGet("/call", async (string? path, IHttpClientFactory clients, Cancellatio
 });
 
 // An HTTP GET of ?path= on every pod, in parallel (FanOutAsync), in the schema of `headless-discovery fanout --json`.
-app.MapGet("/fanout", async (string? path, [FromKeyedServices("backend")] IHeadlessService backend, IHttpClientFactory clients, TimeProvider time, CancellationToken cancellationToken) =>
+app.MapGet("/fanout", async (string? path, [FromKeyedServices("backend")] IHeadlessService backend, IHttpClientFactory clients, CancellationToken cancellationToken) =>
 {
     HttpClient client = clients.CreateClient("pods");
     string relative = RelativePath(path);
     FanOutResult<int> result = await backend.FanOutAsync(
         (pod, ct) => FanOutJson.GetAsync(client, pod, relative, ct),
-        new FanOutOptions { PerPodTimeout = TimeSpan.FromSeconds(3), TimeProvider = time },
+        new FanOutOptions { PerPodTimeout = TimeSpan.FromSeconds(3) },
         cancellationToken);
     return Results.Text(FanOutJson.Write(backend.Name, result), "application/json");
 });

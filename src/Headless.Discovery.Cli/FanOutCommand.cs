@@ -147,7 +147,6 @@ internal static class FanOutCommand
 
                 // A single probe run: every pod the DNS answer lists, whatever an outcome before ours said.
                 IncludeUnhealthy = true,
-                TimeProvider = context.Services.TimeProvider,
             };
             FanOutResult<int> result;
             try

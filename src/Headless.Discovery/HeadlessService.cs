@@ -111,6 +111,7 @@ public sealed partial class HeadlessService : IHeadlessService
 
         Name = service;
         TimeProvider clock = timeProvider ?? TimeProvider.System;
+        TimeProvider = clock;
         ILogger logger = (ILogger?)loggerFactory?.CreateLogger<HeadlessService>() ?? NullLogger.Instance;
         ILogger healthLogger = (ILogger?)loggerFactory?.CreateLogger("Headless.Discovery.Health") ?? NullLogger.Instance;
         Func<double> random01 = Random01(random);
@@ -166,8 +167,11 @@ public sealed partial class HeadlessService : IHeadlessService
     /// <summary>The health room, or <see langword="null"/> when health is off.</summary>
     internal HealthTracker? Health => _health;
 
-    /// <summary>Cancelled when the service is disposed, so work started on it (fan-outs) stops with it.</summary>
-    internal CancellationToken StoppingToken => _disposeCts.Token;
+    /// <inheritdoc/>
+    public TimeProvider TimeProvider { get; }
+
+    /// <inheritdoc/>
+    public CancellationToken Stopping => _disposeCts.Token;
 
     /// <summary>A round decided a new membership: health follows it first (so no event of a gone pod comes later), then it is published.</summary>
     private void OnMembership(Membership membership)
@@ -336,7 +340,7 @@ public sealed partial class HeadlessService : IHeadlessService
 
         _publisher.WakeWaiters();
         await delivered.ConfigureAwait(false);
-        // _disposeCts is not disposed: StoppingToken may still be read by fan-outs racing with disposal, and a
+        // _disposeCts is not disposed: Stopping may still be read by fan-outs racing with disposal, and a
         // CancellationTokenSource without a timer holds nothing that needs releasing.
     }
 }

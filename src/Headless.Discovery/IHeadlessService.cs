@@ -16,6 +16,21 @@ public interface IHeadlessService : IAsyncDisposable
     EndpointSet Current { get; }
 
     /// <summary>
+    /// The clock the service runs on (refresh schedule, health probes, snapshot times). Selectors, fan-outs and
+    /// connection sets over the service use it too (lease latencies, per-pod timeouts, deadlines, reconnect backoff), so
+    /// a test drives them all with one fake clock. Default of <see cref="HeadlessService"/>: <see cref="TimeProvider.System"/>.
+    /// Never changes; thread-safe.
+    /// </summary>
+    TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Cancelled when the service is disposed (as disposal begins), so work started over it stops with it: fan-outs in
+    /// flight are cancelled and throw <see cref="ObjectDisposedException"/>. Never cancelled otherwise; reading it is
+    /// thread-safe and stays valid after disposal.
+    /// </summary>
+    CancellationToken Stopping { get; }
+
+    /// <summary>
     /// Raised once per published snapshot, with the difference from the previous one.
     /// </summary>
     /// <remarks>

@@ -185,6 +185,10 @@ public sealed class HttpHandlerTests : IAsyncLifetime
 
         public EndpointSet Current => inner.Current;
 
+        public TimeProvider TimeProvider => inner.TimeProvider;
+
+        public CancellationToken Stopping => inner.Stopping;
+
         public event EventHandler<EndpointSetChange>? Changed
         {
             add => inner.Changed += value;

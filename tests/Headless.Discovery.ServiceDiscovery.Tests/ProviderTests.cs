@@ -141,6 +141,10 @@ public sealed class ProviderTests
 
         public EndpointSet Current { get; private set; } = initial;
 
+        public TimeProvider TimeProvider => TimeProvider.System;
+
+        public CancellationToken Stopping => CancellationToken.None;
+
         public int Subscribers => _changed?.GetInvocationList().Length ?? 0;
 
         public bool Disposed { get; private set; }

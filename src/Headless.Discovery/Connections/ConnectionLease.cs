@@ -8,9 +8,9 @@ namespace Headless.Discovery;
 public struct ConnectionLease<TConnection> : IDisposable
     where TConnection : class
 {
-    private ConnectionSet<TConnection>.Holder? _holder;
+    private ConnectionHolder<TConnection>? _holder;
 
-    internal ConnectionLease(ConnectionSet<TConnection>.Holder holder) => _holder = holder;
+    internal ConnectionLease(ConnectionHolder<TConnection> holder) => _holder = holder;
 
     /// <summary>The pod, or <see langword="null"/> for a <see langword="default"/> lease.</summary>
     public readonly PodEndpoint Endpoint => _holder?.Endpoint!;
@@ -27,7 +27,7 @@ public struct ConnectionLease<TConnection> : IDisposable
     /// <summary>Ends the use. Idempotent on this variable.</summary>
     public void Dispose()
     {
-        ConnectionSet<TConnection>.Holder? holder = _holder;
+        ConnectionHolder<TConnection>? holder = _holder;
         _holder = null;
         holder?.Release();
     }

@@ -3,15 +3,13 @@ using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
-using Polly.Retry;
 
 namespace Headless.Discovery;
 
 /// <summary>
 /// Connect-to-all: keeps exactly one live connection per pod of a headless Service as membership and health change.
 /// A pod that joins (or becomes available) is connected, with retries and exponential backoff while it stays a
-/// member; a pod that leaves (or becomes unavailable) has its connection taken out of the set and closed as soon as the
+/// member (on the service's <see cref="IHeadlessService.TimeProvider"/>); a pod that leaves (or becomes unavailable) has its connection taken out of the set and closed as soon as the
 /// last in-flight use (<see cref="ConnectionLease{TConnection}"/>) ends; a connection reported broken is replaced.
 /// </summary>
 /// <remarks>
@@ -30,16 +28,15 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
     where TConnection : class
 {
     private readonly IHeadlessService _service;
-    private readonly Func<PodEndpoint, CancellationToken, ValueTask<TConnection>> _connect;
     private readonly Func<TConnection, ValueTask> _close;
     private readonly ConnectionSetOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ResiliencePipeline _connectPipeline;
+    private readonly Reconnector<TConnection> _reconnector;
     private readonly Lock _sync = new();
     private readonly Dictionary<PodEndpoint, Slot> _slots = [];
     private readonly List<Task> _loops = [];
-    private Published _published = new([], FrozenDictionary<PodEndpoint, Holder>.Empty);
+    private Published _published = new([], FrozenDictionary<PodEndpoint, ConnectionHolder<TConnection>>.Empty);
     private TaskCompletionSource _changed = NewSignal();
     private bool _started;
     private bool _disposed;
@@ -50,13 +47,18 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
     /// <param name="close">Closes a connection. Default: <see cref="IAsyncDisposable.DisposeAsync"/> or <see cref="IDisposable.Dispose"/> when implemented.</param>
     /// <param name="options">Connect options. Default: a new <see cref="ConnectionSetOptions"/>.</param>
     /// <param name="loggerFactory">Logging. Default: none.</param>
+    /// <param name="random">
+    /// Where the reconnect backoff draws its jitter (one draw per failed connect attempt). Default: <see cref="Random.Shared"/>.
+    /// Pass <c>new Random(seed)</c> for reproducible delays; the set serializes its draws, so any instance will do.
+    /// </param>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
     public ConnectionSet(
         IHeadlessService service,
         Func<PodEndpoint, CancellationToken, ValueTask<TConnection>> connect,
         Func<TConnection, ValueTask>? close = null,
         ConnectionSetOptions? options = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(connect);
@@ -64,35 +66,12 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         options = options?.Clone() ?? new ConnectionSetOptions();
         options.Validate();
         _service = service;
-        _connect = connect;
         _close = close ?? DefaultClose;
         _options = options;
-        _time = options.TimeProvider ?? TimeProvider.System;
+        _time = service.TimeProvider;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ConnectionSet<TConnection>>() ?? NullLogger.Instance;
-        _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = _time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.InitialBackoff,
-                MaxDelay = options.MaxBackoff,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(static ex => ex is not OperationCanceledException),
-                OnRetry = args =>
-                {
-                    if (args.Context.Properties.TryGetValue(EndpointKey, out PodEndpoint? endpoint))
-                    {
-                        Log.ConnectFailed(_logger, _service.Name.Value, endpoint.Key, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception);
-                    }
-
-                    return default;
-                },
-            })
-            .AddTimeout(options.ConnectTimeout)
-            .Build();
+        _reconnector = new Reconnector<TConnection>(connect, options, _time, random ?? Random.Shared, _logger, service.Name.Value);
     }
-
-    private static readonly ResiliencePropertyKey<PodEndpoint> EndpointKey = new("Headless.Discovery.Endpoint");
 
     /// <summary>The service whose pods are connected.</summary>
     public IHeadlessService Service => _service;
@@ -133,7 +112,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
     public bool TryAcquire(PodEndpoint endpoint, out ConnectionLease<TConnection> lease)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (Volatile.Read(ref _published).ByEndpoint.TryGetValue(endpoint, out Holder? holder) && holder.TryAddRef())
+        if (Volatile.Read(ref _published).ByEndpoint.TryGetValue(endpoint, out ConnectionHolder<TConnection>? holder) && holder.TryAddRef())
         {
             lease = new ConnectionLease<TConnection>(holder);
             return true;
@@ -165,7 +144,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
     public bool ReportBroken(PodEndpoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (Volatile.Read(ref _published).ByEndpoint.TryGetValue(endpoint, out Holder? holder))
+        if (Volatile.Read(ref _published).ByEndpoint.TryGetValue(endpoint, out ConnectionHolder<TConnection>? holder))
         {
             holder.Retire(ConnectionCloseReason.Broken);
             return true;
@@ -207,7 +186,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
     /// <returns>A task that completes when every connection is closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        List<(CancellationTokenSource Cancel, Holder? Holder)> stopping = [];
+        List<(CancellationTokenSource Cancel, ConnectionHolder<TConnection>? Holder)> stopping = [];
         Task[] loops;
         lock (_sync)
         {
@@ -242,7 +221,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
 
     private void Reconcile()
     {
-        List<(CancellationTokenSource Cancel, Holder? Holder)> stopping = [];
+        List<(CancellationTokenSource Cancel, ConnectionHolder<TConnection>? Holder)> stopping = [];
         lock (_sync)
         {
             if (_disposed)
@@ -287,110 +266,13 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         Stop(stopping, ConnectionCloseReason.Removed);
     }
 
-    private static void Stop(List<(CancellationTokenSource Cancel, Holder? Holder)> stopping, ConnectionCloseReason reason)
+    private static void Stop(List<(CancellationTokenSource Cancel, ConnectionHolder<TConnection>? Holder)> stopping, ConnectionCloseReason reason)
     {
         // Outside the lock: cancellation runs continuations inline.
-        foreach ((CancellationTokenSource cancel, Holder? holder) in stopping)
+        foreach ((CancellationTokenSource cancel, ConnectionHolder<TConnection>? holder) in stopping)
         {
             cancel.Cancel();
             holder?.Retire(reason);
-        }
-    }
-
-    private async Task RunSlotAsync(Slot slot)
-    {
-        await Task.Yield();
-        while (true)
-        {
-            CancellationToken token;
-            lock (_sync)
-            {
-                if (!slot.Desired)
-                {
-                    // Its source is not disposed: a removal that took it under the lock may still cancel it outside
-                    // (see Stop), and a source without a timer holds nothing to release.
-                    _slots.Remove(slot.Endpoint);
-                    return;
-                }
-
-                token = slot.Cancel.Token;
-            }
-
-            TConnection connection;
-            ResilienceContext context = ResilienceContextPool.Shared.Get(token);
-            context.Properties.Set(EndpointKey, slot.Endpoint);
-            try
-            {
-                connection = await _connectPipeline.ExecuteAsync(
-                    static (ctx, state) => state.Connect(state.Endpoint, ctx.CancellationToken),
-                    context,
-                    (Connect: _connect, slot.Endpoint)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                continue;
-            }
-#pragma warning disable CA1031 // The retry strategy handles every failure; anything escaping it must not kill the loop.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.ConnectFailed(_logger, _service.Name.Value, slot.Endpoint.Key, 0, _options.MaxBackoff.TotalMilliseconds, ex);
-                await DelayAsync(_options.MaxBackoff, token).ConfigureAwait(false);
-                continue;
-            }
-            finally
-            {
-                ResilienceContextPool.Shared.Return(context);
-            }
-
-            var holder = new Holder(this, slot.Endpoint, connection, _time.GetUtcNow());
-            bool installed;
-            lock (_sync)
-            {
-                installed = slot.Desired;
-                if (installed)
-                {
-                    slot.Holder = holder;
-                    PublishLocked();
-                }
-            }
-
-            if (!installed)
-            {
-                // The pod left while connecting: this connection was never handed out.
-                holder.Release();
-                await holder.Closed.ConfigureAwait(false);
-                continue;
-            }
-
-            Log.Connected(_logger, _service.Name.Value, slot.Endpoint.Key);
-            Raise(new ConnectionSetChange<TConnection>(slot.Endpoint, connection, true, ConnectionCloseReason.None));
-
-            ConnectionCloseReason reason = await holder.Retired.ConfigureAwait(false);
-            lock (_sync)
-            {
-                slot.Holder = null;
-                PublishLocked();
-            }
-
-            holder.Release();
-            Log.Disconnected(_logger, _service.Name.Value, slot.Endpoint.Key, reason);
-            Raise(new ConnectionSetChange<TConnection>(slot.Endpoint, connection, false, reason));
-
-            // One connection per pod, ever: the next is made only after this one is closed (its last lease ended).
-            await holder.Closed.ConfigureAwait(false);
-        }
-    }
-
-    private async Task DelayAsync(TimeSpan delay, CancellationToken token)
-    {
-        try
-        {
-            await Task.Delay(delay, _time, token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Removed meanwhile: the loop checks.
         }
     }
 
@@ -413,11 +295,11 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.HandlerFailed(_logger, _service.Name.Value, ex);
+            ConnectionSetLog.HandlerFailed(_logger, _service.Name.Value, ex);
         }
     }
 
-    private async Task CloseAsync(Holder holder)
+    private async Task CloseAsync(ConnectionHolder<TConnection> holder)
     {
         try
         {
@@ -427,7 +309,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.CloseFailed(_logger, _service.Name.Value, holder.Endpoint.Key, ex);
+            ConnectionSetLog.CloseFailed(_logger, _service.Name.Value, holder.Endpoint.Key, ex);
         }
     }
 
@@ -446,83 +328,5 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record Published(ImmutableArray<PodConnection<TConnection>> Connections, FrozenDictionary<PodEndpoint, Holder> ByEndpoint);
-
-    private sealed class Slot(PodEndpoint endpoint)
-    {
-        public PodEndpoint Endpoint { get; } = endpoint;
-
-        public bool Desired { get; set; } = true;
-
-        public CancellationTokenSource Cancel { get; set; } = new();
-
-        public Holder? Holder { get; set; }
-    }
-
-    /// <summary>One connection and its use count: the set's own reference plus one per lease; closed when it reaches zero.</summary>
-    internal sealed class Holder
-    {
-        private readonly ConnectionSet<TConnection> _owner;
-        private readonly TaskCompletionSource<ConnectionCloseReason> _retired = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _references = 1;
-
-        internal Holder(ConnectionSet<TConnection> owner, PodEndpoint endpoint, TConnection connection, DateTimeOffset connectedAt)
-        {
-            _owner = owner;
-            Endpoint = endpoint;
-            Connection = connection;
-            Public = new PodConnection<TConnection>(endpoint, connection, connectedAt);
-        }
-
-        internal PodEndpoint Endpoint { get; }
-
-        internal TConnection Connection { get; }
-
-        internal PodConnection<TConnection> Public { get; }
-
-        internal Task<ConnectionCloseReason> Retired => _retired.Task;
-
-        internal Task Closed => _closed.Task;
-
-        internal bool TryAddRef()
-        {
-            // Not once retired: a removed or broken connection gets no new users.
-            if (_retired.Task.IsCompleted)
-            {
-                return false;
-            }
-
-            int current = Volatile.Read(ref _references);
-            while (current > 0)
-            {
-                int seen = Interlocked.CompareExchange(ref _references, current + 1, current);
-                if (seen == current)
-                {
-                    return true;
-                }
-
-                current = seen;
-            }
-
-            return false;
-        }
-
-        internal void Retire(ConnectionCloseReason reason) => _retired.TrySetResult(reason);
-
-        [SuppressMessage("Reliability", "CA2012:Use ValueTasks correctly", Justification = "Fire and forget; completion is observed through Closed.")]
-        internal void Release()
-        {
-            if (Interlocked.Decrement(ref _references) == 0)
-            {
-                _ = CloseThenSignalAsync();
-            }
-        }
-
-        private async Task CloseThenSignalAsync()
-        {
-            await _owner.CloseAsync(this).ConfigureAwait(false);
-            _closed.TrySetResult();
-        }
-    }
+    private sealed record Published(ImmutableArray<PodConnection<TConnection>> Connections, FrozenDictionary<PodEndpoint, ConnectionHolder<TConnection>> ByEndpoint);
 }

@@ -23,9 +23,6 @@ public sealed class ConnectionSetOptions
     /// <summary>The longest delay between connect attempts; at least <see cref="InitialBackoff"/>. Default 30 seconds. Attempts go on while the pod is a member.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The clock for backoff and timeouts. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider? TimeProvider { get; set; }
-
     /// <summary>Checks every option; throws one <see cref="InvalidOptionsException"/> listing every bad one.</summary>
     internal void Validate()
     {
@@ -53,6 +50,5 @@ public sealed class ConnectionSetOptions
         ConnectTimeout = ConnectTimeout,
         InitialBackoff = InitialBackoff,
         MaxBackoff = MaxBackoff,
-        TimeProvider = TimeProvider,
     };
 }

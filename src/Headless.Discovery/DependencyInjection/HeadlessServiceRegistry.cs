@@ -87,13 +87,13 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
 
                 selector = spec.Kind switch
                 {
-                    SelectorKind.Random => EndpointSelectors.Random(service, timeProvider: _timeProvider),
-                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.PowerOfTwoChoices(service, timeProvider: _timeProvider),
-                    SelectorKind.PickFirst => EndpointSelectors.PickFirst(service, timeProvider: _timeProvider),
-                    SelectorKind.Ordinal when spec.StatefulSet is { } set => EndpointSelectors.Ordinal(service, set, spec.Argument, _timeProvider),
-                    SelectorKind.Ordinal => EndpointSelectors.Ordinal(service, spec.Argument, _timeProvider),
-                    SelectorKind.Subset => EndpointSelectors.Subset(service, spec.Argument, Environment.MachineName, _timeProvider),
-                    _ => EndpointSelectors.RoundRobin(service, _timeProvider),
+                    SelectorKind.Random => EndpointSelectors.Random(service),
+                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.PowerOfTwoChoices(service),
+                    SelectorKind.PickFirst => EndpointSelectors.PickFirst(service),
+                    SelectorKind.Ordinal when spec.StatefulSet is { } set => EndpointSelectors.Ordinal(service, set, spec.Argument),
+                    SelectorKind.Ordinal => EndpointSelectors.Ordinal(service, spec.Argument),
+                    SelectorKind.Subset => EndpointSelectors.Subset(service, spec.Argument, Environment.MachineName),
+                    _ => EndpointSelectors.RoundRobin(service),
                 };
                 _selectors.Add(key, selector);
             }

@@ -24,7 +24,7 @@ public sealed class FanOutOptions
 
     /// <summary>
     /// How long one pod's call may take (including every attempt of <see cref="Pipeline"/>), from when the fan-out starts
-    /// it, on <see cref="TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no per-pod
+    /// it, on the service's <see cref="IHeadlessService.TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no per-pod
     /// limit. When it passes the call is reported <see cref="FanOutPodStatus.TimedOut"/>, its token is cancelled and its
     /// slot goes to the next pod, whether or not the operation honours the token; a value or exception that arrives later
     /// is discarded (the exception is observed). A call never counts as succeeded at or after its timeout.
@@ -34,7 +34,7 @@ public sealed class FanOutOptions
     /// <summary>
     /// How long the whole fan-out may take, counted from the call of
     /// <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/> (the wait for the first resolution included), on
-    /// <see cref="TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no limit. When it
+    /// the service's <see cref="IHeadlessService.TimeProvider"/>; positive and under 49 days, or <see langword="null"/> (the default) for no limit. When it
     /// passes before the finished calls decide the goal, calls in flight are cancelled and reported as timed out, pods not
     /// yet called as skipped, and the result (not an exception) is returned with
     /// <see cref="FanOutResult{T}.DeadlineExceeded"/> set; when it passes while the fan-out waits for the first
@@ -59,8 +59,13 @@ public sealed class FanOutOptions
     /// </summary>
     public bool ReportOutcomes { get; set; } = true;
 
-    /// <summary>The clock and timers for latencies, per-pod timeouts, the deadline and hedging. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider? TimeProvider { get; set; }
+    /// <summary>
+    /// Where <see cref="FanOutModeKind.FirstSuccess"/> fan-outs draw their starting pod (one draw per fan-out, on the
+    /// calling thread; the other modes draw nothing). Default <see langword="null"/>: <see cref="System.Random.Shared"/>,
+    /// so that many clients spread over the pods. Set <c>new Random(seed)</c> for a reproducible sequence of starting
+    /// pods; such an instance is not thread-safe, so do not share it between fan-outs that start concurrently.
+    /// </summary>
+    public Random? Random { get; set; }
 
     /// <summary>Checks every option; throws one <see cref="InvalidOptionsException"/> listing every bad one.</summary>
     internal void Validate()

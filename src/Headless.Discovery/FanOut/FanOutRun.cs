@@ -43,6 +43,14 @@ internal sealed partial class FanOutRun<T>
     private readonly Channel<int> _events = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly CancellationTokenSource _stop = new();
 
+    // Coordinator state: read and written by the coordinator loop only (one step at a time, possibly on different threads).
+    private int _next, _inFlight, _succeeded, _failed;
+    private ITimer? _hedge;
+
+    // True until the coordinator first waits: until then it may be inside the caller's synchronous call, where it only
+    // creates timers and queues calls (cheap), so the caller still gets its task back at once.
+    private bool _onCallersStack = true;
+
     internal FanOutRun(IHeadlessService service, Func<PodEndpoint, CancellationToken, ValueTask<T>> operation, FanOutOptions options, TimeProvider time, EndpointSet snapshot, long startedAt)
     {
         _service = service;
@@ -61,7 +69,7 @@ internal sealed partial class FanOutRun<T>
         {
             // Start hedged reads at a random pod so that many clients do not all lean on the first one (0 for 0 or 1 pod).
 #pragma warning disable CA5394 // Load spreading, not security.
-            _offset = Random.Shared.Next(_targets.Length);
+            _offset = (options.Random ?? Random.Shared).Next(_targets.Length);
 #pragma warning restore CA5394
         }
 
@@ -82,138 +90,16 @@ internal sealed partial class FanOutRun<T>
     /// </summary>
     internal async Task<FanOutResult<T>> RunAsync(TimeSpan? deadlineLeft, CancellationToken cancellationToken, CancellationToken stopping)
     {
-        FanOutMode mode = _mode;
-        int n = _targets.Length;
-        int parallelism = _parallelism;
-        int next = 0, inFlight = 0, succeeded = 0, failed = 0;
-
-        // True until the coordinator first waits: until then it may be inside the caller's synchronous call, where it
-        // only creates timers and queues calls (cheap), so the caller still gets its task back at once.
-        bool onCallersStack = true;
-
-
         ITimer? deadline = deadlineLeft is { } d
             ? _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(DeadlineTick), _events, d, Timeout.InfiniteTimeSpan)
             : null;
-        ITimer? hedge = null;
         CancellationTokenRegistration callerRegistration = cancellationToken.UnsafeRegister(static s => ((Channel<int>)s!).Writer.TryWrite(CallerCancelled), _events);
         CancellationTokenRegistration stoppingRegistration = stopping.UnsafeRegister(static s => ((Channel<int>)s!).Writer.TryWrite(ServiceStopped), _events);
         try
         {
-            void StartNext()
-            {
-                int index = next++;
-                inFlight++;
-                var call = new PodCall(this, index, Target(index), _time.GetTimestamp());
-                _calls[index] = call;
-                // Calls started on the caller's stack go to the global queue, never to the caller's thread. Later the
-                // coordinator runs on the pool thread that settled a call: the next call goes to that thread's own
-                // queue and runs there without waking another thread (idle threads steal it if this one stays busy).
-                ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: !onCallersStack && Thread.CurrentThread.IsThreadPoolThread);
-            }
-
-            // (Re)starts the hedge delay for the call just started; with an infinite delay pods are added only after failures.
-            void ArmHedge()
-            {
-                if (mode.HedgeDelay != Timeout.InfiniteTimeSpan)
-                {
-                    hedge ??= _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(HedgeTick), _events, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                    hedge.Change(mode.HedgeDelay, Timeout.InfiniteTimeSpan);
-                }
-            }
-
-            void Fill()
-            {
-                while (inFlight < parallelism && next < n && !Decided(mode, n, succeeded, failed))
-                {
-                    StartNext();
-                }
-            }
-
-            if (mode.Kind == FanOutModeKind.FirstSuccess)
-            {
-                if (n > 0)
-                {
-                    StartNext();
-                    ArmHedge();
-                }
-            }
-            else
-            {
-                Fill();
-            }
-
-            bool deadlinePassed = false, callerCancelled = false, serviceStopped = false;
-            while (!Decided(mode, n, succeeded, failed) && !deadlinePassed && !callerCancelled && !serviceStopped)
-            {
-                ValueTask<int> read = _events.Reader.ReadAsync(CancellationToken.None);
-                onCallersStack &= read.IsCompleted;
-                int message = await read.ConfigureAwait(false);
-                switch (message)
-                {
-                    case >= 0:
-                        // A settled slot: the call finished, or its per-pod timer gave up on it.
-                        inFlight--;
-                        if (_results[message]!.IsSuccess)
-                        {
-                            succeeded++;
-                        }
-                        else
-                        {
-                            failed++;
-                        }
-
-                        if (mode.Kind != FanOutModeKind.FirstSuccess)
-                        {
-                            Fill();
-                        }
-                        else if (!Decided(mode, n, succeeded, failed) && next < n)
-                        {
-                            // A failure hedges at once (it just freed a slot); the delay starts over for the call just added.
-                            StartNext();
-                            ArmHedge();
-                        }
-
-                        break;
-                    case HedgeTick:
-                        // The goal is still open (the loop checked it). With every slot taken, the next settled call
-                        // starts the next pod and the delay; every pod started, nothing is left to hedge to.
-                        if (next < n && inFlight < parallelism)
-                        {
-                            StartNext();
-                            ArmHedge();
-                        }
-
-                        break;
-                    case DeadlineTick:
-                        deadlinePassed = true;
-                        break;
-                    case CallerCancelled:
-                        callerCancelled = true;
-                        break;
-                    case ServiceStopped:
-                        serviceStopped = true;
-                        break;
-                }
-            }
-
-            // Take over every slot still open, then cancel those calls: from here on a late result is dropped.
-            int givenUp = 0;
-            for (int i = 0; i < next; i++)
-            {
-                if (Interlocked.CompareExchange(ref _results[i], GivenUp, null) is null)
-                {
-                    givenUp++;
-                    _calls[i]!.Abandon();
-                }
-            }
-
-            if (givenUp > 0 && _perPodTimeout is null)
-            {
-                CancelQuietly(_stop);
-            }
-
-            if (callerCancelled || serviceStopped)
+            int stop = await CoordinateAsync().ConfigureAwait(false);
+            GiveUpOpenCalls();
+            if (stop is CallerCancelled or ServiceStopped)
             {
                 // The caller's cancellation wins over a disposal that raced with it: OperationCanceledException
                 // means exactly "your token was cancelled".
@@ -221,7 +107,7 @@ internal sealed partial class FanOutRun<T>
                 ObjectDisposedException.ThrowIf(true, _service);
             }
 
-            return Finish(mode, next, deadlinePassed);
+            return Finish(_mode, _next, stop == DeadlineTick);
         }
         finally
         {
@@ -232,12 +118,134 @@ internal sealed partial class FanOutRun<T>
                 await deadline.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (hedge is not null)
+            if (_hedge is not null)
             {
-                await hedge.DisposeAsync().ConfigureAwait(false);
+                await _hedge.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>
+    /// The coordinator loop: starts calls and reacts to settled calls and ticks until the goal is decided or a stop
+    /// arrives. Returns 0 when the goal was decided, else the stop (<see cref="DeadlineTick"/>,
+    /// <see cref="CallerCancelled"/> or <see cref="ServiceStopped"/>).
+    /// </summary>
+    private async Task<int> CoordinateAsync()
+    {
+        if (_mode.Kind != FanOutModeKind.FirstSuccess)
+        {
+            Fill();
+        }
+        else if (_targets.Length > 0)
+        {
+            StartNext();
+            ArmHedge();
+        }
+
+        while (!Decided())
+        {
+            ValueTask<int> read = _events.Reader.ReadAsync(CancellationToken.None);
+            _onCallersStack &= read.IsCompleted;
+            int message = await read.ConfigureAwait(false);
+            switch (message)
+            {
+                case >= 0:
+                    OnSettled(message);
+                    break;
+                case HedgeTick:
+                    // The goal is still open (the loop checked it). With every slot taken, the next settled call
+                    // starts the next pod and the delay; every pod started, nothing is left to hedge to.
+                    if (_next < _targets.Length && _inFlight < _parallelism)
+                    {
+                        StartNext();
+                        ArmHedge();
+                    }
+
+                    break;
+                default:
+                    return message;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>A settled slot: the call finished, or its per-pod timer gave up on it.</summary>
+    private void OnSettled(int index)
+    {
+        _inFlight--;
+        if (_results[index]!.IsSuccess)
+        {
+            _succeeded++;
+        }
+        else
+        {
+            _failed++;
+        }
+
+        if (_mode.Kind != FanOutModeKind.FirstSuccess)
+        {
+            Fill();
+        }
+        else if (!Decided() && _next < _targets.Length)
+        {
+            // A failure hedges at once (it just freed a slot); the delay starts over for the call just added.
+            StartNext();
+            ArmHedge();
+        }
+    }
+
+    private void StartNext()
+    {
+        int index = _next++;
+        _inFlight++;
+        var call = new PodCall(this, index, Target(index), _time.GetTimestamp());
+        _calls[index] = call;
+        // Calls started on the caller's stack go to the global queue, never to the caller's thread. Later the
+        // coordinator runs on the pool thread that settled a call: the next call goes to that thread's own
+        // queue and runs there without waking another thread (idle threads steal it if this one stays busy).
+        ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: !_onCallersStack && Thread.CurrentThread.IsThreadPoolThread);
+    }
+
+    /// <summary>(Re)starts the hedge delay for the call just started; with an infinite delay pods are added only after failures.</summary>
+    private void ArmHedge()
+    {
+        if (_mode.HedgeDelay != Timeout.InfiniteTimeSpan)
+        {
+            _hedge ??= _time.CreateTimer(static s => ((Channel<int>)s!).Writer.TryWrite(HedgeTick), _events, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _hedge.Change(_mode.HedgeDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void Fill()
+    {
+        while (_inFlight < _parallelism && _next < _targets.Length && !Decided())
+        {
+            StartNext();
+        }
+    }
+
+    /// <summary>Takes over every slot still open, then cancels those calls: from here on a late result is dropped.</summary>
+    private void GiveUpOpenCalls()
+    {
+        int givenUp = 0;
+        for (int i = 0; i < _next; i++)
+        {
+            if (Interlocked.CompareExchange(ref _results[i], GivenUp, null) is null)
+            {
+                givenUp++;
+                _calls[i]!.Abandon();
+            }
+        }
+
+        if (givenUp > 0 && _perPodTimeout is null)
+        {
+            CancelQuietly(_stop);
+        }
+    }
+
+    /// <summary>Whether the coordinator's running tallies decide the goal.</summary>
+    private bool Decided() => Decided(_mode, _targets.Length, _succeeded, _failed);
 
     /// <summary>
     /// Whether the results so far settle the mode's goal: met, or out of reach (every target settled for

@@ -15,16 +15,16 @@ public static class HeadlessServiceFanOutExtensions
     /// </para>
     /// <para>
     /// <see cref="FanOutModeKind.All"/> and <see cref="FanOutModeKind.Quorum"/> start the targeted pods in snapshot order;
-    /// <see cref="FanOutModeKind.FirstSuccess"/> starts at a random pod (so that clients spread) and goes on in snapshot
-    /// order, wrapping around.
+    /// <see cref="FanOutModeKind.FirstSuccess"/> starts at a random pod (so that clients spread; drawn from
+    /// <see cref="FanOutOptions.Random"/>) and goes on in snapshot order, wrapping around.
     /// </para>
     /// <para>
     /// Each call gets a token, cancelled when its per-pod timeout passes or when the fan-out gives up on it (goal decided
     /// without it, deadline, caller cancelled, service disposed). With <see cref="FanOutOptions.PerPodTimeout"/> set, every
     /// call has a token of its own; without it the calls share one token, which is cancelled once the fan-out gives up on
     /// any call (so the calls that already finished see it cancelled too). A fan-out that gives up on no call cancels no
-    /// token. The per-pod timeout and the deadline run on
-    /// <see cref="FanOutOptions.TimeProvider"/> and hold whether or not the operation (or <see cref="FanOutOptions.Pipeline"/>)
+    /// token. The per-pod timeout and the deadline run on the service's
+    /// <see cref="IHeadlessService.TimeProvider"/> and hold whether or not the operation (or <see cref="FanOutOptions.Pipeline"/>)
     /// honours its token: at its timeout a call is reported <see cref="FanOutPodStatus.TimedOut"/> and its slot goes to the
     /// next pod, so a hung call holds a slot no longer than its timeout. At most <see cref="FanOutOptions.MaxParallelism"/>
     /// calls whose token is not cancelled run at once; an abandoned call that ignores its token may keep running, and is
@@ -50,8 +50,9 @@ public static class HeadlessServiceFanOutExtensions
     /// that token.
     /// </exception>
     /// <exception cref="ObjectDisposedException">
-    /// The service (a <see cref="HeadlessService"/>) was disposed before the call, while the fan-out waited for the first
-    /// resolution, or while calls were in flight before the goal was decided (calls in flight are then cancelled). A
+    /// The service was disposed (its <see cref="IHeadlessService.Stopping"/> token was cancelled) before the call, while
+    /// the fan-out waited for the first resolution, or while calls were in flight before the goal was decided (calls in
+    /// flight are then cancelled). A
     /// fan-out whose goal was decided before the disposal returns its result. When the caller's token is cancelled too,
     /// <see cref="OperationCanceledException"/> wins.
     /// </exception>
@@ -68,36 +69,21 @@ public static class HeadlessServiceFanOutExtensions
         cancellationToken.ThrowIfCancellationRequested();
 
         // Disposal of the service is its own condition, told apart from the caller's cancellation.
-        CancellationToken stopping = service is HeadlessService live ? live.StoppingToken : CancellationToken.None;
+        CancellationToken stopping = service.Stopping;
         ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
 
-        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        TimeProvider time = service.TimeProvider;
         TimeSpan? deadline = options.Deadline;
         long startedAt = time.GetTimestamp();
-        EndpointSet snapshot = service.Current;
+        EndpointSet? snapshot = service.Current;
         if (!snapshot.IsInitialized)
         {
-            using var wait = deadline is { } limit
-                ? new CancellationTokenSource(limit, time)
-                : new CancellationTokenSource();
-            using CancellationTokenRegistration callerLink = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
-            using CancellationTokenRegistration stoppingLink = stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
-            try
+            snapshot = await WaitForFirstSnapshotAsync(service, deadline, time, stopping, cancellationToken).ConfigureAwait(false);
+            if (snapshot is null)
             {
-                snapshot = await service.GetEndpointsAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (wait.IsCancellationRequested)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
-
                 // The deadline passed before the first resolution: nothing was called.
                 return FanOutResult<T>.DeadlineBeforeAnyCall(service.Current, options.Mode, time.GetElapsedTime(startedAt));
             }
-
-            // Disposal may end the wait with the snapshot it published on the way out.
-            cancellationToken.ThrowIfCancellationRequested();
-            ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
         }
 
         // The deadline counts from this call, so the time spent waiting for the first resolution is part of it.
@@ -116,5 +102,37 @@ public static class HeadlessServiceFanOutExtensions
 
         var run = new FanOutRun<T>(service, operation, options, time, snapshot, startedAt);
         return await run.RunAsync(deadlineLeft, cancellationToken, stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the service's first resolution, bounded by the deadline. Returns the snapshot, or <see langword="null"/>
+    /// when the deadline passed first; throws when the caller cancelled or the service was disposed meanwhile.
+    /// </summary>
+    private static async Task<EndpointSet?> WaitForFirstSnapshotAsync(
+        IHeadlessService service,
+        TimeSpan? deadline,
+        TimeProvider time,
+        CancellationToken stopping,
+        CancellationToken cancellationToken)
+    {
+        using var wait = deadline is { } limit
+            ? new CancellationTokenSource(limit, time)
+            : new CancellationTokenSource();
+        using CancellationTokenRegistration callerLink = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+        using CancellationTokenRegistration stoppingLink = stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+        EndpointSet? snapshot = null;
+        try
+        {
+            snapshot = await service.GetEndpointsAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            // The caller's token, the disposal or the deadline: the checks below tell which.
+        }
+
+        // Disposal may also end the wait with the snapshot it published on the way out.
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(stopping.IsCancellationRequested, service);
+        return snapshot;
     }
 }

@@ -21,7 +21,17 @@ namespace Headless.Discovery;
 /// <para>
 /// Every client that sees the same available pods, and the same size step, builds the same table, whatever the order of
 /// the DNS answer or the snapshots before: pods are hashed by identity (<see cref="PodEndpoint.Key"/> and hostname) with
-/// <see cref="StableHash"/> and taken in sorted order, and keys given as text or bytes are hashed the same way.
+/// the key hash below and taken in sorted order.
+/// </para>
+/// <para>
+/// The key hash (used by the text and byte overloads, and the same in every process, platform and version of this
+/// library): 64-bit FNV-1a over the key's bytes (offset basis 0xCBF29CE484222325, prime 0x100000001B3; text as its
+/// UTF-16 code units, two bytes each, low byte first), xored with the byte count, then the SplitMix64 finalizer
+/// (z ^= z &gt;&gt; 30; z *= 0xBF58476D1CE4E5B9; z ^= z &gt;&gt; 27; z *= 0x94D049BB133111EB; z ^= z &gt;&gt; 31). It is not
+/// XxHash64 or any other library's hash. Compute it yourself to call <see cref="Pick(ulong)"/> with the slot a text or
+/// byte key would get, or pass any other well-mixed 64-bit hash of your own.
+/// </para>
+/// <para>
 /// Thread-safe; picks take no lock and allocate nothing. The first pick after a snapshot change rebuilds the table
 /// (about 3.5 ms and 530 KB at 131 072 slots; see benchmarks/results). Create it with
 /// <see cref="EndpointSelectors.ConsistentHash"/>.
@@ -29,14 +39,12 @@ namespace Headless.Discovery;
 /// </remarks>
 public sealed class ConsistentHashSelector
 {
-    private readonly TimeProvider _timeProvider;
     private SnapshotTableCache<Table> _tables;
 
-    internal ConsistentHashSelector(IHeadlessService service, TimeProvider? timeProvider)
+    internal ConsistentHashSelector(IHeadlessService service)
     {
         ArgumentNullException.ThrowIfNull(service);
         Service = service;
-        _timeProvider = timeProvider ?? TimeProvider.System;
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 
@@ -49,42 +57,35 @@ public sealed class ConsistentHashSelector
     /// </summary>
     public int TableSize => CurrentTable().Slots.Length;
 
-    /// <summary>Picks the pod for a key hash (for example from <see cref="StableHash"/>, or a hash you already have).</summary>
+    /// <summary>
+    /// Picks the pod for a key hash: the FNV-1a + SplitMix64 key hash described in the remarks (what
+    /// <see cref="Pick(ReadOnlySpan{char})"/> computes), or a well-mixed 64-bit hash you already have.
+    /// </summary>
     /// <param name="keyHash">The key's 64-bit hash, well mixed (its high bits choose the slot).</param>
     /// <param name="endpoint">The pod, or <see langword="null"/> when none is available.</param>
     /// <returns><see langword="true"/> when a pod was picked.</returns>
     public bool TryPick(ulong keyHash, [NotNullWhen(true)] out PodEndpoint? endpoint)
     {
-        Table table = CurrentTable();
-        int[] slots = table.Slots;
-        if (slots.Length == 0)
-        {
-            endpoint = null;
-            return false;
-        }
-
-        endpoint = table.Pods[slots[Slot(keyHash, slots.Length)]];
-        return true;
+        endpoint = Choose(keyHash);
+        return endpoint is not null;
     }
 
-    /// <summary>Picks the pod for a key hash.</summary>
+    /// <summary>
+    /// Picks the pod for a key hash: the FNV-1a + SplitMix64 key hash described in the remarks (what
+    /// <see cref="Pick(ReadOnlySpan{char})"/> computes), or a well-mixed 64-bit hash you already have.
+    /// </summary>
     /// <param name="keyHash">The key's 64-bit hash, well mixed (its high bits choose the slot).</param>
     /// <returns>The pod.</returns>
     /// <exception cref="NoEndpointAvailableException">No pod is available.</exception>
-    public PodEndpoint Pick(ulong keyHash)
-    {
-        Table table = CurrentTable();
-        int[] slots = table.Slots;
-        return slots.Length != 0 ? table.Pods[slots[Slot(keyHash, slots.Length)]] : throw NoEndpoint();
-    }
+    public PodEndpoint Pick(ulong keyHash) => Choose(keyHash) ?? throw NoEndpoint();
 
-    /// <summary>Picks the pod for a text key (hashed with <see cref="StableHash.Hash(ReadOnlySpan{char})"/>).</summary>
+    /// <summary>Picks the pod for a text key (its UTF-16 code units hashed with the key hash of the remarks).</summary>
     /// <param name="key">The key, e.g. a user or tenant id.</param>
     /// <returns>The pod.</returns>
     /// <exception cref="NoEndpointAvailableException">No pod is available.</exception>
     public PodEndpoint Pick(ReadOnlySpan<char> key) => Pick(StableHash.Hash(key));
 
-    /// <summary>Picks the pod for a binary key (hashed with <see cref="StableHash.Hash(ReadOnlySpan{byte})"/>).</summary>
+    /// <summary>Picks the pod for a binary key (hashed with the key hash of the remarks).</summary>
     /// <param name="key">The key bytes.</param>
     /// <returns>The pod.</returns>
     /// <exception cref="NoEndpointAvailableException">No pod is available.</exception>
@@ -94,9 +95,9 @@ public sealed class ConsistentHashSelector
     /// <param name="keyHash">The key's 64-bit hash.</param>
     /// <returns>The lease; dispose it when the call ends.</returns>
     /// <exception cref="NoEndpointAvailableException">No pod is available.</exception>
-    public EndpointLease Lease(ulong keyHash) => new(Service, Pick(keyHash), null, _timeProvider);
+    public EndpointLease Lease(ulong keyHash) => new(Service, Pick(keyHash), null);
 
-    /// <summary>Picks the pod for a text key and leases it.</summary>
+    /// <summary>Picks the pod for a text key (hashed like <see cref="Pick(ReadOnlySpan{char})"/>) and leases it.</summary>
     /// <param name="key">The key.</param>
     /// <returns>The lease; dispose it when the call ends.</returns>
     /// <exception cref="NoEndpointAvailableException">No pod is available.</exception>
@@ -104,6 +105,15 @@ public sealed class ConsistentHashSelector
 
     /// <summary>Describes the selector.</summary>
     public override string ToString() => $"ConsistentHash over {Service.Name}";
+
+    /// <summary>The pod of <paramref name="keyHash"/>'s slot, or <see langword="null"/> when no pod is available.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private PodEndpoint? Choose(ulong keyHash)
+    {
+        Table table = CurrentTable();
+        int[] slots = table.Slots;
+        return slots.Length != 0 ? table.Pods[slots[Slot(keyHash, slots.Length)]] : null;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Slot(ulong keyHash, int size) => (int)Math.BigMul(keyHash, (ulong)size, out _);

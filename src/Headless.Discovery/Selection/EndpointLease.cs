@@ -25,14 +25,31 @@ public struct EndpointLease : IDisposable
     private readonly long _startedAt;
     private bool _ended;
 
-    internal EndpointLease(IHeadlessService service, PodEndpoint endpoint, LeaseTracker? tracker, TimeProvider timeProvider)
+    internal EndpointLease(IHeadlessService service, PodEndpoint endpoint, LeaseTracker? tracker)
     {
         _service = service;
         Endpoint = endpoint;
         _tracker = tracker;
-        _timeProvider = timeProvider;
-        _startedAt = timeProvider.GetTimestamp();
+        _timeProvider = service.TimeProvider;
+        _startedAt = _timeProvider.GetTimestamp();
         _ended = false;
+    }
+
+    /// <summary>
+    /// The one way selectors hand out a lease: counts it on <paramref name="tracker"/>, then starts its clock.
+    /// </summary>
+    /// <returns><see langword="false"/> (and a <see langword="default"/> lease) when <paramref name="endpoint"/> is <see langword="null"/>.</returns>
+    internal static bool TryStart(IHeadlessService service, PodEndpoint? endpoint, LeaseTracker? tracker, out EndpointLease lease)
+    {
+        if (endpoint is null)
+        {
+            lease = default;
+            return false;
+        }
+
+        tracker?.Acquire();
+        lease = new EndpointLease(service, endpoint, tracker);
+        return true;
     }
 
     /// <summary>The leased pod; <see langword="null"/> only for a <see langword="default"/> lease.</summary>
@@ -41,7 +58,7 @@ public struct EndpointLease : IDisposable
     /// <summary><see langword="true"/> once the lease has ended (through <see cref="Succeed"/>, <see cref="Fail"/> or <see cref="Dispose"/>).</summary>
     public readonly bool IsEnded => _ended || _service is null;
 
-    /// <summary>Time since the lease was acquired, from the selector's <see cref="TimeProvider"/>.</summary>
+    /// <summary>Time since the lease was acquired, on the service's <see cref="IHeadlessService.TimeProvider"/>.</summary>
     public readonly TimeSpan Elapsed => _timeProvider?.GetElapsedTime(_startedAt) ?? TimeSpan.Zero;
 
     /// <summary>Ends the lease and reports a successful call, with the time since it was acquired as the latency.</summary>

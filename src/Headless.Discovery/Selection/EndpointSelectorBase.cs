@@ -4,44 +4,50 @@ using System.Runtime.InteropServices;
 
 namespace Headless.Discovery;
 
-/// <summary>Shared plumbing of the selectors: the service, the clock for leases, the error path.</summary>
+/// <summary>
+/// The one body of <see cref="IEndpointSelector"/>'s four members: a selector supplies only its choice
+/// (<see cref="Choose"/>), and picks, leases and the error path are the same for all of them.
+/// </summary>
 internal abstract class EndpointSelectorBase : IEndpointSelector
 {
-    protected EndpointSelectorBase(IHeadlessService service, TimeProvider? timeProvider)
+    protected EndpointSelectorBase(IHeadlessService service)
     {
         ArgumentNullException.ThrowIfNull(service);
         Service = service;
-        TimeProvider = timeProvider ?? TimeProvider.System;
     }
 
     public IHeadlessService Service { get; }
 
-    protected TimeProvider TimeProvider { get; }
-
-    public abstract bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint);
-
-    public abstract PodEndpoint Pick();
-
-    public virtual bool TryLease(out EndpointLease lease)
+    public bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
     {
-        if (TryPick(out PodEndpoint? endpoint))
-        {
-            lease = new EndpointLease(Service, endpoint, null, TimeProvider);
-            return true;
-        }
+        endpoint = Choose(out _);
+        return endpoint is not null;
+    }
 
-        lease = default;
-        return false;
+    public PodEndpoint Pick() => Choose(out _) ?? throw NoEndpoint();
+
+    public bool TryLease(out EndpointLease lease)
+    {
+        PodEndpoint? endpoint = Choose(out LeaseTracker? tracker);
+        return EndpointLease.TryStart(Service, endpoint, tracker, out lease);
     }
 
     public EndpointLease Lease() => TryLease(out EndpointLease lease) ? lease : throw NoEndpoint();
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    protected NoEndpointAvailableException NoEndpoint() => NoEndpointAvailableException.For(Service.Current);
+    public override string ToString() => $"{GetType().Name.Replace("Selector", string.Empty, StringComparison.Ordinal)} over {Service.Name}";
+
+    /// <summary>
+    /// The selector's decision, on the pick path: no lock, no allocation. Reads <see cref="IHeadlessService.Current"/>
+    /// once.
+    /// </summary>
+    /// <param name="tracker">What a lease on the pod reports its end to (outstanding count, stickiness), or <see langword="null"/>.</param>
+    /// <returns>The pod to hand out, or <see langword="null"/> when none is available.</returns>
+    protected abstract PodEndpoint? Choose(out LeaseTracker? tracker);
 
     /// <summary>The array behind <see cref="EndpointSet.Available"/>, without ImmutableArray's checks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static PodEndpoint[] AvailableOf(EndpointSet set) => ImmutableCollectionsMarshal.AsArray(set.Available)!;
 
-    public override string ToString() => $"{GetType().Name.Replace("Selector", string.Empty, StringComparison.Ordinal)} over {Service.Name}";
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private NoEndpointAvailableException NoEndpoint() => NoEndpointAvailableException.For(Service.Current);
 }

@@ -4,7 +4,8 @@ namespace Headless.Discovery;
 /// Creates selectors over a <see cref="IHeadlessService"/>. Each selector honours health (it picks from
 /// <see cref="EndpointSet.Available"/>, which holds every pod in panic mode), takes no lock and allocates nothing per
 /// pick, and rebuilds its table only when the service publishes a new snapshot. Create one selector per purpose and
-/// keep it: creation is not free, picking is.
+/// keep it: creation is not free, picking is. Lease latencies are measured on the service's
+/// <see cref="IHeadlessService.TimeProvider"/>.
 /// </summary>
 public static class EndpointSelectors
 {
@@ -13,18 +14,16 @@ public static class EndpointSelectors
     /// advances its own striped cursor (no shared atomic counter), so the rotation is even only approximately.
     /// </summary>
     /// <param name="service">The service to pick from.</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static IEndpointSelector RoundRobin(IHeadlessService service, TimeProvider? timeProvider = null) =>
-        new RoundRobinSelector(service, timeProvider);
+    public static IEndpointSelector RoundRobin(IHeadlessService service) =>
+        new RoundRobinSelector(service);
 
     /// <summary>Uniformly random among the available pods.</summary>
     /// <param name="service">The service to pick from.</param>
     /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static IEndpointSelector Random(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
-        new RandomSelector(service, timeProvider, seed);
+    public static IEndpointSelector Random(IHeadlessService service, int? seed = null) =>
+        new RandomSelector(service, seed);
 
     /// <summary>
     /// Power of two choices (least outstanding requests): two random available pods, the one with fewer outstanding
@@ -33,10 +32,9 @@ public static class EndpointSelectors
     /// </summary>
     /// <param name="service">The service to pick from.</param>
     /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static IEndpointSelector PowerOfTwoChoices(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
-        new PowerOfTwoChoicesSelector(service, timeProvider, seed);
+    public static IEndpointSelector PowerOfTwoChoices(IHeadlessService service, int? seed = null) =>
+        new PowerOfTwoChoicesSelector(service, seed);
 
     /// <summary>
     /// Consistent hashing (Maglev): a key maps to a pod, every client with the same pods maps it alike, and one of N
@@ -45,37 +43,34 @@ public static class EndpointSelectors
     /// <see cref="ConsistentHashSelector"/> for the two larger steps.
     /// </summary>
     /// <param name="service">The service to pick from.</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static ConsistentHashSelector ConsistentHash(IHeadlessService service, TimeProvider? timeProvider = null) =>
-        new(service, timeProvider);
+    public static ConsistentHashSelector ConsistentHash(IHeadlessService service) =>
+        new(service);
 
     /// <summary>
     /// StatefulSet identity: the pod with a given ordinal (hostname <c>&lt;set&gt;-&lt;n&gt;</c>, from SRV answers), in
     /// whichever StatefulSet it is. Use it when one StatefulSet stands behind the service; when two do and both have the
     /// ordinal, a pick fails naming both pods (name the set with
-    /// <see cref="Ordinal(IHeadlessService, string, int, TimeProvider?)"/>).
+    /// <see cref="Ordinal(IHeadlessService, string, int)"/>).
     /// </summary>
     /// <param name="service">The service to pick from; resolve it through SRV records so pods carry hostnames.</param>
     /// <param name="ordinal">The ordinal <see cref="IEndpointSelector.Pick"/> picks, 0 or more. Default 0 (the usual primary).</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    public static OrdinalSelector Ordinal(IHeadlessService service, int ordinal = 0, TimeProvider? timeProvider = null) =>
-        new(service, null, ordinal, timeProvider);
+    public static OrdinalSelector Ordinal(IHeadlessService service, int ordinal = 0) =>
+        new(service, null, ordinal);
 
     /// <summary>StatefulSet identity: pod <c>&lt;statefulSet&gt;-&lt;ordinal&gt;</c> (from SRV answers), e.g. <c>web-0</c>.</summary>
     /// <param name="service">The service to pick from; resolve it through SRV records so pods carry hostnames.</param>
     /// <param name="statefulSet">The StatefulSet's name, e.g. <c>web</c> (case-insensitive).</param>
     /// <param name="ordinal">The ordinal <see cref="IEndpointSelector.Pick"/> picks, 0 or more. Default 0 (the usual primary).</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
     /// <exception cref="ArgumentException"><paramref name="statefulSet"/> is not a StatefulSet name (a DNS label that does not end with '-').</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    public static OrdinalSelector Ordinal(IHeadlessService service, string statefulSet, int ordinal = 0, TimeProvider? timeProvider = null)
+    public static OrdinalSelector Ordinal(IHeadlessService service, string statefulSet, int ordinal = 0)
     {
         ArgumentNullException.ThrowIfNull(statefulSet);
-        return new(service, statefulSet, ordinal, timeProvider);
+        return new(service, statefulSet, ordinal);
     }
 
     /// <summary>
@@ -84,10 +79,9 @@ public static class EndpointSelectors
     /// </summary>
     /// <param name="service">The service to pick from.</param>
     /// <param name="seed">A seed for the starting position (tests). Default: random.</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static IEndpointSelector PickFirst(IHeadlessService service, int? seed = null, TimeProvider? timeProvider = null) =>
-        new PickFirstSelector(service, timeProvider, seed);
+    public static IEndpointSelector PickFirst(IHeadlessService service, int? seed = null) =>
+        new PickFirstSelector(service, seed);
 
     /// <summary>
     /// Deterministic subsetting for large services: this client uses a stable subset of <paramref name="size"/> available
@@ -97,8 +91,7 @@ public static class EndpointSelectors
     /// <param name="service">The service to pick from.</param>
     /// <param name="size">How many pods each client uses, 1 or more (all of them when fewer are available).</param>
     /// <param name="clientId">A stable, unique id of this client, e.g. the pod name (<c>HOSTNAME</c>).</param>
-    /// <param name="timeProvider">Clock for lease latencies. Default: <see cref="TimeProvider.System"/>.</param>
     /// <returns>The selector.</returns>
-    public static IEndpointSelector Subset(IHeadlessService service, int size, string clientId, TimeProvider? timeProvider = null) =>
-        new SubsetSelector(service, size, clientId, timeProvider);
+    public static IEndpointSelector Subset(IHeadlessService service, int size, string clientId) =>
+        new SubsetSelector(service, size, clientId);
 }

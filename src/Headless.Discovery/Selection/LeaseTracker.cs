@@ -6,6 +6,11 @@ namespace Headless.Discovery;
 /// </summary>
 internal abstract class LeaseTracker
 {
+    /// <summary>Called when a lease starts, before it is handed out.</summary>
+    internal virtual void Acquire()
+    {
+    }
+
     /// <summary>Called when the lease ends.</summary>
     /// <param name="endpoint">The leased pod.</param>
     /// <param name="outcome">1 success, -1 failure, 0 not reported.</param>
@@ -19,7 +24,7 @@ internal sealed class OutstandingCounter : LeaseTracker
 
     internal int Value => Volatile.Read(ref _value);
 
-    internal void Acquire() => Interlocked.Increment(ref _value);
+    internal override void Acquire() => Interlocked.Increment(ref _value);
 
     internal override void Release(PodEndpoint endpoint, int outcome)
     {

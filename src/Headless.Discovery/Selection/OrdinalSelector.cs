@@ -28,10 +28,9 @@ namespace Headless.Discovery;
 /// </remarks>
 public sealed class OrdinalSelector : IEndpointSelector
 {
-    private readonly TimeProvider _timeProvider;
     private SnapshotTableCache<Table> _tables;
 
-    internal OrdinalSelector(IHeadlessService service, string? statefulSet, int ordinal, TimeProvider? timeProvider)
+    internal OrdinalSelector(IHeadlessService service, string? statefulSet, int ordinal)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
@@ -50,7 +49,6 @@ public sealed class OrdinalSelector : IEndpointSelector
 
         Service = service;
         DefaultOrdinal = ordinal;
-        _timeProvider = timeProvider ?? TimeProvider.System;
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 
@@ -100,17 +98,7 @@ public sealed class OrdinalSelector : IEndpointSelector
     }
 
     /// <inheritdoc/>
-    public bool TryLease(out EndpointLease lease)
-    {
-        if (TryPick(DefaultOrdinal, out PodEndpoint? endpoint))
-        {
-            lease = new EndpointLease(Service, endpoint, null, _timeProvider);
-            return true;
-        }
-
-        lease = default;
-        return false;
-    }
+    public bool TryLease(out EndpointLease lease) => EndpointLease.TryStart(Service, Lookup(CurrentTable(), DefaultOrdinal), null, out lease);
 
     /// <inheritdoc/>
     public EndpointLease Lease() => Lease(DefaultOrdinal);
@@ -120,7 +108,7 @@ public sealed class OrdinalSelector : IEndpointSelector
     /// <returns>The lease; dispose it when the call ends.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
     /// <exception cref="NoEndpointAvailableException">No single available pod has that ordinal.</exception>
-    public EndpointLease Lease(int ordinal) => new(Service, Pick(ordinal), null, _timeProvider);
+    public EndpointLease Lease(int ordinal) => new(Service, Pick(ordinal), null);
 
     /// <summary>Describes the selector.</summary>
     public override string ToString() => StatefulSetName is null

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Headless.Discovery;
@@ -15,27 +14,19 @@ internal sealed class PickFirstSelector : EndpointSelectorBase
     private readonly int _start;
     private State _state;
 
-    internal PickFirstSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
-        : base(service, timeProvider)
+    internal PickFirstSelector(IHeadlessService service, int? seed)
+        : base(service)
     {
         _start = new FastRandom(seed).Next(1 << 20);
         _tracker = new FailureTracker(this);
         _state = Choose(service.Current, null, -1);
     }
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
-        endpoint = CurrentState().Chosen;
-        return endpoint is not null;
-    }
-
-    public override PodEndpoint Pick() => CurrentState().Chosen ?? throw NoEndpoint();
-
-    public override bool TryLease(out EndpointLease lease)
-    {
-        PodEndpoint? chosen = CurrentState().Chosen;
-        lease = chosen is null ? default : new EndpointLease(Service, chosen, _tracker, TimeProvider);
-        return chosen is not null;
+        // A lease's failure moves the selector off its pod.
+        tracker = _tracker;
+        return CurrentState().Chosen;
     }
 
     /// <summary>Moves off <paramref name="endpoint"/> if it is the sticky pod.</summary>

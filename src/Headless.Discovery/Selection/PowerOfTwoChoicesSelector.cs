@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Headless.Discovery;
@@ -14,8 +13,8 @@ internal sealed class PowerOfTwoChoicesSelector : EndpointSelectorBase
     private Dictionary<PodEndpoint, OutstandingCounter> _counters = [];
     private Table _table;
 
-    internal PowerOfTwoChoicesSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
-        : base(service, timeProvider)
+    internal PowerOfTwoChoicesSelector(IHeadlessService service, int? seed)
+        : base(service)
     {
         _random = new FastRandom(seed);
         _table = Build(service.Current);
@@ -30,42 +29,22 @@ internal sealed class PowerOfTwoChoicesSelector : EndpointSelectorBase
         }
     }
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
-        int index = Choose(out Table table);
+        int index = ChooseIndex(out Table table);
         if (index < 0)
         {
-            endpoint = null;
-            return false;
+            tracker = null;
+            return null;
         }
 
-        endpoint = table.Endpoints[index];
-        return true;
-    }
-
-    public override PodEndpoint Pick()
-    {
-        int index = Choose(out Table table);
-        return index >= 0 ? table.Endpoints[index] : throw NoEndpoint();
-    }
-
-    public override bool TryLease(out EndpointLease lease)
-    {
-        int index = Choose(out Table table);
-        if (index < 0)
-        {
-            lease = default;
-            return false;
-        }
-
-        OutstandingCounter counter = table.Counters[index];
-        counter.Acquire();
-        lease = new EndpointLease(Service, table.Endpoints[index], counter, TimeProvider);
-        return true;
+        // A lease counts as outstanding on the pod's counter; a plain pick ignores it.
+        tracker = table.Counters[index];
+        return table.Endpoints[index];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Choose(out Table table)
+    private int ChooseIndex(out Table table)
     {
         EndpointSet current = Service.Current;
         table = Volatile.Read(ref _table);

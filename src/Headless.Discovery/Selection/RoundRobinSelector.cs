@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -58,34 +57,17 @@ internal sealed class RoundRobinSelector : EndpointSelectorBase
 {
     private readonly StripedCursor _cursor;
 
-    internal RoundRobinSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed = null)
-        : base(service, timeProvider)
+    internal RoundRobinSelector(IHeadlessService service, int? seed = null)
+        : base(service)
     {
         _cursor = new StripedCursor(seed);
     }
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
+        tracker = null;
         PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            endpoint = null;
-            return false;
-        }
-
-        endpoint = available[_cursor.Next(available.Length)];
-        return true;
-    }
-
-    public override PodEndpoint Pick()
-    {
-        PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            throw NoEndpoint();
-        }
-
-        return available[_cursor.Next(available.Length)];
+        return available.Length != 0 ? available[_cursor.Next(available.Length)] : null;
     }
 }
 
@@ -94,33 +76,16 @@ internal sealed class RandomSelector : EndpointSelectorBase
 {
     private readonly FastRandom _random;
 
-    internal RandomSelector(IHeadlessService service, TimeProvider? timeProvider, int? seed)
-        : base(service, timeProvider)
+    internal RandomSelector(IHeadlessService service, int? seed)
+        : base(service)
     {
         _random = new FastRandom(seed);
     }
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
+        tracker = null;
         PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            endpoint = null;
-            return false;
-        }
-
-        endpoint = available[_random.Next(available.Length)];
-        return true;
-    }
-
-    public override PodEndpoint Pick()
-    {
-        PodEndpoint[] available = AvailableOf(Service.Current);
-        if (available.Length == 0)
-        {
-            throw NoEndpoint();
-        }
-
-        return available[_random.Next(available.Length)];
+        return available.Length != 0 ? available[_random.Next(available.Length)] : null;
     }
 }

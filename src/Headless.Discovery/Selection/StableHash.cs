@@ -7,9 +7,10 @@ namespace Headless.Discovery;
 /// A 64-bit hash that is the same in every process, on every platform and in every version of this library
 /// (unlike <see cref="string.GetHashCode()"/>): FNV-1a over the bytes, xored with the byte count, then a SplitMix64
 /// finalizer to spread the bits.
-/// Used so that every client maps a key, or a (client, pod) pair, the same way.
+/// Used so that every client maps a key, or a (client, pod) pair, the same way. Internal: its definition is documented
+/// on <see cref="ConsistentHashSelector"/> so that users can compute it.
 /// </summary>
-public static class StableHash
+internal static class StableHash
 {
     private const ulong FnvOffset = 0xCBF29CE484222325UL;
     private const ulong FnvPrime = 0x100000001B3UL;

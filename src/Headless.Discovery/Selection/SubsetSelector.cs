@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Headless.Discovery;
@@ -18,8 +17,8 @@ internal sealed class SubsetSelector : EndpointSelectorBase
     private readonly StripedCursor _cursor;
     private SnapshotTableCache<Table> _tables;
 
-    internal SubsetSelector(IHeadlessService service, int size, string clientId, TimeProvider? timeProvider)
-        : base(service, timeProvider)
+    internal SubsetSelector(IHeadlessService service, int size, string clientId)
+        : base(service)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         ArgumentException.ThrowIfNullOrEmpty(clientId);
@@ -37,23 +36,11 @@ internal sealed class SubsetSelector : EndpointSelectorBase
     /// <summary>The current subset, sorted (for tests and diagnostics).</summary>
     internal PodEndpoint[] CurrentSubset => CurrentTable().Subset;
 
-    public override bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
+    protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
+        tracker = null;
         PodEndpoint[] subset = CurrentTable().Subset;
-        if (subset.Length == 0)
-        {
-            endpoint = null;
-            return false;
-        }
-
-        endpoint = subset[_cursor.Next(subset.Length)];
-        return true;
-    }
-
-    public override PodEndpoint Pick()
-    {
-        PodEndpoint[] subset = CurrentTable().Subset;
-        return subset.Length != 0 ? subset[_cursor.Next(subset.Length)] : throw NoEndpoint();
+        return subset.Length != 0 ? subset[_cursor.Next(subset.Length)] : null;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -85,7 +85,7 @@ public sealed class FanOutAccountingTests
         for (int attempt = 0; attempt < 50; attempt++)
         {
             var time = new FakeTimeProvider();
-            FakeHeadlessService service = FanOutPods.Service(3);
+            FakeHeadlessService service = FanOutPods.Service(3, time);
             var options = new FanOutOptions
             {
                 Mode = mode switch
@@ -96,7 +96,6 @@ public sealed class FanOutAccountingTests
                 },
                 MaxParallelism = parallelism,
                 Deadline = TimeSpan.FromMilliseconds(500),
-                TimeProvider = time,
             };
 
             FanOutResult<int> result = await service.FanOutAsync(

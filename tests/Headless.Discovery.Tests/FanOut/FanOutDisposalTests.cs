@@ -1,6 +1,7 @@
 using System.Net;
 using Headless.Discovery;
 using Headless.Discovery.Testing;
+using Headless.Discovery.Tests.Selection;
 
 namespace Headless.Discovery.Tests.FanOut;
 
@@ -66,6 +67,38 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
         }
 
         AssertAlways<ObjectDisposedException>(thrown);
+    }
+
+    [Fact]
+    public async Task A_fan_out_over_any_IHeadlessService_stops_when_its_Stopping_token_is_cancelled()
+    {
+        // Not a HeadlessService: the fan-out knows the service's lifetime only through IHeadlessService.Stopping.
+        FakeHeadlessService service = FanOutPods.Service(3);
+        var started = new SemaphoreSlim(0);
+        var cancelled = new SemaphoreSlim(0);
+        Task<FanOutResult<int>> fanOut = service.FanOutAsync<int>(
+            async (_, cancellationToken) =>
+            {
+                using CancellationTokenRegistration registration = cancellationToken.Register(() => cancelled.Release());
+                started.Release();
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                return 1;
+            });
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(await started.WaitAsync(Generous), "a call did not start");
+        }
+
+        await service.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => fanOut.WaitAsync(Generous));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(await cancelled.WaitAsync(Generous), "a call in flight was not cancelled");
+        }
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => service.FanOutAsync(Succeed).WaitAsync(Generous));
+        Assert.Empty(service.Outcomes);
     }
 
     [Fact]

@@ -11,10 +11,13 @@ internal static class FanOutPods
     public static PodEndpoint[] Loopback(int count) =>
         [.. Enumerable.Range(0, count).Select(i => new PodEndpoint(IPAddress.Parse($"127.0.{1 + (i / 250)}.{1 + (i % 250)}"), 8080))];
 
-    /// <summary>A service double with <paramref name="count"/> loopback pods (an empty, initialized snapshot for 0).</summary>
-    public static FakeHeadlessService Service(int count)
+    /// <summary>
+    /// A service double with <paramref name="count"/> loopback pods (an empty, initialized snapshot for 0), running on
+    /// <paramref name="time"/> (default: the system clock).
+    /// </summary>
+    public static FakeHeadlessService Service(int count, TimeProvider? time = null)
     {
-        var service = new FakeHeadlessService(Loopback(count));
+        var service = new FakeHeadlessService(Loopback(count)) { TimeProvider = time ?? TimeProvider.System };
         if (count == 0)
         {
             service.Publish([]);

@@ -35,7 +35,7 @@ public sealed class FanOutPropertyTests
     /// <param name="DeadlineTicks">The deadline in ticks, 0 for none.</param>
     public sealed record Scenario(Behaviour[] Pods, int[] Ticks, FanOutModeKind Kind, int QuorumCount, int HedgeTicks, int MaxParallelism, int PerPodTicks, int DeadlineTicks)
     {
-        public FanOutOptions Options(TimeProvider time) => new()
+        public FanOutOptions Options() => new()
         {
             Mode = Kind switch
             {
@@ -46,7 +46,6 @@ public sealed class FanOutPropertyTests
             MaxParallelism = MaxParallelism,
             PerPodTimeout = PerPodTicks == 0 ? null : PerPodTicks * Tick,
             Deadline = DeadlineTicks == 0 ? null : DeadlineTicks * Tick,
-            TimeProvider = time,
         };
 
         public override string ToString() =>
@@ -77,7 +76,7 @@ public sealed class FanOutPropertyTests
     private static async Task CheckAsync(Scenario s)
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(s.Pods.Length);
+        FakeHeadlessService service = FanOutPods.Service(s.Pods.Length, time);
         Dictionary<PodEndpoint, int> indexOf = service.Current.Endpoints.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
         var hang = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var running = new ConcurrentDictionary<int, CancellationToken>();
@@ -130,7 +129,7 @@ public sealed class FanOutPropertyTests
             }
         }
 
-        FanOutOptions options = s.Options(time);
+        FanOutOptions options = s.Options();
         Task<FanOutResult<int>> run = service.FanOutAsync(Operation, options);
         var clock = Stopwatch.StartNew();
         while (!run.IsCompleted)

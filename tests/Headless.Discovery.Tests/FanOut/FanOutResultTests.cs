@@ -29,11 +29,11 @@ public sealed class FanOutResultTests
     public async Task Each_pod_result_carries_its_status_value_exception_and_latency_and_prints_them()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(3);
+        FakeHeadlessService service = FanOutPods.Service(3, time);
 
         FanOutResult<int> result = await service.FanOutAsync(
             Scripted(service, time, 12.5, -2, 0),
-            new FanOutOptions { MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+            new FanOutOptions { MaxParallelism = 1 }).WaitAsync(Generous);
 
         FanOutPodResult<int> first = result.Results[0], second = result.Results[1], third = result.Results[2];
         Assert.Equal((FanOutPodStatus.Succeeded, 10, null, TimeSpan.FromMilliseconds(12.5)), (first.Status, first.Value, first.Exception, first.Latency));
@@ -58,11 +58,11 @@ public sealed class FanOutResultTests
     public async Task The_summary_line_says_when_the_goal_was_met()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(3);
+        FakeHeadlessService service = FanOutPods.Service(3, time);
 
         FanOutResult<int> result = await service.FanOutAsync(
             Scripted(service, time, 1, -1, 1),
-            new FanOutOptions { Mode = FanOutMode.Quorum(2), MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+            new FanOutOptions { Mode = FanOutMode.Quorum(2), MaxParallelism = 1 }).WaitAsync(Generous);
 
         Assert.True(result.GoalMet);
         Assert.Equal("web.default.svc.cluster.local quorum:2: 2 succeeded, 1 failed, goal met", result.ToString());
@@ -72,13 +72,13 @@ public sealed class FanOutResultTests
     public async Task The_summary_line_says_when_the_deadline_was_exceeded()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(2);
+        FakeHeadlessService service = FanOutPods.Service(2, time);
 
         // The first call never answers; the deadline passes while it is in flight, so the second is never started.
         var never = new TaskCompletionSource<int>();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             (_, _) => new ValueTask<int>(never.Task),
-            new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
+            new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500) });
         time.Advance(TimeSpan.FromMilliseconds(500));
         FanOutResult<int> result = await fanOut.WaitAsync(Generous);
 
@@ -95,6 +95,10 @@ public sealed class FanOutResultTests
         public ServiceName Name => inner.Name;
 
         public EndpointSet Current => inner.Current;
+
+        public TimeProvider TimeProvider => inner.TimeProvider;
+
+        public CancellationToken Stopping => inner.Stopping;
 
         public event EventHandler<EndpointSetChange>? Changed
         {
@@ -131,7 +135,7 @@ public sealed class FanOutResultTests
         // One call at a time; the last call settles, and while it is being reported (before the fan-out has read it)
         // the clock jumps past the deadline, so the fan-out sees the deadline first.
         var time = new FakeTimeProvider();
-        FakeHeadlessService pods = FanOutPods.Service(2);
+        FakeHeadlessService pods = FanOutPods.Service(2, time);
         PodEndpoint last = pods.Current.Endpoints[1];
         var service = new HookedService(pods, (endpoint, _) =>
         {
@@ -140,7 +144,7 @@ public sealed class FanOutResultTests
                 time.Advance(TimeSpan.FromSeconds(1));
             }
         });
-        var options = new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time };
+        var options = new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500) };
 
         FanOutResult<int> result = await service.FanOutAsync(
             (endpoint, _) => endpoint == last || firstSucceeds ? new ValueTask<int>(1) : throw new InvalidOperationException("down"),
@@ -194,21 +198,21 @@ public sealed class FanOutResultTests
     public async Task Outcomes_go_to_passive_health_once_per_call_unless_turned_off_and_a_failing_sink_changes_nothing()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService pods = FanOutPods.Service(3);
+        FakeHeadlessService pods = FanOutPods.Service(3, time);
         Func<PodEndpoint, CancellationToken, ValueTask<int>> operation = Scripted(pods, time, 4, -2, 0);
 
-        FanOutResult<int> reported = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+        FanOutResult<int> reported = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1 }).WaitAsync(Generous);
         Assert.Equal(
             [(pods.Current.Endpoints[0], true, 4.0), (pods.Current.Endpoints[1], false, 2.0), (pods.Current.Endpoints[2], true, 0.0)],
             pods.Outcomes.Select(o => (o.Endpoint, o.Outcome.Succeeded, o.Outcome.Latency.TotalMilliseconds)));
 
         pods.Outcomes.Clear();
-        FanOutResult<int> silent = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, TimeProvider = time, ReportOutcomes = false }).WaitAsync(Generous);
+        FanOutResult<int> silent = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, ReportOutcomes = false }).WaitAsync(Generous);
         Assert.Empty(pods.Outcomes);
         Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), silent.Results.Select(r => (r.Status, r.Latency)));
 
         var throwing = new HookedService(pods, (_, _) => throw new InvalidOperationException("sink down"));
-        FanOutResult<int> unheard = await throwing.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, TimeProvider = time }).WaitAsync(Generous);
+        FanOutResult<int> unheard = await throwing.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1 }).WaitAsync(Generous);
         Assert.Equal(3, pods.Outcomes.Count);
         Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), unheard.Results.Select(r => (r.Status, r.Latency)));
     }

@@ -68,6 +68,33 @@ public sealed class FanOutSchedulingTests
         Assert.Equal(4, firsts.Count);
     }
 
+    [Fact]
+    public async Task Hedged_reads_draw_their_starting_pod_from_the_given_random_source()
+    {
+        // The same seed gives the same starting pods, one draw per fan-out, in the order a Random of that seed gives them.
+        FakeHeadlessService service = FanOutPods.Service(5);
+        PodEndpoint[] pods = [.. service.Current.Endpoints];
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var options = new FanOutOptions { Mode = FanOutMode.FirstSuccess(Timeout.InfiniteTimeSpan), Random = new Random(seed) };
+            var expected = new Random(seed);
+            for (int run = 0; run < 5; run++)
+            {
+                var order = new ConcurrentQueue<PodEndpoint>();
+                FanOutResult<int> result = await service.FanOutAsync(
+                    (endpoint, _) =>
+                    {
+                        order.Enqueue(endpoint);
+                        return new ValueTask<int>(1);
+                    },
+                    options).WaitAsync(Generous);
+
+                Assert.Equal([pods[expected.Next(pods.Length)]], order);
+                Assert.True(result.GoalMet);
+            }
+        }
+    }
+
     /// <summary>Calls the test settles by hand, in the order they started; each honours its token.</summary>
     private sealed class ManualCalls
     {
@@ -106,11 +133,11 @@ public sealed class FanOutSchedulingTests
     public async Task Hedged_reads_add_a_pod_per_hedge_delay_within_the_parallelism_and_at_once_after_a_failure()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(4);
+        FakeHeadlessService service = FanOutPods.Service(4, time);
         var calls = new ManualCalls();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             calls.Invoke,
-            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 2, TimeProvider = time });
+            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 2 });
 
         ManualCall first = await calls.NextAsync();                       // t = 0
         time.Advance(TimeSpan.FromMilliseconds(100));
@@ -144,11 +171,11 @@ public sealed class FanOutSchedulingTests
     public async Task After_a_failure_the_hedge_delay_starts_over_for_the_call_just_added()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(3);
+        FakeHeadlessService service = FanOutPods.Service(3, time);
         var calls = new ManualCalls();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             calls.Invoke,
-            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3, TimeProvider = time });
+            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3 });
 
         ManualCall first = await calls.NextAsync();                       // t = 0
         time.Advance(TimeSpan.FromMilliseconds(50));
@@ -181,11 +208,11 @@ public sealed class FanOutSchedulingTests
     public async Task A_hedge_delay_that_passes_with_every_pod_started_adds_nothing()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(2);
+        FakeHeadlessService service = FanOutPods.Service(2, time);
         var calls = new ManualCalls();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             calls.Invoke,
-            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3, TimeProvider = time });
+            new FanOutOptions { Mode = FanOutMode.FirstSuccess(TimeSpan.FromMilliseconds(100)), MaxParallelism = 3 });
 
         ManualCall first = await calls.NextAsync();
         time.Advance(TimeSpan.FromMilliseconds(100));

@@ -120,7 +120,7 @@ public sealed class FanOutSurfaceTests
         Assert.Null(options.Pipeline);
         Assert.False(options.IncludeUnhealthy);
         Assert.True(options.ReportOutcomes);
-        Assert.Null(options.TimeProvider);
+        Assert.Null(options.Random);
         options.Validate();
     }
 

@@ -12,7 +12,7 @@ namespace Headless.Discovery.Tests.FanOut;
 
 /// <summary>
 /// The per-pod timeout bounds a call whatever the operation does with its token: a call that ignores it is timed out
-/// at its timeout (on the fan-out's <see cref="TimeProvider"/>) and the fan-out goes on without it.
+/// at its timeout (on the service's <see cref="IHeadlessService.TimeProvider"/>) and the fan-out goes on without it.
 /// </summary>
 public sealed class FanOutTimeoutTests
 {
@@ -47,9 +47,9 @@ public sealed class FanOutTimeoutTests
     public static TheoryData<string> Modes => ["all", "quorum", "first", "one-at-a-time", "polly-pipeline"];
 
     /// <summary>Per mode: options, which calls hang, how many calls start before the timeout, and the expected outcome.</summary>
-    private static (FanOutOptions Options, int[] Hung, int StartsBefore, int Succeeded, int Skipped, bool GoalMet) Case(string mode, TimeProvider time)
+    private static (FanOutOptions Options, int[] Hung, int StartsBefore, int Succeeded, int Skipped, bool GoalMet) Case(string mode)
     {
-        var options = new FanOutOptions { PerPodTimeout = PerPod, TimeProvider = time };
+        var options = new FanOutOptions { PerPodTimeout = PerPod };
         switch (mode)
         {
             case "all":
@@ -78,8 +78,8 @@ public sealed class FanOutTimeoutTests
     public async Task A_call_that_ignores_its_token_is_timed_out_at_its_per_pod_timeout_and_the_fan_out_completes(string mode)
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(3);
-        (FanOutOptions options, int[] hung, int startsBefore, int succeeded, int skipped, bool goalMet) = Case(mode, time);
+        FakeHeadlessService service = FanOutPods.Service(3, time);
+        (FanOutOptions options, int[] hung, int startsBefore, int succeeded, int skipped, bool goalMet) = Case(mode);
         var script = new Script(hung);
 
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(script.Call, options);
@@ -117,7 +117,7 @@ public sealed class FanOutTimeoutTests
     public async Task A_call_that_ignores_its_token_and_answers_after_its_timeout_is_timed_out_not_succeeded()
     {
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(1);
+        FakeHeadlessService service = FanOutPods.Service(1, time);
         var started = new SemaphoreSlim(0);
 
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
@@ -128,7 +128,7 @@ public sealed class FanOutTimeoutTests
                 await Task.Delay(TimeSpan.FromSeconds(3), time, CancellationToken.None);
                 return 1;
             },
-            new FanOutOptions { PerPodTimeout = PerPod, TimeProvider = time });
+            new FanOutOptions { PerPodTimeout = PerPod });
         Assert.True(await started.WaitAsync(Generous));
         time.Advance(PerPod);
         time.Advance(TimeSpan.FromSeconds(3));
@@ -164,7 +164,7 @@ public sealed class FanOutTimeoutTests
     public async Task A_call_that_finishes_at_or_after_its_timeout_is_timed_out_even_when_the_timer_is_late(bool throws)
     {
         var clock = new LateTimerClock();
-        FakeHeadlessService service = FanOutPods.Service(1);
+        FakeHeadlessService service = FanOutPods.Service(1, clock);
 
         FanOutResult<int> result = await service.FanOutAsync(
             (_, _) =>
@@ -173,7 +173,7 @@ public sealed class FanOutTimeoutTests
                 clock.Advance(PerPod);
                 return throws ? throw new InvalidOperationException("failed at its timeout") : new ValueTask<int>(7);
             },
-            new FanOutOptions { PerPodTimeout = PerPod, TimeProvider = clock }).WaitAsync(Generous);
+            new FanOutOptions { PerPodTimeout = PerPod }).WaitAsync(Generous);
 
         FanOutPodResult<int> pod = Assert.Single(result.Results);
         Assert.Equal(FanOutPodStatus.TimedOut, pod.Status);
@@ -190,7 +190,7 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions(), time);
         var started = new SemaphoreSlim(0);
         var never = new TaskCompletionSource<int>();
 
@@ -200,7 +200,7 @@ public sealed class FanOutTimeoutTests
                 started.Release();
                 return new ValueTask<int>(never.Task);
             },
-            new FanOutOptions { Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
+            new FanOutOptions { Deadline = TimeSpan.FromMilliseconds(500) });
         await resolver.Entered.WaitAsync(Generous);
         time.Advance(TimeSpan.FromMilliseconds(300));
         resolver.Release();
@@ -224,12 +224,12 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions(), time);
         int calls = 0;
 
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
             (_, _) => new ValueTask<int>(Interlocked.Increment(ref calls)),
-            new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = time });
+            new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500) });
         await resolver.Entered.WaitAsync(Generous);
         time.Advance(TimeSpan.FromMilliseconds(499));
         Assert.False(fanOut.IsCompleted, "the fan-out ended before its deadline");
@@ -257,7 +257,7 @@ public sealed class FanOutTimeoutTests
         var clock = new LateTimerClock();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions(), clock);
         int calls = 0;
         var never = new TaskCompletionSource<int>();
 
@@ -267,7 +267,7 @@ public sealed class FanOutTimeoutTests
                 Interlocked.Increment(ref calls);
                 return new ValueTask<int>(never.Task);
             },
-            new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500), TimeProvider = clock });
+            new FanOutOptions { Mode = FanOutMode.Quorum(1), Deadline = TimeSpan.FromMilliseconds(500) });
         await resolver.Entered.WaitAsync(Generous);
         clock.Advance(TimeSpan.FromMilliseconds(waitedMs));
         resolver.Release();
@@ -288,7 +288,7 @@ public sealed class FanOutTimeoutTests
     {
         const string Marker = "late failure of an abandoned fan-out call";
         var time = new FakeTimeProvider();
-        FakeHeadlessService service = FanOutPods.Service(1);
+        FakeHeadlessService service = FanOutPods.Service(1, time);
         var late = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new SemaphoreSlim(0);
         WeakReference? abandoned = null;
@@ -301,7 +301,7 @@ public sealed class FanOutTimeoutTests
                 started.Release();
                 return new ValueTask<int>(call);
             },
-            new FanOutOptions { PerPodTimeout = PerPod, TimeProvider = time });
+            new FanOutOptions { PerPodTimeout = PerPod });
         Assert.True(await started.WaitAsync(Generous));
         time.Advance(PerPod);
         FanOutResult<int> result = await fanOut.WaitAsync(Generous);

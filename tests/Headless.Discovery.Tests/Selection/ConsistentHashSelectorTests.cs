@@ -277,11 +277,11 @@ public sealed class ConsistentHashSelectorTests
     }
 
     [Fact]
-    public void Leases_report_to_passive_health_with_the_selector_clock()
+    public void Leases_report_to_passive_health_with_the_service_clock()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var service = new FakeHeadlessService(Pods(3));
-        ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service, time);
+        var service = new FakeHeadlessService(Pods(3)) { TimeProvider = time };
+        ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
         using (EndpointLease lease = selector.Lease("k"))
         {
             Assert.Equal(selector.Pick("k"), lease.Endpoint);

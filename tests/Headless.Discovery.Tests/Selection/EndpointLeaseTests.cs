@@ -10,8 +10,8 @@ public sealed class EndpointLeaseTests
     public void Succeed_and_fail_report_once_with_the_latency_and_dispose_adds_nothing()
     {
         var time = new FakeTimeProvider();
-        var service = new FakeHeadlessService(Pods(1));
-        IEndpointSelector selector = EndpointSelectors.RoundRobin(service, time);
+        var service = new FakeHeadlessService(Pods(1)) { TimeProvider = time };
+        IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
 
         using (EndpointLease lease = selector.Lease())
         {
@@ -37,8 +37,8 @@ public sealed class EndpointLeaseTests
     public void Complete_reports_the_outcome_it_is_given()
     {
         var time = new FakeTimeProvider();
-        var service = new FakeHeadlessService(Pods(1));
-        IEndpointSelector selector = EndpointSelectors.RoundRobin(service, time);
+        var service = new FakeHeadlessService(Pods(1)) { TimeProvider = time };
+        IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
 
         EndpointLease ok = selector.Lease();
         time.Advance(TimeSpan.FromMilliseconds(7));

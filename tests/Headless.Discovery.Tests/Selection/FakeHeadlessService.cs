@@ -11,6 +11,7 @@ internal sealed class FakeHeadlessService : IHeadlessService
 {
     public static readonly ServiceName ServiceName = ServiceName.Parse("web.default.svc.cluster.local");
 
+    private readonly CancellationTokenSource _stopping = new();
     private EndpointSet _current;
     private long _version;
 
@@ -24,6 +25,12 @@ internal sealed class FakeHeadlessService : IHeadlessService
     }
 
     public ConcurrentQueue<(PodEndpoint Endpoint, EndpointOutcome Outcome)> Outcomes { get; } = new();
+
+    /// <summary>The clock selectors, fan-outs and connection sets over this service run on. Default: the system clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Cancelled by <see cref="DisposeAsync"/>.</summary>
+    public CancellationToken Stopping => _stopping.Token;
 
     public ServiceName Name => ServiceName;
 
@@ -80,7 +87,7 @@ internal sealed class FakeHeadlessService : IHeadlessService
 
     public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => new(Current);
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => new(_stopping.CancelAsync());
 
     public static PodEndpoint Pod(int n, int port = 80) => new(IPAddress.Parse($"10.0.{n / 250}.{(n % 250) + 1}"), port);
 

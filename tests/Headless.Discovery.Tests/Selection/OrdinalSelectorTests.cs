@@ -164,11 +164,11 @@ public sealed class OrdinalSelectorTests
     }
 
     [Fact]
-    public void Leases_take_the_default_ordinal_and_report_with_the_selector_clock()
+    public void Leases_take_the_default_ordinal_and_report_with_the_service_clock()
     {
         var time = new FakeTimeProvider();
-        var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(1));
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service, 1, time);
+        var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(1)) { TimeProvider = time };
+        OrdinalSelector selector = EndpointSelectors.Ordinal(service, 1);
 
         Assert.True(selector.TryLease(out EndpointLease lease));
         Assert.Equal(StatefulPod(1), lease.Endpoint);

@@ -45,7 +45,7 @@ public sealed class SelectorDistributionTests
         // stripe but one starts at a random position (seed 3 puts each of up to 64 stripes in [16, 984] of 1 000).
         // The threads pick one after another, so no two race on a stripe.
         var service = new FakeHeadlessService(Pods(1000));
-        var selector = new RoundRobinSelector(service, null, seed: 3);
+        var selector = new RoundRobinSelector(service, seed: 3);
         var opened = new int[16];
         using var alive = new CountdownEvent(opened.Length);
         using var end = new ManualResetEventSlim();
@@ -132,7 +132,7 @@ public sealed class SelectorDistributionTests
         for (int i = 0; i < 5; i++)
         {
             // Load pod 0 first with leases from a selector of its own, so it is the strict maximum.
-            busy.Add(new EndpointLease(service, service.Current.Endpoints[0], null, TimeProvider.System));
+            busy.Add(new EndpointLease(service, service.Current.Endpoints[0], null));
         }
 
         var p2c = (PowerOfTwoChoicesSelector)selector;

@@ -178,13 +178,13 @@ public sealed class SelectorHealthTests
 
     public static TheoryData<string> LeasingKinds => ["RoundRobin", "Random", "PowerOfTwoChoices", "PickFirst", "Subset"];
 
-    private static IEndpointSelector Create(string kind, IHeadlessService service, TimeProvider? time = null) => kind switch
+    private static IEndpointSelector Create(string kind, IHeadlessService service) => kind switch
     {
-        "RoundRobin" => EndpointSelectors.RoundRobin(service, time),
-        "Random" => EndpointSelectors.Random(service, seed: 1, time),
-        "PowerOfTwoChoices" => EndpointSelectors.PowerOfTwoChoices(service, seed: 1, time),
-        "PickFirst" => EndpointSelectors.PickFirst(service, seed: 1, time),
-        "Subset" => EndpointSelectors.Subset(service, 3, "client-a", time),
+        "RoundRobin" => EndpointSelectors.RoundRobin(service),
+        "Random" => EndpointSelectors.Random(service, seed: 1),
+        "PowerOfTwoChoices" => EndpointSelectors.PowerOfTwoChoices(service, seed: 1),
+        "PickFirst" => EndpointSelectors.PickFirst(service, seed: 1),
+        "Subset" => EndpointSelectors.Subset(service, 3, "client-a"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -193,8 +193,8 @@ public sealed class SelectorHealthTests
     public void Try_lease_gives_a_default_lease_without_pods_and_a_live_one_with_them(string kind)
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var service = new FakeHeadlessService();
-        IEndpointSelector selector = Create(kind, service, time);
+        var service = new FakeHeadlessService() { TimeProvider = time };
+        IEndpointSelector selector = Create(kind, service);
 
         Assert.False(selector.TryLease(out EndpointLease none));
         Assert.Null(none.Endpoint);
