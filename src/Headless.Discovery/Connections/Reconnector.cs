@@ -56,7 +56,7 @@ internal sealed class Reconnector<TConnection>
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            TimeSpan delay = Backoff.Delay(failures, _options.InitialBackoff, _options.MaxBackoff, NextRandom());
+            TimeSpan delay = Backoff.Delay(failures, _options.InitialBackoff, _options.MaxBackoff, DrawJitter());
             ConnectionSetLog.ConnectFailed(_logger, _service, endpoint.Key, failures, delay.TotalMilliseconds, error);
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
@@ -76,7 +76,7 @@ internal sealed class Reconnector<TConnection>
         }
     }
 
-    private double NextRandom()
+    private double DrawJitter()
     {
         lock (_randomLock)
         {
