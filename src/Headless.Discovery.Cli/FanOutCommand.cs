@@ -15,53 +15,10 @@ internal static class FanOutCommand
     public static Command Create(CliContext context)
     {
         var dns = new DnsCommandOptions();
-        var http = new Option<string>("--http")
-        {
-            Description = "The path to GET on every pod, e.g. /healthz (sent to http://<pod ip>:<port><path>).",
-            HelpName = "path",
-            Required = true,
-        };
-        http.Validators.Add(r =>
-        {
-            string path = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
-            if (!path.StartsWith('/') || path.StartsWith("//", StringComparison.Ordinal) || path.Any(char.IsWhiteSpace))
-            {
-                r.AddError($"--http '{path}' is not a path: expected e.g. /healthz.");
-            }
-        });
-        var mode = new Option<FanOutMode?>("--mode")
-        {
-            Description = "all: every pod must answer 2xx; quorum:<k>: done once k pods answer 2xx (the rest are cancelled); first: hedged, done on the first 2xx. Default: all.",
-            HelpName = "all|quorum:<k>|first",
-            CustomParser = r =>
-            {
-                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
-                if (FanOutMode.TryParse(text, out FanOutMode? parsed))
-                {
-                    return parsed;
-                }
-
-                r.AddError($"--mode '{text}' is not one of all, quorum:<k> (k >= 1), first.");
-                return null;
-            },
-        };
+        Option<string> http = HttpPathOption();
+        Option<FanOutMode?> mode = ModeOption();
         var timeout = DnsCommandOptions.DurationOption(OptionFlags.PerPodTimeout, "How long each pod may take to answer, e.g. 500ms, 2s. Default: 5s.");
-        var parallelism = new Option<int?>(OptionFlags.MaxParallelism)
-        {
-            Description = "The most requests in flight at once, 1 to 1024. Default: 32.",
-            HelpName = "n",
-            CustomParser = r =>
-            {
-                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1024)
-                {
-                    return n;
-                }
-
-                r.AddError($"{OptionFlags.MaxParallelism} '{text}' is not a whole number from 1 to 1024.");
-                return null;
-            },
-        };
+        Option<int?> parallelism = ParallelismOption();
 
         var command = new Command(
             "fanout",
@@ -92,6 +49,67 @@ internal static class FanOutCommand
             parseResult,
             cancellationToken));
         return command;
+    }
+
+    private static Option<string> HttpPathOption()
+    {
+        var option = new Option<string>("--http")
+        {
+            Description = "The path to GET on every pod, e.g. /healthz (sent to http://<pod ip>:<port><path>).",
+            HelpName = "path",
+            Required = true,
+        };
+        option.Validators.Add(r =>
+        {
+            string path = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+            if (!path.StartsWith('/') || path.StartsWith("//", StringComparison.Ordinal) || path.Any(char.IsWhiteSpace))
+            {
+                r.AddError($"--http '{path}' is not a path: expected e.g. /healthz.");
+            }
+        });
+        return option;
+    }
+
+    private static Option<FanOutMode?> ModeOption()
+    {
+        var option = new Option<FanOutMode?>("--mode")
+        {
+            Description = "all: every pod must answer 2xx; quorum:<k>: done once k pods answer 2xx (the rest are cancelled); first: hedged, done on the first 2xx. Default: all.",
+            HelpName = "all|quorum:<k>|first",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (FanOutMode.TryParse(text, out FanOutMode? parsed))
+                {
+                    return parsed;
+                }
+
+                r.AddError($"--mode '{text}' is not one of all, quorum:<k> (k >= 1), first.");
+                return null;
+            },
+        };
+        return option;
+    }
+
+    private static Option<int?> ParallelismOption()
+    {
+        var option = new Option<int?>(OptionFlags.MaxParallelism)
+        {
+            Description = "The most requests in flight at once, 1 to 1024. Default: 32.",
+            HelpName = "n",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1024)
+                {
+                    return n;
+                }
+
+                r.AddError($"{OptionFlags.MaxParallelism} '{text}' is not a whole number from 1 to 1024.");
+                return null;
+            },
+        };
+        return option;
     }
 
     private sealed record Settings(string Path, FanOutMode Mode, TimeSpan Timeout, int Parallelism, bool Json);
@@ -127,40 +145,7 @@ internal static class FanOutCommand
         await using (live.ConfigureAwait(false))
         {
             await live.GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
-            using var client = new HttpClient(new SocketsHttpHandler
-            {
-                // One request per pod: no pooling, no proxy, no redirects (a redirect would leave the pod).
-                PooledConnectionLifetime = TimeSpan.Zero,
-                UseProxy = false,
-                AllowAutoRedirect = false,
-                ConnectTimeout = settings.Timeout,
-            })
-            {
-                Timeout = Timeout.InfiniteTimeSpan,
-            };
-
-            var options = new FanOutOptions
-            {
-                Mode = settings.Mode,
-                MaxParallelism = settings.Parallelism,
-                PerPodTimeout = settings.Timeout,
-
-                // A single probe run: every pod the DNS answer lists, whatever an outcome before ours said.
-                IncludeUnhealthy = true,
-            };
-            FanOutResult<int> result;
-            try
-            {
-                result = await live.FanOutAsync(
-                    (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),
-                    options,
-                    cancellationToken).ConfigureAwait(false);
-            }
-            catch (InvalidOptionsException ex)
-            {
-                throw OptionFlags.ToUsage(ex);
-            }
-
+            FanOutResult<int> result = await FanOutAsync(live, settings, cancellationToken).ConfigureAwait(false);
             if (settings.Json)
             {
                 await context.WriteLineAsync(FanOutJson.Write(service, result)).ConfigureAwait(false);
@@ -174,6 +159,43 @@ internal static class FanOutCommand
             }
 
             return result.GoalMet ? ExitCodes.Ok : ExitCodes.GoalNotMet;
+        }
+    }
+
+    /// <summary>One HTTP GET per pod of the answered service, under the mode, parallelism and per-pod timeout given.</summary>
+    private static async Task<FanOutResult<int>> FanOutAsync(IHeadlessService live, Settings settings, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            // One request per pod: no pooling, no proxy, no redirects (a redirect would leave the pod).
+            PooledConnectionLifetime = TimeSpan.Zero,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            ConnectTimeout = settings.Timeout,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+        var options = new FanOutOptions
+        {
+            Mode = settings.Mode,
+            MaxParallelism = settings.Parallelism,
+            PerPodTimeout = settings.Timeout,
+
+            // A single probe run: every pod the DNS answer lists, whatever an outcome before ours said.
+            IncludeUnhealthy = true,
+        };
+        try
+        {
+            return await live.FanOutAsync(
+                (endpoint, ct) => FanOutJson.GetAsync(client, endpoint, settings.Path, ct),
+                options,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOptionsException ex)
+        {
+            throw OptionFlags.ToUsage(ex);
         }
     }
 

@@ -20,6 +20,29 @@ internal static class TextOutput
     /// <summary>One change as a few lines: a header (time, version, count, +/- counts, stale marker), then one line per added or removed pod.</summary>
     public static IEnumerable<string> Change(DateTimeOffset localTime, EndpointSetChange change, bool includeService, int maxListed = 50)
     {
+        yield return ChangeHeader(localTime, change, includeService);
+
+        foreach (string line in HealthChanges(change))
+        {
+            yield return line;
+        }
+
+        int listed = 0;
+        foreach ((PodEndpoint endpoint, char sign) in change.Added.Select(e => (e, '+')).Concat(change.Removed.Select(e => (e, '-'))))
+        {
+            if (listed++ == maxListed)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"    … and {change.Added.Length + change.Removed.Length - maxListed} more");
+                yield break;
+            }
+
+            yield return $"    {sign} " + Describe(endpoint);
+        }
+    }
+
+    /// <summary>The first line of a change: time, version, service, count, +/- counts, health and staleness.</summary>
+    private static string ChangeHeader(DateTimeOffset localTime, EndpointSetChange change, bool includeService)
+    {
         EndpointSet current = change.Current;
         var header = new StringBuilder();
         header.Append(CultureInfo.InvariantCulture, $"[{localTime:HH:mm:ss.fff}] v{current.Version}");
@@ -56,35 +79,7 @@ internal static class TextOutput
             header.Append(" (").Append(Empty(current)).Append(')');
         }
 
-        yield return header.ToString();
-
-        foreach (string line in HealthChanges(change))
-        {
-            yield return line;
-        }
-
-        int listed = 0;
-        foreach (PodEndpoint endpoint in change.Added)
-        {
-            if (listed++ == maxListed)
-            {
-                yield return string.Create(CultureInfo.InvariantCulture, $"    … and {change.Added.Length + change.Removed.Length - maxListed} more");
-                yield break;
-            }
-
-            yield return "    + " + Describe(endpoint);
-        }
-
-        foreach (PodEndpoint endpoint in change.Removed)
-        {
-            if (listed++ == maxListed)
-            {
-                yield return string.Create(CultureInfo.InvariantCulture, $"    … and {change.Added.Length + change.Removed.Length - maxListed} more");
-                yield break;
-            }
-
-            yield return "    - " + Describe(endpoint);
-        }
+        return header.ToString();
     }
 
     /// <summary>The <c>probe</c> result: a header, then one line per pod with its verdict, latency and error.</summary>
