@@ -1,3 +1,4 @@
+using Headless.Discovery.Testing;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Headless.Discovery;
@@ -190,7 +191,7 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions());
         var started = new SemaphoreSlim(0);
         var never = new TaskCompletionSource<int>();
 
@@ -224,7 +225,7 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions());
         int calls = 0;
 
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
@@ -257,7 +258,7 @@ public sealed class FanOutTimeoutTests
         var clock = new LateTimerClock();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions());
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions());
         int calls = 0;
         var never = new TaskCompletionSource<int>();
 
