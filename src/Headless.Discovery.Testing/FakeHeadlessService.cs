@@ -30,8 +30,8 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly Queue<EndpointSetChange> _undelivered = new();
-    private readonly List<Watcher> _watchers = [];
-    private readonly List<Waiter> _waiters = [];
+    private readonly List<FakeWatcher> _watchers = [];
+    private readonly List<FakeWaiter> _waiters = [];
     private readonly ConcurrentQueue<(PodEndpoint Endpoint, EndpointOutcome Outcome)> _outcomes = new();
     private readonly CancellationTokenSource _stopping = new();
     private EndpointSet _current;
@@ -188,7 +188,7 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
     /// <returns>The change stream.</returns>
     public async IAsyncEnumerable<EndpointSetChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var watcher = new Watcher();
+        var watcher = new FakeWatcher();
         lock (_gate)
         {
             if (_disposed)
@@ -251,8 +251,8 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
     /// <returns>A completed task.</returns>
     public ValueTask DisposeAsync()
     {
-        Waiter[] waiters;
-        Watcher[] watchers;
+        FakeWaiter[] waiters;
+        FakeWatcher[] watchers;
         lock (_gate)
         {
             if (_disposed)
@@ -268,12 +268,12 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
         }
 
         _stopping.Cancel();
-        foreach (Waiter waiter in waiters)
+        foreach (FakeWaiter waiter in waiters)
         {
             waiter.Result.TrySetException(new ObjectDisposedException(nameof(FakeHeadlessService)));
         }
 
-        foreach (Watcher watcher in watchers)
+        foreach (FakeWatcher watcher in watchers)
         {
             watcher.Changes.Writer.TryComplete();
         }
@@ -285,7 +285,7 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
     private EndpointSet Publish(Func<long, EndpointSet> build)
     {
         EndpointSet next;
-        List<Waiter>? satisfied = null;
+        List<FakeWaiter>? satisfied = null;
         bool deliver;
         lock (_gate)
         {
@@ -294,7 +294,7 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
             next = build(previous.Version + 1);
             Volatile.Write(ref _current, next);
             _undelivered.Enqueue(EndpointSetChange.Compute(previous, next));
-            foreach (Watcher watcher in _watchers)
+            foreach (FakeWatcher watcher in _watchers)
             {
                 watcher.Offer(next);
             }
@@ -312,7 +312,7 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
             _delivering = true;
         }
 
-        foreach (Waiter waiter in satisfied ?? [])
+        foreach (FakeWaiter waiter in satisfied ?? [])
         {
             waiter.Result.TrySetResult(next);
         }
@@ -362,7 +362,7 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
 
     private ValueTask<EndpointSet> WaitAsync(Func<EndpointSet, int, bool> done, int argument, CancellationToken cancellationToken)
     {
-        Waiter waiter;
+        FakeWaiter waiter;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -371,14 +371,14 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
                 return new ValueTask<EndpointSet>(_current);
             }
 
-            waiter = new Waiter(done, argument);
+            waiter = new FakeWaiter(done, argument);
             _waiters.Add(waiter);
         }
 
         return new ValueTask<EndpointSet>(WaitForAsync(waiter, cancellationToken));
     }
 
-    private async Task<EndpointSet> WaitForAsync(Waiter waiter, CancellationToken cancellationToken)
+    private async Task<EndpointSet> WaitForAsync(FakeWaiter waiter, CancellationToken cancellationToken)
     {
         try
         {
@@ -392,29 +392,6 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
             }
 
             throw;
-        }
-    }
-
-    /// <summary>One pending wait: the condition a snapshot must meet, and the task that completes with it.</summary>
-    private sealed class Waiter(Func<EndpointSet, int, bool> done, int argument)
-    {
-        public TaskCompletionSource<EndpointSet> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public bool IsSatisfiedBy(EndpointSet set) => done(set, argument);
-    }
-
-    /// <summary>One watch: its unbounded queue of changes and the last snapshot it was given.</summary>
-    private sealed class Watcher
-    {
-        private EndpointSet? _last;
-
-        public Channel<EndpointSetChange> Changes { get; } = Channel.CreateUnbounded<EndpointSetChange>(new UnboundedChannelOptions { SingleReader = true });
-
-        /// <summary>Queues the change from the last snapshot given to <paramref name="next"/>; called under the service's lock.</summary>
-        public void Offer(EndpointSet next)
-        {
-            Changes.Writer.TryWrite(EndpointSetChange.Compute(_last, next));
-            _last = next;
         }
     }
 }
