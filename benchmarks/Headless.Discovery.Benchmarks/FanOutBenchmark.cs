@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Headless.Discovery.Testing;
 
 namespace Headless.Discovery.Benchmarks;
 
@@ -27,7 +28,7 @@ public class FanOutBenchmark
     [GlobalSetup]
     public async Task Setup()
     {
-        _service = new HeadlessService(Fixtures.Service, FixedResolver.For(Fixtures.Endpoints(Endpoints)), Fixtures.QuietOptions());
+        _service = new HeadlessService(Fixtures.Service, new ScriptedResolver(Fixtures.Endpoints(Endpoints)), Fixtures.QuietOptions());
         EndpointSet set = await _service.RefreshAsync();
         _endpoints = [.. set.Endpoints];
         _all = new FanOutOptions { Mode = FanOutMode.All, MaxParallelism = Endpoints };

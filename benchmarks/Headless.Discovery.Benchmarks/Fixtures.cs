@@ -58,17 +58,3 @@ internal static class Fixtures
         MaxRefreshInterval = TimeSpan.FromSeconds(30),
     };
 }
-
-/// <summary>A resolver that answers every round with one prebuilt result, synchronously: no DNS, no allocation.</summary>
-internal sealed class FixedResolver(ResolutionResult result) : IEndpointResolver
-{
-    public ResolutionResult Result { get; set; } = result;
-
-    public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default) =>
-        new(Result);
-
-    public static FixedResolver For(IEnumerable<PodEndpoint> endpoints) =>
-        new(ResolutionResult.Success(endpoints, TimeSpan.FromSeconds(5)));
-
-    public ImmutableArray<PodEndpoint> Endpoints => Result.Endpoints;
-}

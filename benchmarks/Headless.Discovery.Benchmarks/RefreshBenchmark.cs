@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using Headless.Discovery.Testing;
 
 namespace Headless.Discovery.Benchmarks;
 
@@ -29,15 +30,15 @@ public class RefreshBenchmark
     public async Task Setup()
     {
         PodEndpoint[] endpoints = Fixtures.Endpoints(Endpoints);
-        var resolver = FixedResolver.For(endpoints);
+        var resolver = new ScriptedResolver(endpoints);
         _service = new HeadlessService(Fixtures.Service, resolver, Fixtures.QuietOptions());
         EndpointSet first = await _service.RefreshAsync();
         _published = first.Endpoints;
         _version = first.Version;
 
         // The next answers are equal but not the same instances: a fresh DNS answer parses into new objects.
-        resolver.Result = ResolutionResult.Success(Fixtures.Endpoints(Endpoints), TimeSpan.FromSeconds(5));
-        _answer = resolver.Endpoints;
+        resolver.Fallback = ResolutionResult.Success(Fixtures.Endpoints(Endpoints), TimeSpan.FromSeconds(5));
+        _answer = resolver.Fallback.Endpoints;
         EndpointSet second = await _service.RefreshAsync();
         if (!ReferenceEquals(first, second))
         {

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Microsoft.Extensions.ServiceDiscovery;
+using Headless.Discovery.Testing;
 
 namespace Headless.Discovery.Benchmarks;
 
@@ -50,7 +51,7 @@ public class SelectionBenchmark
     {
         _endpoints = Fixtures.StatefulEndpoints(Endpoints);
         _meSd = await MeSdRoundRobinSelector.CreateAsync(Endpoints);
-        _service = new HeadlessService(Fixtures.Service, FixedResolver.For(_endpoints), Fixtures.QuietOptions());
+        _service = new HeadlessService(Fixtures.Service, new ScriptedResolver(_endpoints), Fixtures.QuietOptions());
         EndpointSet set = await _service.RefreshAsync();
         _endpoints = [.. set.Endpoints];
 

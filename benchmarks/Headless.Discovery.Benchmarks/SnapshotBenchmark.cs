@@ -4,6 +4,7 @@ using BenchmarkDotNet.Configs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.ServiceDiscovery;
+using Headless.Discovery.Testing;
 
 namespace Headless.Discovery.Benchmarks;
 
@@ -34,7 +35,7 @@ public class SnapshotBenchmark
     public async Task Setup()
     {
         PodEndpoint[] endpoints = Fixtures.Endpoints(EndpointCount);
-        _service = new HeadlessService(Fixtures.Service, FixedResolver.For(endpoints), Fixtures.QuietOptions());
+        _service = new HeadlessService(Fixtures.Service, new ScriptedResolver(endpoints), Fixtures.QuietOptions());
         _interface = _service;
         EndpointSet set = await _service.RefreshAsync();
         if (set.Count != EndpointCount)

@@ -107,7 +107,7 @@ options.ActiveHealth.InitialJitter = TimeSpan.FromSeconds(1);
 options.ActiveHealth.MaxConcurrentProbes = maxConcurrent;
 await using var service = new HeadlessService(
     ServiceName.Parse("web.default.svc.cluster.local"),
-    new FixedResolver(endpoints),
+    new ScriptedResolver(ResolutionResult.Success(endpoints, TimeSpan.FromHours(1))),
     options);
 
 service.Start();
@@ -183,12 +183,4 @@ static async Task<int> ServeAsync(int count, string kind)
     }
 
     return 0;
-}
-
-internal sealed class FixedResolver(IEnumerable<PodEndpoint> endpoints) : IEndpointResolver
-{
-    private readonly ResolutionResult _result = ResolutionResult.Success(endpoints, TimeSpan.FromHours(1));
-
-    public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(_result);
 }

@@ -9,7 +9,8 @@ namespace Headless.Discovery.Testing;
 /// </summary>
 /// <remarks>
 /// Pass it to <see cref="HeadlessService(ServiceName, IEndpointResolver, HeadlessServiceOptions, TimeProvider?, Microsoft.Extensions.Logging.ILoggerFactory?, Random?)"/>
-/// together with a fake clock. Thread-safe.
+/// together with a fake clock. Thread-safe. A round with nothing queued and no block answers <see cref="Fallback"/>
+/// synchronously, without a lock or an allocation, so benchmarks can use it as a free resolver.
 /// </remarks>
 public sealed class ScriptedResolver : IEndpointResolver
 {
@@ -17,6 +18,7 @@ public sealed class ScriptedResolver : IEndpointResolver
     private volatile TaskCompletionSource? _block;
     private volatile TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _calls;
+    private int _queued;
 
     /// <summary>Creates a resolver whose rounds answer <paramref name="fallback"/> until something is queued.</summary>
     /// <param name="fallback">The answer when the queue is empty.</param>
@@ -59,6 +61,7 @@ public sealed class ScriptedResolver : IEndpointResolver
         foreach (ResolutionResult result in results)
         {
             _script.Enqueue(() => result);
+            Interlocked.Increment(ref _queued);
         }
     }
 
@@ -68,6 +71,7 @@ public sealed class ScriptedResolver : IEndpointResolver
     {
         ArgumentNullException.ThrowIfNull(exception);
         _script.Enqueue(() => throw exception);
+        Interlocked.Increment(ref _queued);
     }
 
     /// <summary>Makes the next rounds wait at their start until <see cref="Release"/> or their cancellation.</summary>
@@ -81,9 +85,22 @@ public sealed class ScriptedResolver : IEndpointResolver
     public void Release() => _block?.TrySetResult();
 
     /// <inheritdoc/>
-    public async ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default)
+    public ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
+        if (_block is null && Volatile.Read(ref _queued) == 0)
+        {
+            // The fallback round: no queue access, no state machine, no allocation.
+            return cancellationToken.IsCancellationRequested
+                ? ValueTask.FromCanceled<ResolutionResult>(cancellationToken)
+                : new ValueTask<ResolutionResult>(Fallback);
+        }
+
+        return ResolveScriptedAsync(cancellationToken);
+    }
+
+    private async ValueTask<ResolutionResult> ResolveScriptedAsync(CancellationToken cancellationToken)
+    {
         TaskCompletionSource? block = _block;
         if (block is not null)
         {
@@ -93,6 +110,12 @@ public sealed class ScriptedResolver : IEndpointResolver
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return _script.TryDequeue(out Func<ResolutionResult>? next) ? next() : Fallback;
+        if (_script.TryDequeue(out Func<ResolutionResult>? next))
+        {
+            Interlocked.Decrement(ref _queued);
+            return next();
+        }
+
+        return Fallback;
     }
 }

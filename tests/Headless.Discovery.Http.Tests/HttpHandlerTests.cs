@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Headless.Discovery.Testing;
@@ -8,20 +7,19 @@ using Polly;
 
 namespace Headless.Discovery.Http.Tests;
 
-/// <summary>The HttpClient handler against the embedded DNS server and real loopback HTTP pods.</summary>
+/// <summary>The HttpClient handler against real loopback HTTP pods, published by a <see cref="FakeHeadlessService"/>.</summary>
 public sealed class HttpHandlerTests : IAsyncLifetime
 {
     private const string Name = "backend.shop.svc.cluster.local";
-    private readonly ConcurrentQueue<(PodEndpoint Pod, bool Succeeded)> _outcomes = new();
-    private EmbeddedDnsServer _dns = null!;
     private LoopbackPodSet _pods = null!;
+    private FakeHeadlessService _service = null!;
     private ServiceProvider? _provider;
+
+    private (PodEndpoint Pod, bool Succeeded)[] Outcomes => [.. _service.Outcomes.Select(o => (o.Endpoint, o.Outcome.Succeeded))];
 
     public async Task InitializeAsync()
     {
-        _dns = await EmbeddedDnsServer.StartAsync();
         _pods = await LoopbackPodSet.StartAsync(3, 0, "web");
-        _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
     }
 
     public async Task DisposeAsync()
@@ -32,25 +30,17 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         }
 
         await _pods.DisposeAsync();
-        await _dns.DisposeAsync();
     }
 
     private HttpClient Client(Action<IHttpClientBuilder>? configure = null, Action<HeadlessServiceHttpOptions>? http = null, string? name = null)
     {
         var services = new ServiceCollection();
 
-        // Record every outcome the handler reports: the handler uses the keyed service and selector, so wrap them.
-        services.AddKeyedSingleton<IHeadlessService>("backend", (sp, _) => new RecordingService(sp.GetRequiredService<IHeadlessServiceRegistry>().GetService("backend"), _outcomes));
+        // The handler uses the keyed service and selector: the fake publishes the pods and records every outcome.
+        _service = new FakeHeadlessService(ServiceName.Parse(name ?? Name));
+        _service.Publish(name is null ? _pods.Pods.Select(p => new PodEndpoint(p.Address, p.Port)) : []);
+        services.AddKeyedSingleton<IHeadlessService>("backend", _service);
         services.AddKeyedSingleton("backend", (sp, _) => EndpointSelectors.RoundRobin(sp.GetRequiredKeyedService<IHeadlessService>("backend")));
-        services.AddHeadlessService("backend", o =>
-        {
-            o.Name = name ?? Name;
-            o.Port = _pods.Port;
-            o.DnsServers.Add(_dns.NameServer);
-            o.DnsAttemptTimeout = TimeSpan.FromSeconds(2);
-            o.DnsRetryCount = 1;
-            o.EmptyAnswerConfirmations = 1;
-        });
         IHttpClientBuilder builder = services.AddHttpClient("backend", c => c.BaseAddress = new Uri("http://backend/"));
         configure?.Invoke(builder);
         builder.AddHeadlessServiceEndpoints("backend", http);
@@ -81,8 +71,8 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         }
 
         Assert.Equal(_pods.Pods.Select(p => p.Name).Order(), answered.Keys.Order());
-        Assert.Equal(30, _outcomes.Count);
-        Assert.All(_outcomes, o => Assert.True(o.Succeeded));
+        Assert.Equal(30, Outcomes.Length);
+        Assert.All(Outcomes, o => Assert.True(o.Succeeded));
         Assert.Equal(30, _pods.Pods.Sum(p => p.RequestCount));
     }
 
@@ -90,7 +80,6 @@ public sealed class HttpHandlerTests : IAsyncLifetime
     public async Task A_5xx_and_a_connection_failure_are_reported_as_failures()
     {
         await _pods.ScaleAsync(1);
-        _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
         LoopbackPod pod = _pods.Pods[0];
         pod.Behavior = PodBehavior.Status(503);
         HttpClient client = Client();
@@ -103,7 +92,7 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         pod.Behavior = PodBehavior.Reset;
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(Generous));
 
-        Assert.Equal([(pod.Address, false), (pod.Address, false)], _outcomes.Select(o => (o.Pod.Address, o.Succeeded)));
+        Assert.Equal([(pod.Address, false), (pod.Address, false)], Outcomes.Select(o => (o.Pod.Address, o.Succeeded)));
     }
 
     [Fact]
@@ -115,7 +104,7 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         Assert.Equal(HttpRequestError.ConnectionError, ex.HttpRequestError);
         Assert.IsType<NoEndpointAvailableException>(ex.InnerException);
         Assert.Contains("nothing.shop.svc.cluster.local", ex.Message, StringComparison.Ordinal);
-        Assert.Empty(_outcomes);
+        Assert.Empty(Outcomes);
     }
 
     [Fact]
@@ -135,14 +124,13 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(Generous));
-        Assert.Empty(_outcomes);
+        Assert.Empty(Outcomes);
     }
 
     [Fact]
     public async Task With_a_resilience_retry_a_failing_pod_is_retried_on_another_pod()
     {
         await _pods.ScaleAsync(2);
-        _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
         LoopbackPod bad = _pods.Pods[0];
         LoopbackPod good = _pods.Pods[1];
         bad.Behavior = PodBehavior.Status(500);
@@ -165,7 +153,7 @@ public sealed class HttpHandlerTests : IAsyncLifetime
 
         Assert.True(bad.RequestCount > 0, "the failing pod was never picked");
         Assert.Equal(10, good.RequestCount);
-        Assert.All(_outcomes.Where(o => o.Pod.Address.Equals(bad.Address)), o => Assert.False(o.Succeeded));
+        Assert.All(Outcomes.Where(o => o.Pod.Address.Equals(bad.Address)), o => Assert.False(o.Succeeded));
     }
 
     [Fact]
@@ -175,45 +163,6 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         LoopbackPod pod = _pods.Pods[2];
         using HttpResponseMessage response = await client.GetAsync(new Uri($"http://{pod.Address}:{pod.Port}/direct")).WaitAsync(Generous);
         Assert.Equal(pod.Name, await PodNameAsync(response));
-        Assert.Empty(_outcomes);
-    }
-
-    /// <summary>Passes everything to the real service and records reported outcomes.</summary>
-    private sealed class RecordingService(IHeadlessService inner, ConcurrentQueue<(PodEndpoint Pod, bool Succeeded)> outcomes) : IHeadlessService
-    {
-        public ServiceName Name => inner.Name;
-
-        public EndpointSet Current => inner.Current;
-
-        public TimeProvider TimeProvider => inner.TimeProvider;
-
-        public CancellationToken Stopping => inner.Stopping;
-
-        public event EventHandler<EndpointSetChange>? Changed
-        {
-            add => inner.Changed += value;
-            remove => inner.Changed -= value;
-        }
-
-        public void Start() => inner.Start();
-
-        public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => inner.GetEndpointsAsync(cancellationToken);
-
-        public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => inner.WaitForEndpointsAsync(minCount, cancellationToken);
-
-        public IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default) => inner.WatchAsync(cancellationToken);
-
-        public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
-        {
-            outcomes.Enqueue((endpoint, outcome.Succeeded));
-            inner.ReportOutcome(endpoint, outcome);
-        }
-
-        public System.Collections.Immutable.ImmutableArray<EndpointStatus> GetHealthDetails() => inner.GetHealthDetails();
-
-        public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => inner.RefreshAsync(cancellationToken);
-
-        // The registry owns the real service.
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        Assert.Empty(Outcomes);
     }
 }

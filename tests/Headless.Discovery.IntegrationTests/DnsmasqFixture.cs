@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using Headless.Discovery.Cli.Tests;
+using Headless.Discovery.TestSupport;
 
 namespace Headless.Discovery.IntegrationTests;
 

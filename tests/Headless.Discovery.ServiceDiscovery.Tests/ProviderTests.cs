@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
+using Headless.Discovery.Testing;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,13 +18,21 @@ public sealed class ProviderTests
     private static EndpointSet Set(long version, params int[] lastOctets) =>
         EndpointSet.Create(Service, lastOctets.Select(o => new PodEndpoint(IPAddress.Parse("10.0.0." + o), 8080)), version, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5));
 
-    private static HeadlessServiceEndpointProvider Provider(FakeService service, bool hostNames = false) =>
+    /// <summary>A service that has published <paramref name="first"/>.</summary>
+    private static FakeHeadlessService Published(EndpointSet first)
+    {
+        var service = new FakeHeadlessService(Service);
+        service.Publish(first);
+        return service;
+    }
+
+    private static HeadlessServiceEndpointProvider Provider(FakeHeadlessService service, bool hostNames = false) =>
         new("backend", service, new HeadlessServiceEndpointProviderOptions { ApplyHostNameMetadata = hostNames }, NullLogger.Instance);
 
     [Fact]
     public async Task Fires_only_when_the_available_pods_change_and_only_once()
     {
-        var service = new FakeService(Set(1, 1, 2));
+        var service = Published(Set(1, 1, 2));
         HeadlessServiceEndpointProvider provider = Provider(service);
         var builder = new Builder();
 
@@ -52,7 +61,7 @@ public sealed class ProviderTests
     [Fact]
     public async Task Adds_nothing_after_an_earlier_provider_and_arms_no_token()
     {
-        var service = new FakeService(Set(1, 1));
+        var service = Published(Set(1, 1));
         var builder = new Builder();
         builder.Endpoints.Add(ServiceEndpoint.Create(new DnsEndPoint("override", 80)));
 
@@ -66,7 +75,7 @@ public sealed class ProviderTests
     public async Task Host_name_feature_only_for_pods_with_a_hostname_and_only_when_asked_for()
     {
         var pods = new[] { new PodEndpoint(IPAddress.Parse("10.0.0.1"), 80, "web-0.web.shop.svc.cluster.local"), new PodEndpoint(IPAddress.Parse("10.0.0.2"), 80) };
-        var service = new FakeService(EndpointSet.Create(Service, pods, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5)));
+        var service = Published(EndpointSet.Create(Service, pods, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5)));
 
         var with = new Builder();
         await Provider(service, hostNames: true).PopulateAsync(with, CancellationToken.None);
@@ -80,15 +89,20 @@ public sealed class ProviderTests
     [Fact]
     public async Task Disposing_only_unsubscribes_and_never_disposes_the_service()
     {
-        var service = new FakeService(Set(1, 1));
-        HeadlessServiceEndpointProvider provider = Provider(service);
-        Assert.Equal(1, service.Subscribers);
+        FakeHeadlessService service = Published(Set(1, 1));
+        HeadlessServiceEndpointProvider kept = Provider(service), disposed = Provider(service);
+        Builder keptBuilder = new(), disposedBuilder = new();
+        await kept.PopulateAsync(keptBuilder, CancellationToken.None);
+        await disposed.PopulateAsync(disposedBuilder, CancellationToken.None);
 
-        await provider.DisposeAsync();
-        await provider.DisposeAsync();
+        await disposed.DisposeAsync();
+        await disposed.DisposeAsync();
+        service.Publish(Set(2, 1, 2));
 
-        Assert.Equal(0, service.Subscribers);
-        Assert.False(service.Disposed);
+        // The provider still subscribed hears the change; the disposed one no longer does.
+        Assert.True(Assert.Single(keptBuilder.Tokens).HasChanged);
+        Assert.False(Assert.Single(disposedBuilder.Tokens).HasChanged);
+        Assert.False(service.Stopping.IsCancellationRequested);
     }
 
     [Fact]
@@ -131,57 +145,5 @@ public sealed class ProviderTests
         public IFeatureCollection Features { get; } = new FeatureCollection();
 
         public void AddChangeToken(IChangeToken changeToken) => Tokens.Add(changeToken);
-    }
-
-    private sealed class FakeService(EndpointSet initial) : IHeadlessService
-    {
-        private EventHandler<EndpointSetChange>? _changed;
-
-        public ServiceName Name => Service;
-
-        public EndpointSet Current { get; private set; } = initial;
-
-        public TimeProvider TimeProvider => TimeProvider.System;
-
-        public CancellationToken Stopping => CancellationToken.None;
-
-        public int Subscribers => _changed?.GetInvocationList().Length ?? 0;
-
-        public bool Disposed { get; private set; }
-
-        public event EventHandler<EndpointSetChange>? Changed
-        {
-            add => _changed += value;
-            remove => _changed -= value;
-        }
-
-        public void Publish(EndpointSet next)
-        {
-            EndpointSet previous = Current;
-            Current = next;
-            _changed?.Invoke(this, EndpointSetChange.Compute(previous, next));
-        }
-
-        public void Start()
-        {
-        }
-
-        public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Current);
-
-        public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => ValueTask.FromResult(Current);
-
-        public IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
-        {
-        }
-
-        public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Current);
-
-        public ValueTask DisposeAsync()
-        {
-            Disposed = true;
-            return default;
-        }
     }
 }

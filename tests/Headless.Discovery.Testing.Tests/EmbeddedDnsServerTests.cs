@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DnsClient;
 using DnsClient.Protocol;
+using Headless.Discovery.TestSupport;
 
 namespace Headless.Discovery.Testing.Tests;
 

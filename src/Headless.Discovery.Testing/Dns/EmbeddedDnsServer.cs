@@ -32,46 +32,31 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <summary>The default record TTL, 5 seconds, as CoreDNS uses for Kubernetes services.</summary>
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromSeconds(5);
 
-    private const int MaxRecordedQueries = 100_000;
-    private const int PortProbeAttempts = 20;
-    private const int TransportTimeoutMilliseconds = 5000;
-    private const int TcpKeepAliveMilliseconds = 10_000;
     private static readonly TimeSpan DisposeDrainTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly object _gate = new();
-    private readonly Dictionary<string, ZoneEntry> _zone = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FaultRule> _nameFaults = new(StringComparer.Ordinal);
-    private readonly List<DnsQueryInfo> _queries = [];
-    private readonly List<QueryWaiter> _waiters = [];
-    private readonly HashSet<Task> _inflight = [];
-    private readonly CancellationTokenSource _disposeCts = new();
-
-    private FaultRule? _globalFault;
-    private TimeSpan _responseDelay;
-    private TimeSpan _negativeTtl = DefaultTtl;
-    private bool _paused;
+    // One lock for zone, faults, settings and journal, so each query sees one consistent view and is recorded in the
+    // order its fault was taken.
+    private readonly Lock _gate = new();
+    private readonly DnsZone _zone = new();
+    private readonly DnsFaultPlan _faults = new();
+    private readonly DnsQueryJournal _journal;
+    private readonly DnsQueryHandler _handler;
+    private readonly DnsListeners _listeners;
     private bool _disposed;
-    private long _totalQueries;
-    private int _maxConcurrentQueries;
-    private long _udpQueries;
-    private long _tcpQueries;
-    private readonly Dictionary<DnsRecordType, long> _queriesByType = [];
-
-    private Listener? _udpServer;
-    private Listener? _tcpServer;
 
     private EmbeddedDnsServer(IPEndPoint endPoint)
     {
         EndPoint = endPoint;
         NameServer = endPoint.ToString();
+        _journal = new DnsQueryJournal(_gate);
+        _handler = new DnsQueryHandler(_gate, _zone, _faults, _journal);
+        _listeners = new DnsListeners(endPoint, _handler.OnQueryReceivedAsync);
     }
 
     /// <summary>The loopback address and port the server answers on, for both UDP and TCP.</summary>
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>
-    /// The server as an <c>"ip:port"</c> string (IPv6 as <c>"[::1]:port"</c>), e.g. for a name-server option.
-    /// </summary>
+    /// <summary>The server as an <c>"ip:port"</c> string (IPv6 as <c>"[::1]:port"</c>), e.g. for a name-server option.</summary>
     public string NameServer { get; }
 
     /// <summary>
@@ -81,11 +66,11 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public TimeSpan ResponseDelay
     {
-        get { lock (_gate) { return _responseDelay; } }
+        get { lock (_gate) { return _handler.ResponseDelay; } }
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            lock (_gate) { _responseDelay = value; }
+            lock (_gate) { _handler.ResponseDelay = value; }
         }
     }
 
@@ -96,11 +81,11 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <exception cref="ArgumentOutOfRangeException">The value is negative or above <see cref="int.MaxValue"/> seconds.</exception>
     public TimeSpan NegativeTtl
     {
-        get { lock (_gate) { return _negativeTtl; } }
+        get { lock (_gate) { return _handler.NegativeTtl; } }
         set
         {
-            _ = ToTtlSeconds(value, nameof(value));
-            lock (_gate) { _negativeTtl = value; }
+            _ = DnsNames.ToTtlSeconds(value, nameof(value));
+            lock (_gate) { _handler.NegativeTtl = value; }
         }
     }
 
@@ -113,33 +98,22 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <exception cref="SocketException">Re-opening failed because another socket took the TCP port meanwhile.</exception>
     public bool TcpEnabled
     {
-        get { lock (_gate) { return _tcpServer is not null; } }
+        get { lock (_gate) { return _listeners.TcpOpen; } }
         set
         {
             lock (_gate)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                if (value && _tcpServer is null)
-                {
-                    _tcpServer = CreateAndStart(new TcpDnsTransport(EndPoint, TransportTimeoutMilliseconds, TcpKeepAliveMilliseconds));
-                }
-                else if (!value && _tcpServer is not null)
-                {
-                    StopQuietly(_tcpServer);
-                    _tcpServer = null;
-                }
+                _listeners.SetTcpOpen(value);
             }
         }
     }
 
     /// <summary>Whether the server is paused (see <see cref="Pause"/>).</summary>
-    public bool IsPaused
-    {
-        get { lock (_gate) { return _paused; } }
-    }
+    public bool IsPaused { get { lock (_gate) { return _faults.Paused; } } }
 
     /// <summary>The number of queries received since start or the last <see cref="ResetCounters"/>, including faulted and dropped ones.</summary>
-    public long TotalQueries => Interlocked.Read(ref _totalQueries);
+    public long TotalQueries => _journal.Total;
 
     /// <summary>
     /// The most queries this server was handling at the same moment (received, not yet answered or dropped) since start or
@@ -148,14 +122,14 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// </summary>
     public int MaxConcurrentQueries
     {
-        get { lock (_gate) { return _maxConcurrentQueries; } }
+        get { lock (_gate) { return _handler.MaxConcurrent; } }
     }
 
     /// <summary>The number of queries received over UDP since start or the last <see cref="ResetCounters"/>.</summary>
-    public long UdpQueries => Interlocked.Read(ref _udpQueries);
+    public long UdpQueries => _journal.Udp;
 
     /// <summary>The number of queries received over TCP since start or the last <see cref="ResetCounters"/>.</summary>
-    public long TcpQueries => Interlocked.Read(ref _tcpQueries);
+    public long TcpQueries => _journal.Tcp;
 
     /// <summary>
     /// The queries received since start or the last <see cref="ResetCounters"/>, oldest first (a snapshot; at most the
@@ -163,7 +137,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<DnsQueryInfo> Queries
     {
-        get { lock (_gate) { return [.. _queries]; } }
+        get { lock (_gate) { return _journal.Snapshot(); } }
     }
 
     /// <summary>
@@ -190,22 +164,23 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var candidate = port != 0 ? port : ProbeFreePort(address);
+            var candidate = port != 0 ? port : DnsPortProbe.FindFreePort(address);
             var server = new EmbeddedDnsServer(new IPEndPoint(address, candidate));
             try
             {
-                server.Start();
+                // Not shared yet: no lock needed.
+                server._listeners.Start();
                 return Task.FromResult(server);
             }
-            catch (SocketException) when (port == 0 && attempt < PortProbeAttempts)
+            catch (Exception ex)
             {
-                // Another process took the probed port between the probe and the bind: try another one.
-                server.StopListeners();
-            }
-            catch
-            {
-                server.StopListeners();
-                throw;
+                server._listeners.StopAll(server._gate);
+
+                // Another process may have taken the probed port between the probe and the bind: then try another one.
+                if (ex is not SocketException || port != 0 || attempt >= DnsPortProbe.Attempts)
+                {
+                    throw;
+                }
             }
         }
     }
@@ -223,29 +198,13 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ttl"/> is negative or too large.</exception>
     public void SetAddresses(string name, IEnumerable<IPAddress> addresses, TimeSpan? ttl = null)
     {
-        var key = NormalizeName(name);
+        var key = DnsNames.Normalize(name, nameof(name));
         ArgumentNullException.ThrowIfNull(addresses);
-        var ttlSeconds = ToTtlSeconds(ttl ?? DefaultTtl, nameof(ttl));
-        var v4 = new List<IPAddress>();
-        var v6 = new List<IPAddress>();
-        foreach (var address in addresses)
-        {
-            ArgumentNullException.ThrowIfNull(address, nameof(addresses));
-            switch (address.AddressFamily)
-            {
-                case AddressFamily.InterNetwork: v4.Add(address); break;
-                case AddressFamily.InterNetworkV6: v6.Add(address); break;
-                default: throw new ArgumentException($"'{address}' is neither an IPv4 nor an IPv6 address.", nameof(addresses));
-            }
-        }
-
-        var owner = DomainName.Parse(key);
-        var a = v4.Select(ip => (DnsRecordBase)new ARecord(owner, ttlSeconds, ip)).ToArray();
-        var aaaa = v6.Select(ip => (DnsRecordBase)new AaaaRecord(owner, ttlSeconds, ip)).ToArray();
+        var ttlSeconds = DnsNames.ToTtlSeconds(ttl ?? DefaultTtl, nameof(ttl));
+        var (a, aaaa) = DnsZone.AddressRecords(key, addresses, ttlSeconds);
         lock (_gate)
         {
-            var entry = _zone.GetValueOrDefault(key) ?? ZoneEntry.Empty;
-            _zone[key] = entry with { A = a, Aaaa = aaaa };
+            _zone.SetAddresses(key, a, aaaa);
         }
     }
 
@@ -266,24 +225,13 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ttl"/> is negative or too large.</exception>
     public void SetSrvRecords(string name, IEnumerable<SrvTarget> targets, TimeSpan? ttl = null, bool includeAddressesInAdditionalSection = true)
     {
-        var key = NormalizeName(name);
+        var key = DnsNames.Normalize(name, nameof(name));
         ArgumentNullException.ThrowIfNull(targets);
-        var ttlSeconds = ToTtlSeconds(ttl ?? DefaultTtl, nameof(ttl));
-        var owner = DomainName.Parse(key);
-        var records = new List<SrvRecord>();
-        var targetKeys = new List<string>();
-        foreach (var target in targets)
-        {
-            ArgumentNullException.ThrowIfNull(target, nameof(targets));
-            var targetKey = NormalizeName(target.Hostname, nameof(targets));
-            targetKeys.Add(targetKey);
-            records.Add(new SrvRecord(owner, ttlSeconds, (ushort)target.Priority, (ushort)target.Weight, (ushort)target.Port, DomainName.Parse(targetKey)));
-        }
-
+        var ttlSeconds = DnsNames.ToTtlSeconds(ttl ?? DefaultTtl, nameof(ttl));
+        var (records, targetKeys) = DnsZone.SrvRecords(key, targets, ttlSeconds);
         lock (_gate)
         {
-            var entry = _zone.GetValueOrDefault(key) ?? ZoneEntry.Empty;
-            _zone[key] = entry with { Srv = [.. records], SrvTargets = [.. targetKeys.Distinct(StringComparer.Ordinal)], SrvAdditional = includeAddressesInAdditionalSection };
+            _zone.SetSrv(key, records, targetKeys, includeAddressesInAdditionalSection);
         }
     }
 
@@ -293,7 +241,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <exception cref="ArgumentException">The name is not a valid DNS name.</exception>
     public bool RemoveName(string name)
     {
-        var key = NormalizeName(name);
+        var key = DnsNames.Normalize(name, nameof(name));
         lock (_gate)
         {
             return _zone.Remove(key);
@@ -332,22 +280,10 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n, nameof(count));
         }
 
-        var key = name is null ? null : NormalizeName(name);
-        var rule = fault == DnsFault.None ? null : new FaultRule(fault, count);
+        var key = name is null ? null : DnsNames.Normalize(name, nameof(name));
         lock (_gate)
         {
-            if (key is null)
-            {
-                _globalFault = rule;
-            }
-            else if (rule is null)
-            {
-                _nameFaults.Remove(key);
-            }
-            else
-            {
-                _nameFaults[key] = rule;
-            }
+            _faults.Inject(fault, key, count);
         }
     }
 
@@ -356,8 +292,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     {
         lock (_gate)
         {
-            _globalFault = null;
-            _nameFaults.Clear();
+            _faults.Clear();
         }
     }
 
@@ -369,7 +304,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     {
         lock (_gate)
         {
-            _paused = true;
+            _faults.Paused = true;
         }
     }
 
@@ -378,7 +313,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     {
         lock (_gate)
         {
-            _paused = false;
+            _faults.Paused = false;
         }
     }
 
@@ -389,7 +324,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     {
         lock (_gate)
         {
-            return _queriesByType.GetValueOrDefault(type);
+            return _journal.CountOf(type);
         }
     }
 
@@ -398,12 +333,8 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     {
         lock (_gate)
         {
-            _queries.Clear();
-            _queriesByType.Clear();
-            Interlocked.Exchange(ref _totalQueries, 0);
-            Interlocked.Exchange(ref _udpQueries, 0);
-            Interlocked.Exchange(ref _tcpQueries, 0);
-            _maxConcurrentQueries = _inflight.Count;
+            _journal.Reset();
+            _handler.ResetMaxConcurrent();
         }
     }
 
@@ -423,28 +354,14 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         predicate ??= static _ => true;
-        QueryWaiter waiter;
+        DnsQueryJournal.QueryWaiter waiter;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            waiter = new QueryWaiter(count, predicate);
-            foreach (var query in _queries)
-            {
-                if (waiter.Offer(query))
-                {
-                    return waiter.Completion.Task;
-                }
-            }
-
-            _waiters.Add(waiter);
+            waiter = _journal.AddWaiter(count, predicate);
         }
 
-        if (!cancellationToken.CanBeCanceled)
-        {
-            return waiter.Completion.Task;
-        }
-
-        return WaitWithCancellationAsync(waiter, cancellationToken);
+        return _journal.WaitAsync(waiter, cancellationToken);
     }
 
     /// <summary>
@@ -455,8 +372,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     /// <returns>A task that completes when the server has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
-        List<QueryWaiter> waiters;
-        Task[] inflight;
+        DnsQueryJournal.QueryWaiter[] waiters;
         lock (_gate)
         {
             if (_disposed)
@@ -465,415 +381,18 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
             }
 
             _disposed = true;
-            waiters = [.. _waiters];
-            _waiters.Clear();
+            waiters = _journal.RemoveAllWaiters();
         }
 
         // Close the sockets first so that released queries cannot be answered any more.
-        StopListeners();
-        await _disposeCts.CancelAsync().ConfigureAwait(false);
+        _listeners.StopAll(_gate);
+        await _handler.ReleaseHeldAsync().ConfigureAwait(false);
         foreach (var waiter in waiters)
         {
             waiter.Completion.TrySetException(new ObjectDisposedException(nameof(EmbeddedDnsServer)));
         }
 
-        lock (_gate)
-        {
-            inflight = [.. _inflight];
-        }
-
-        try
-        {
-            await Task.WhenAll(inflight).WaitAsync(DisposeDrainTimeout).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // A query handler that does not finish within the drain timeout is abandoned; it can no longer answer.
-        }
-
-        _disposeCts.Dispose();
-    }
-
-    private void Start()
-    {
-        lock (_gate)
-        {
-            _udpServer = CreateAndStart(new UdpServerTransport(EndPoint, TransportTimeoutMilliseconds));
-            _tcpServer = CreateAndStart(new TcpDnsTransport(EndPoint, TransportTimeoutMilliseconds, TcpKeepAliveMilliseconds));
-        }
-    }
-
-    private Listener CreateAndStart(IServerTransport transport)
-    {
-        var server = new DnsServer(transport);
-        server.QueryReceived += OnQueryReceivedAsync;
-        try
-        {
-            server.Start();
-        }
-        catch
-        {
-            server.QueryReceived -= OnQueryReceivedAsync;
-            transport.Dispose();
-            throw;
-        }
-
-        return new Listener(server, transport);
-    }
-
-    private void StopListeners()
-    {
-        Listener? udp, tcp;
-        lock (_gate)
-        {
-            (udp, tcp) = (_udpServer, _tcpServer);
-            (_udpServer, _tcpServer) = (null, null);
-        }
-
-        StopQuietly(udp);
-        StopQuietly(tcp);
-    }
-
-    private void StopQuietly(Listener? listener)
-    {
-        if (listener is null)
-        {
-            return;
-        }
-
-        listener.Server.QueryReceived -= OnQueryReceivedAsync;
-        try
-        {
-            listener.Server.Stop();
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or AggregateException)
-        {
-            // Stopping a listener whose socket is already gone is fine.
-        }
-        finally
-        {
-            // DnsServer.Stop does not reliably close the socket in ARSoft 3.6.1; disposing the transport does.
-            listener.Transport.Dispose();
-        }
-    }
-
-    private async Task OnQueryReceivedAsync(object sender, QueryReceivedEventArgs e)
-    {
-        var task = HandleQueryAsync(e);
-        lock (_gate)
-        {
-            _inflight.Add(task);
-            _maxConcurrentQueries = Math.Max(_maxConcurrentQueries, _inflight.Count);
-        }
-
-        try
-        {
-            // Exceptions flow back to ARSoft, which reports them and answers SERVFAIL.
-            await task.ConfigureAwait(false);
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _inflight.Remove(task);
-            }
-        }
-    }
-
-    private async Task HandleQueryAsync(QueryReceivedEventArgs e)
-    {
-        if (e.Query is not DnsMessage query || query.Questions.Count == 0)
-        {
-            // ARSoft answers a null response with a failure response.
-            return;
-        }
-
-        var question = query.Questions[0];
-        var name = NormalizeQueryName(question.Name);
-        var type = (DnsRecordType)(int)question.RecordType;
-        var transport = e.TransportProtocol == TransportProtocol.Udp ? DnsTransport.Udp : DnsTransport.Tcp;
-
-        DnsFault fault;
-        TimeSpan delay;
-        ZoneEntry? entry;
-        Dictionary<string, ZoneEntry>? targets = null;
-        TimeSpan negativeTtl;
-        lock (_gate)
-        {
-            fault = _paused ? DnsFault.Drop : TakeFault(name, transport);
-            delay = _responseDelay;
-            negativeTtl = _negativeTtl;
-            entry = _zone.GetValueOrDefault(name);
-            if (entry is { SrvAdditional: true, Srv.Length: > 0 } && type is DnsRecordType.Srv or DnsRecordType.Any)
-            {
-                targets = entry.SrvTargets
-                    .Select(t => (Key: t, Entry: _zone.GetValueOrDefault(t)))
-                    .Where(t => t.Entry is not null)
-                    .ToDictionary(t => t.Key, t => t.Entry!, StringComparer.Ordinal);
-            }
-
-            Record(new DnsQueryInfo(name, type, transport, fault), transport, type);
-        }
-
-        var response = query.CreateResponseInstance();
-        response.IsAuthoritiveAnswer = true;
-        response.IsRecursionAllowed = false;
-        e.Response = response;
-        try
-        {
-            if (fault == DnsFault.Drop)
-            {
-                // Held until disposal, when the sockets are already closed: the client never gets an answer.
-                await Task.Delay(Timeout.InfiniteTimeSpan, _disposeCts.Token).ConfigureAwait(false);
-            }
-
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, _disposeCts.Token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            response.ReturnCode = ReturnCode.ServerFailure;
-            return;
-        }
-
-        switch (fault)
-        {
-            case DnsFault.ServerFailure:
-                response.ReturnCode = ReturnCode.ServerFailure;
-                return;
-            case DnsFault.Refused:
-                response.ReturnCode = ReturnCode.Refused;
-                return;
-            case DnsFault.NameError:
-                response.ReturnCode = ReturnCode.NxDomain;
-                response.AuthorityRecords.Add(CreateSoa(question.Name, negativeTtl));
-                return;
-            case DnsFault.Truncate:
-                response.IsTruncated = true;
-                return;
-        }
-
-        if (entry is null)
-        {
-            response.ReturnCode = ReturnCode.NxDomain;
-            response.AuthorityRecords.Add(CreateSoa(question.Name, negativeTtl));
-            return;
-        }
-
-        AddAnswers(response, entry, type, targets);
-        if (response.AnswerRecords.Count == 0)
-        {
-            response.AuthorityRecords.Add(CreateSoa(question.Name, negativeTtl));
-        }
-    }
-
-    private static void AddAnswers(DnsMessage response, ZoneEntry entry, DnsRecordType type, Dictionary<string, ZoneEntry>? targets)
-    {
-        if (type is DnsRecordType.A or DnsRecordType.Any)
-        {
-            response.AnswerRecords.AddRange(entry.A);
-        }
-
-        if (type is DnsRecordType.Aaaa or DnsRecordType.Any)
-        {
-            response.AnswerRecords.AddRange(entry.Aaaa);
-        }
-
-        if (type is DnsRecordType.Srv or DnsRecordType.Any)
-        {
-            response.AnswerRecords.AddRange(entry.Srv);
-            if (targets is not null)
-            {
-                foreach (var target in targets.Values)
-                {
-                    response.AdditionalRecords.AddRange(target.A);
-                    response.AdditionalRecords.AddRange(target.Aaaa);
-                }
-            }
-        }
-    }
-
-    private DnsFault TakeFault(string name, DnsTransport transport)
-    {
-        var hasNameRule = _nameFaults.TryGetValue(name, out var rule);
-        rule = hasNameRule ? rule : _globalFault;
-        if (rule is null || (rule.Fault == DnsFault.Truncate && transport == DnsTransport.Tcp))
-        {
-            return DnsFault.None;
-        }
-
-        if (rule.Remaining is { } remaining)
-        {
-            if (remaining <= 1)
-            {
-                if (hasNameRule)
-                {
-                    _nameFaults.Remove(name);
-                }
-                else
-                {
-                    _globalFault = null;
-                }
-            }
-            else
-            {
-                rule.Remaining = remaining - 1;
-            }
-        }
-
-        return rule.Fault;
-    }
-
-    // Called under _gate. Waiters complete asynchronously (RunContinuationsAsynchronously), so completing them here is safe.
-    private void Record(DnsQueryInfo info, DnsTransport transport, DnsRecordType type)
-    {
-        Interlocked.Increment(ref _totalQueries);
-        Interlocked.Increment(ref transport == DnsTransport.Udp ? ref _udpQueries : ref _tcpQueries);
-        _queriesByType[type] = _queriesByType.GetValueOrDefault(type) + 1;
-        if (_queries.Count < MaxRecordedQueries)
-        {
-            _queries.Add(info);
-        }
-
-        for (var i = _waiters.Count - 1; i >= 0; i--)
-        {
-            if (_waiters[i].Offer(info))
-            {
-                _waiters.RemoveAt(i);
-            }
-        }
-    }
-
-    private async Task<IReadOnlyList<DnsQueryInfo>> WaitWithCancellationAsync(QueryWaiter waiter, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await waiter.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            lock (_gate)
-            {
-                _waiters.Remove(waiter);
-            }
-
-            throw;
-        }
-    }
-
-    private static SoaRecord CreateSoa(DomainName queried, TimeSpan negativeTtl)
-    {
-        // Kubernetes' CoreDNS answers with the SOA of the cluster zone; the last two labels are a fair stand-in.
-        var apex = queried.LabelCount > 2 ? queried.GetParentName(queried.LabelCount - 2) : queried;
-        var ttl = ToTtlSeconds(negativeTtl, nameof(negativeTtl));
-        return new SoaRecord(
-            apex,
-            ttl,
-            DomainName.Parse("ns.dns." + apex.ToString(true)),
-            DomainName.Parse("hostmaster." + apex.ToString(true)),
-            1,
-            7200,
-            1800,
-            86400,
-            ttl);
-    }
-
-    private static string NormalizeQueryName(DomainName name) =>
-        name.ToString(true).TrimEnd('.').ToLowerInvariant();
-
-    private static string NormalizeName(string name, string? paramName = null)
-    {
-        paramName ??= nameof(name);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name, paramName);
-        var trimmed = name.Trim();
-        if (trimmed.EndsWith('.'))
-        {
-            trimmed = trimmed[..^1];
-        }
-
-        if (trimmed.Length == 0 || trimmed.Length > 253 || trimmed.Contains("..", StringComparison.Ordinal)
-            || !DomainName.TryParse(trimmed, out var parsed) || parsed is null || parsed.Labels.Any(l => l.Length is 0 or > 63))
-        {
-            throw new ArgumentException($"'{name}' is not a valid DNS name.", paramName);
-        }
-
-        return trimmed.ToLowerInvariant();
-    }
-
-    private static int ToTtlSeconds(TimeSpan ttl, string paramName)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(ttl, TimeSpan.Zero, paramName);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(ttl, TimeSpan.FromSeconds(int.MaxValue), paramName);
-        return (int)ttl.TotalSeconds;
-    }
-
-    private static int ProbeFreePort(IPAddress address)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            probe.Bind(new IPEndPoint(address, 0));
-            var port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-            try
-            {
-                using var udpProbe = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                udpProbe.Bind(new IPEndPoint(address, port));
-                return port;
-            }
-            catch (SocketException) when (attempt < PortProbeAttempts)
-            {
-                // The TCP port is free but its UDP twin is taken: probe another one.
-            }
-        }
-    }
-
-    private sealed record Listener(DnsServer Server, IServerTransport Transport);
-
-    private sealed record ZoneEntry(DnsRecordBase[] A, DnsRecordBase[] Aaaa, DnsRecordBase[] Srv, string[] SrvTargets, bool SrvAdditional)
-    {
-        public static readonly ZoneEntry Empty = new([], [], [], [], true);
-    }
-
-    private sealed class FaultRule(DnsFault fault, int? remaining)
-    {
-        public DnsFault Fault { get; } = fault;
-
-        public int? Remaining { get; set; } = remaining;
-    }
-
-    private sealed class QueryWaiter(int count, Func<DnsQueryInfo, bool> predicate)
-    {
-        private readonly List<DnsQueryInfo> _matches = [];
-
-        public TaskCompletionSource<IReadOnlyList<DnsQueryInfo>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        // Returns true when the waiter is done (completed or faulted by its predicate).
-        public bool Offer(DnsQueryInfo info)
-        {
-            try
-            {
-                if (predicate(info))
-                {
-                    _matches.Add(info);
-                }
-            }
-#pragma warning disable CA1031 // A throwing user predicate fails its own wait, never the DNS server.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Completion.TrySetException(ex);
-                return true;
-            }
-
-            if (_matches.Count >= count)
-            {
-                Completion.TrySetResult([.. _matches]);
-                return true;
-            }
-
-            return false;
-        }
+        await _handler.DrainAsync(DisposeDrainTimeout).ConfigureAwait(false);
+        _handler.Dispose();
     }
 }

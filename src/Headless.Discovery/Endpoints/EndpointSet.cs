@@ -201,4 +201,36 @@ public sealed class EndpointSet
     /// <summary>A short description: service, version, count and staleness.</summary>
     public override string ToString() =>
         $"{Service} v{Version}: {Count} endpoint(s){(IsStale ? " (stale)" : string.Empty)}";
+
+    /// <summary>
+    /// Creates a snapshot with a health per pod, from statuses in any order (sorted and de-duplicated by pod here, the
+    /// first status of a pod kept); for tests and custom publishers.
+    /// </summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="statuses">One status per pod, in any order.</param>
+    /// <param name="version">The version number (0 or more).</param>
+    /// <param name="resolvedAt">When the endpoints were resolved.</param>
+    /// <param name="ttl">The answer's TTL.</param>
+    /// <param name="isPanic">
+    /// Whether too few pods are available, so <see cref="Available"/> holds every pod; otherwise it holds the pods whose
+    /// <see cref="EndpointStatus.IsAvailable"/> is <see langword="true"/>. Default: <see langword="false"/>.
+    /// </param>
+    /// <returns>A new snapshot that is not stale.</returns>
+    public static EndpointSet Create(ServiceName service, IEnumerable<EndpointStatus> statuses, long version, DateTimeOffset resolvedAt, TimeSpan ttl, bool isPanic = false)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(statuses);
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        var byPod = new Dictionary<PodEndpoint, EndpointStatus>();
+        foreach (EndpointStatus status in statuses)
+        {
+            ArgumentNullException.ThrowIfNull(status, nameof(statuses));
+            byPod.TryAdd(status.Endpoint, status);
+        }
+
+        ImmutableArray<PodEndpoint> endpoints = PodEndpointOrder.SortUnique(byPod.Keys);
+        ImmutableArray<EndpointStatus> aligned = [.. endpoints.Select(e => byPod[e])];
+        ImmutableArray<PodEndpoint> available = isPanic ? endpoints : [.. aligned.Where(s => s.IsAvailable).Select(s => s.Endpoint)];
+        return new EndpointSet(service, endpoints, version, resolvedAt, ttl, false, null, null, aligned, available, isPanic);
+    }
 }

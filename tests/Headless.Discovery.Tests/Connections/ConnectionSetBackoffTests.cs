@@ -40,7 +40,7 @@ public sealed class ConnectionSetBackoffTests
     public async Task Failed_connects_are_retried_after_the_seeded_backoff_on_the_service_clock(int seed)
     {
         var clock = new TimerWatchingClock();
-        var service = new FakeHeadlessService(FakeHeadlessService.Pod(0)) { TimeProvider = clock };
+        var service = new FakeHeadlessService(TestPods.Pod(0)) { TimeProvider = clock };
         using var logs = new ListLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(logs));
         int attempts = 0;
@@ -93,7 +93,7 @@ public sealed class ConnectionSetBackoffTests
         Assert.Same(connection, live.Connection);
         Assert.Equal(5, attempts);
         Assert.Equal(
-            expected.Select((d, i) => $"Service {service.Name}: connect attempt {i + 1} to {FakeHeadlessService.Pod(0).Key} failed; retrying in {d.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms."),
+            expected.Select((d, i) => $"Service {service.Name}: connect attempt {i + 1} to {TestPods.Pod(0).Key} failed; retrying in {d.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms."),
             logs.Entries.Where(e => e.EventId == 1302).Select(e => e.Message));
     }
 }

@@ -1,3 +1,4 @@
+using Headless.Discovery.Testing;
 using Headless.Discovery;
 using Headless.Discovery.Tests.Selection;
 using Microsoft.Extensions.Time.Testing;

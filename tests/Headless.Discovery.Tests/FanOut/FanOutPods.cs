@@ -1,3 +1,4 @@
+using Headless.Discovery.Testing;
 using System.Net;
 using Headless.Discovery;
 using Headless.Discovery.Tests.Selection;

@@ -1,3 +1,4 @@
+using Headless.Discovery.Testing;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Headless.Discovery;
@@ -89,44 +90,6 @@ public sealed class FanOutResultTests
         Assert.Equal("web.default.svc.cluster.local all: 0 succeeded, 1 failed, goal not met (deadline exceeded)", result.ToString());
     }
 
-    /// <summary>A service double whose <see cref="IHeadlessService.ReportOutcome"/> runs a hook after recording the outcome.</summary>
-    private sealed class HookedService(FakeHeadlessService inner, Action<PodEndpoint, EndpointOutcome> hook) : IHeadlessService
-    {
-        public ServiceName Name => inner.Name;
-
-        public EndpointSet Current => inner.Current;
-
-        public TimeProvider TimeProvider => inner.TimeProvider;
-
-        public CancellationToken Stopping => inner.Stopping;
-
-        public event EventHandler<EndpointSetChange>? Changed
-        {
-            add => inner.Changed += value;
-            remove => inner.Changed -= value;
-        }
-
-        public ConcurrentQueue<(PodEndpoint Endpoint, EndpointOutcome Outcome)> Outcomes => inner.Outcomes;
-
-        public void Start() => inner.Start();
-
-        public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) => inner.GetEndpointsAsync(cancellationToken);
-
-        public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default) => inner.WaitForEndpointsAsync(minCount, cancellationToken);
-
-        public IAsyncEnumerable<EndpointSetChange> WatchAsync(CancellationToken cancellationToken = default) => inner.WatchAsync(cancellationToken);
-
-        public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
-        {
-            inner.ReportOutcome(endpoint, outcome);
-            hook(endpoint, outcome);
-        }
-
-        public ValueTask<EndpointSet> RefreshAsync(CancellationToken cancellationToken = default) => inner.RefreshAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
-    }
-
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -135,15 +98,15 @@ public sealed class FanOutResultTests
         // One call at a time; the last call settles, and while it is being reported (before the fan-out has read it)
         // the clock jumps past the deadline, so the fan-out sees the deadline first.
         var time = new FakeTimeProvider();
-        FakeHeadlessService pods = FanOutPods.Service(2, time);
-        PodEndpoint last = pods.Current.Endpoints[1];
-        var service = new HookedService(pods, (endpoint, _) =>
+        FakeHeadlessService service = FanOutPods.Service(2, time);
+        PodEndpoint last = service.Current.Endpoints[1];
+        service.OutcomeReported += (endpoint, _) =>
         {
             if (endpoint == last)
             {
                 time.Advance(TimeSpan.FromSeconds(1));
             }
-        });
+        };
         var options = new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500) };
 
         FanOutResult<int> result = await service.FanOutAsync(
@@ -206,14 +169,13 @@ public sealed class FanOutResultTests
             [(pods.Current.Endpoints[0], true, 4.0), (pods.Current.Endpoints[1], false, 2.0), (pods.Current.Endpoints[2], true, 0.0)],
             pods.Outcomes.Select(o => (o.Endpoint, o.Outcome.Succeeded, o.Outcome.Latency.TotalMilliseconds)));
 
-        pods.Outcomes.Clear();
         FanOutResult<int> silent = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, ReportOutcomes = false }).WaitAsync(Generous);
-        Assert.Empty(pods.Outcomes);
+        Assert.Equal(3, pods.Outcomes.Count);
         Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), silent.Results.Select(r => (r.Status, r.Latency)));
 
-        var throwing = new HookedService(pods, (_, _) => throw new InvalidOperationException("sink down"));
-        FanOutResult<int> unheard = await throwing.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1 }).WaitAsync(Generous);
-        Assert.Equal(3, pods.Outcomes.Count);
+        pods.OutcomeReported += (_, _) => throw new InvalidOperationException("sink down");
+        FanOutResult<int> unheard = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1 }).WaitAsync(Generous);
+        Assert.Equal(6, pods.Outcomes.Count);
         Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), unheard.Results.Select(r => (r.Status, r.Latency)));
     }
 }

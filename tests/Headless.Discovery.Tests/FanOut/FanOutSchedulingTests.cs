@@ -1,3 +1,4 @@
+using Headless.Discovery.Testing;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Headless.Discovery;

@@ -297,7 +297,7 @@ public sealed class FanOutTests : IAsyncLifetime
     [Fact]
     public async Task Options_are_validated_with_messages_naming_the_option()
     {
-        var service = new FakeHeadlessService(FakeHeadlessService.Pods(1));
+        var service = new FakeHeadlessService(TestPods.Pods(1));
         static ValueTask<int> Op(PodEndpoint e, CancellationToken ct) => new(1);
 
         var parallelism = await Assert.ThrowsAsync<InvalidOptionsException>(() => service.FanOutAsync(Op, new FanOutOptions { MaxParallelism = 0 }));
@@ -331,7 +331,7 @@ public sealed class FanOutTests : IAsyncLifetime
     [Fact]
     public async Task Synchronous_operations_and_an_empty_service_work()
     {
-        var service = new FakeHeadlessService(FakeHeadlessService.Pods(100));
+        var service = new FakeHeadlessService(TestPods.Pods(100));
         FanOutResult<int> all = await service.FanOutAsync((e, _) => new ValueTask<int>(e.Port)).WaitAsync(Generous);
         Assert.True(all.GoalMet);
         Assert.Equal(100, all.Succeeded);

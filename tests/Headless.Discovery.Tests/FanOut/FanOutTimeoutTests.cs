@@ -1,3 +1,4 @@
+using Headless.Discovery.Testing;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Headless.Discovery;
@@ -12,7 +13,7 @@ namespace Headless.Discovery.Tests.FanOut;
 
 /// <summary>
 /// The per-pod timeout bounds a call whatever the operation does with its token: a call that ignores it is timed out
-/// at its timeout (on the service's <see cref="IHeadlessService.TimeProvider"/>) and the fan-out goes on without it.
+/// at its timeout (on the fan-out's <see cref="TimeProvider"/>) and the fan-out goes on without it.
 /// </summary>
 public sealed class FanOutTimeoutTests
 {
@@ -47,7 +48,7 @@ public sealed class FanOutTimeoutTests
     public static TheoryData<string> Modes => ["all", "quorum", "first", "one-at-a-time", "polly-pipeline"];
 
     /// <summary>Per mode: options, which calls hang, how many calls start before the timeout, and the expected outcome.</summary>
-    private static (FanOutOptions Options, int[] Hung, int StartsBefore, int Succeeded, int Skipped, bool GoalMet) Case(string mode)
+    private static (FanOutOptions Options, int[] Hung, int StartsBefore, int Succeeded, int Skipped, bool GoalMet) Case(string mode, TimeProvider time)
     {
         var options = new FanOutOptions { PerPodTimeout = PerPod };
         switch (mode)
@@ -79,7 +80,7 @@ public sealed class FanOutTimeoutTests
     {
         var time = new FakeTimeProvider();
         FakeHeadlessService service = FanOutPods.Service(3, time);
-        (FanOutOptions options, int[] hung, int startsBefore, int succeeded, int skipped, bool goalMet) = Case(mode);
+        (FanOutOptions options, int[] hung, int startsBefore, int succeeded, int skipped, bool goalMet) = Case(mode, time);
         var script = new Script(hung);
 
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(script.Call, options);
@@ -190,7 +191,7 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions(), time);
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), time);
         var started = new SemaphoreSlim(0);
         var never = new TaskCompletionSource<int>();
 
@@ -224,7 +225,7 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions(), time);
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), time);
         int calls = 0;
 
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
@@ -257,7 +258,7 @@ public sealed class FanOutTimeoutTests
         var clock = new LateTimerClock();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = new HeadlessService(FakeHeadlessService.ServiceName, resolver, new HeadlessServiceOptions(), clock);
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), clock);
         int calls = 0;
         var never = new TaskCompletionSource<int>();
 

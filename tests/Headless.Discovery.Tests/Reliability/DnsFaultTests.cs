@@ -1,6 +1,7 @@
 using System.Net;
 using Headless.Discovery;
 using Headless.Discovery.Testing;
+using Headless.Discovery.TestSupport;
 
 namespace Headless.Discovery.Tests.Reliability;
 

@@ -1,7 +1,8 @@
+using Headless.Discovery.Testing;
 using CsCheck;
 using Headless.Discovery.TestSupport;
 using Headless.Discovery;
-using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+using static Headless.Discovery.Tests.Selection.TestPods;
 
 namespace Headless.Discovery.Tests.Selection;
 

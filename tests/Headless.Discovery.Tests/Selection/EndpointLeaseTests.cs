@@ -1,6 +1,7 @@
+using Headless.Discovery.Testing;
 using Headless.Discovery;
 using Microsoft.Extensions.Time.Testing;
-using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+using static Headless.Discovery.Tests.Selection.TestPods;
 
 namespace Headless.Discovery.Tests.Selection;
 

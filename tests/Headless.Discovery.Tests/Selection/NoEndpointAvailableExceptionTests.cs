@@ -1,6 +1,7 @@
+using Headless.Discovery.Testing;
 using System.Collections.Immutable;
 using Headless.Discovery;
-using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+using static Headless.Discovery.Tests.Selection.TestPods;
 
 namespace Headless.Discovery.Tests.Selection;
 
@@ -16,7 +17,7 @@ public sealed class NoEndpointAvailableExceptionTests
         Assert.Null(fresh.InnerException);
 
         var error = new TimeoutException("DNS timed out");
-        service.Publish(new EndpointSet(FakeHeadlessService.ServiceName, ImmutableArray<PodEndpoint>.Empty, 2, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), true, DateTimeOffset.UnixEpoch, error));
+        service.Publish(new EndpointSet(TestPods.ServiceName, ImmutableArray<PodEndpoint>.Empty, 2, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5), true, DateTimeOffset.UnixEpoch, error));
         var stale = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.RoundRobin(service).Pick());
         Assert.Equal("No endpoint of 'web.default.svc.cluster.local' is available: it has no ready pods (snapshot version 2, stale).", stale.Message);
         Assert.Same(error, stale.InnerException);

@@ -1,9 +1,10 @@
+using Headless.Discovery.Testing;
 using System.Net;
 using CsCheck;
 using Headless.Discovery;
 using Headless.Discovery.TestSupport;
 using Microsoft.Extensions.Time.Testing;
-using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+using static Headless.Discovery.Tests.Selection.TestPods;
 
 namespace Headless.Discovery.Tests.Selection;
 

@@ -1,7 +1,8 @@
+using Headless.Discovery.Testing;
 using CsCheck;
 using Headless.Discovery;
 using Headless.Discovery.TestSupport;
-using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+using static Headless.Discovery.Tests.Selection.TestPods;
 
 namespace Headless.Discovery.Tests.Selection;
 
@@ -160,7 +161,7 @@ public sealed class PickFirstAndSubsetTests
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var failing = new Thread(() => lease.Fail());
-        service.OnCurrentRead = () =>
+        service.CurrentRead += () =>
         {
             if (Thread.CurrentThread == failing)
             {

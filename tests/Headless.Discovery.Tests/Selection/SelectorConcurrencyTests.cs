@@ -13,7 +13,7 @@ public sealed class SelectorConcurrencyTests
         // Every published set holds pods 1..3 (as StatefulSet pods 0..3 for ordinal picks) plus a rotating few.
         var resolver = new ScriptedResolver(Answer(0));
         await using var service = new HeadlessService(
-            FakeHeadlessService.ServiceName,
+            TestPods.ServiceName,
             resolver,
             new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromHours(1), MaxRefreshInterval = TimeSpan.FromHours(1) });
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
@@ -81,8 +81,8 @@ public sealed class SelectorConcurrencyTests
     }
 
     private static IEnumerable<PodEndpoint> Members(int round) =>
-        Enumerable.Range(0, 4).Select(o => FakeHeadlessService.StatefulPod(o))
-            .Concat(Enumerable.Range(10 + (round % 7), 1 + (round % 5)).Select(i => FakeHeadlessService.StatefulPod(i)));
+        Enumerable.Range(0, 4).Select(o => TestPods.StatefulPod(o))
+            .Concat(Enumerable.Range(10 + (round % 7), 1 + (round % 5)).Select(i => TestPods.StatefulPod(i)));
 
     private static ResolutionResult Answer(int round) => ResolutionResult.Success(Members(round), TimeSpan.FromSeconds(5));
 }

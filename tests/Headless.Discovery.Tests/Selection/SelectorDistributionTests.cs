@@ -1,5 +1,6 @@
+using Headless.Discovery.Testing;
 using Headless.Discovery;
-using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+using static Headless.Discovery.Tests.Selection.TestPods;
 
 namespace Headless.Discovery.Tests.Selection;
 

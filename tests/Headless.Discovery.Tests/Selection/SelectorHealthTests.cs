@@ -1,5 +1,6 @@
+using Headless.Discovery.Testing;
 using Headless.Discovery;
-using static Headless.Discovery.Tests.Selection.FakeHeadlessService;
+using static Headless.Discovery.Tests.Selection.TestPods;
 
 namespace Headless.Discovery.Tests.Selection;
 
@@ -114,7 +115,7 @@ public sealed class SelectorHealthTests
         Func<PodEndpoint> pick = Picker(kind, service, out Func<(bool, PodEndpoint?)> tryPick);
 
         var ex = Assert.Throws<NoEndpointAvailableException>(() => pick());
-        Assert.Equal(FakeHeadlessService.ServiceName, ex.Service);
+        Assert.Equal(TestPods.ServiceName, ex.Service);
         Assert.Equal(4, ex.PodCount);
         Assert.Equal(0, ex.AvailableCount);
         Assert.Equal(3, ex.UnhealthyCount);
