@@ -25,7 +25,7 @@ public sealed partial class DnsmasqFixture : IAsyncLifetime
     public const string DnsmasqPath = "/usr/sbin/dnsmasq";
     public const string Domain = "cluster.local";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan StartTimeout = Generous;
     private static readonly TimeSpan ReloadTimeout = TimeSpan.FromSeconds(20);
     private const int SigStop = 19;
     private const int SigCont = 18;

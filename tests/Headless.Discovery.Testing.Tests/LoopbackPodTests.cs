@@ -153,9 +153,10 @@ public sealed class LoopbackPodTests
 
         pod.Behavior = PodBehavior.Reset;
         using var reset = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await reset.ConnectAsync(pod.EndPoint);
         var resetError = await Record.ExceptionAsync(async () =>
         {
+            // The reset may reach the client before its connect completes is observed (then connect reports it), or after.
+            await reset.ConnectAsync(pod.EndPoint).WaitAsync(Generous);
             var n = await reset.ReceiveAsync(new byte[16].AsMemory(), SocketFlags.None).AsTask().WaitAsync(Generous);
             Assert.Equal(0, n);
         });
