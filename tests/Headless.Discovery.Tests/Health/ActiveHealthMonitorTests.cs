@@ -137,7 +137,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         }
 
         Assert.Same(settled, service.Current);
-        Assert.Equal(18, Monitor(service).CompletedProbes);
+        Assert.Equal(18, Metrics(service).Probes);
         Assert.All(service.GetHealthDetails(), s => Assert.Equal(EndpointHealth.Healthy, s.Health));
         Assert.All(service.GetHealthDetails(), s => Assert.Equal(firstProbe, s.LastTransitionAt));
     }
@@ -158,11 +158,11 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         });
         HeadlessService service = Create(probe);
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        await Monitor(service).WaitForCompletedProbesAsync(2).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 2);
         await entered.Task.WaitAsync(Generous);
 
         Time.Advance(TimeSpan.FromSeconds(2));
-        await Monitor(service).WaitForCompletedProbesAsync(3).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 3);
 
         EndpointStatus status = service.Current.GetStatus(Pod(2))!;
         Assert.Equal(EndpointHealth.Unhealthy, status.Health);
@@ -208,7 +208,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(3, Volatile.Read(ref calls));
 
         gate.SetResult();
-        await Monitor(service).WaitForCompletedProbesAsync(10).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 10);
         Assert.Equal(10, Volatile.Read(ref calls));
         Assert.Equal(3, Volatile.Read(ref max));
     }
@@ -270,7 +270,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(0, probe.Calls(Pod(1)));
 
         Time.Advance(TimeSpan.FromSeconds(2));
-        await Monitor(service).WaitForCompletedProbesAsync(3).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 3);
         Assert.Equal(1, probe.Calls(Pod(1)));
     }
 
@@ -290,7 +290,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(unhealthy.LastTransitionAt, grown.GetStatus(Pod(2))!.LastTransitionAt);
         Assert.Equal(EndpointHealth.Healthy, grown.GetStatus(Pod(1))!.Health);
 
-        await Monitor(service).WaitForCompletedProbesAsync(4).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 4);
         Assert.Equal(EndpointHealth.Healthy, service.Current.GetStatus(Pod(4))!.Health);
         Assert.Equal(1, probe.Calls(Pod(4)));
         Assert.Equal(1, probe.Calls(Pod(1)));
@@ -305,7 +305,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
 
         Resolver.Fallback = Ok(3600, 1, 2);
         await service.RefreshAsync().AsTask().WaitAsync(Generous);
-        Assert.Equal(2, service.Health!.TrackedCount);
+        Assert.Equal(2, Metrics(service).TrackedPods);
         int callsOfRemoved = probe.Calls(Pod(3));
 
         for (int i = 0; i < 4; i++)
@@ -375,7 +375,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
             Assert.Equal(0, fresh.ConsecutiveFailures);
         }
 
-        await Monitor(service).WaitForCompletedProbesAsync(2).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 2);
         Assert.Equal(1, probe.Calls(web1));
         Assert.Equal(1, service.Current.GetStatus(web1)!.ConsecutiveFailures);
     }
@@ -387,14 +387,14 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         HeadlessService service = Create(probe);
         await StartAndProbeAsync(service);
         await ProbeRoundAsync(service, 3);
-        ActiveHealthMonitor monitor = Monitor(service);
+        HealthMetrics metrics = Metrics(service);
 
         await service.DisposeAsync();
-        long completed = monitor.CompletedProbes;
+        long completed = metrics.Probes;
         int calls = probe.Calls(Pod(1));
 
         Time.Advance(TimeSpan.FromMinutes(5));
-        Assert.Equal(completed, monitor.CompletedProbes);
+        Assert.Equal(completed, metrics.Probes);
         Assert.Equal(calls, probe.Calls(Pod(1)));
     }
 
@@ -424,7 +424,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         // Disposal cancels the probe in flight (the probe wrapper may return before the probe itself has unwound).
         await service.DisposeAsync().AsTask().WaitAsync(Generous);
         await cancelled.Task.WaitAsync(Generous);
-        Assert.Equal(0, Monitor(service).CompletedProbes);
+        Assert.Equal(0, Metrics(service).Probes);
     }
 
     [Fact]
@@ -432,7 +432,8 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     {
         HeadlessService service = Create(null, o => o.PassiveHealth.Enabled = false);
         EndpointSet set = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        Assert.Null(service.Health);
+        // No health room: nothing ever holds per-pod health state for this service.
+        Assert.Null(Metrics(service).TrackedPods);
         Assert.All(set.Statuses, s => Assert.Equal(EndpointHealth.Unknown, s.Health));
         Assert.Same(set.Endpoints[0].UnknownStatus, set.Statuses[0]);
         Assert.Equal(set.Endpoints, set.Available);

@@ -17,7 +17,7 @@ internal sealed class FakeHeadlessService : IHeadlessService
 
     public FakeHeadlessService(params PodEndpoint[] pods)
     {
-        _current = EndpointSet.CreateInitial(ServiceName, DateTimeOffset.UnixEpoch);
+        _current = EndpointSet.Create(ServiceName, [], 0, DateTimeOffset.UnixEpoch, TimeSpan.Zero);
         if (pods.Length > 0)
         {
             Publish(pods);
