@@ -164,9 +164,6 @@ public sealed partial class HeadlessService : IHeadlessService
         remove => _publisher.Changed -= value;
     }
 
-    /// <summary>The health room, or <see langword="null"/> when health is off.</summary>
-    internal HealthTracker? Health => _health;
-
     /// <inheritdoc/>
     public TimeProvider TimeProvider { get; }
 

@@ -16,9 +16,12 @@ namespace Headless.Discovery;
 /// <c>healthy</c> | <c>unhealthy</c> | <c>ejected</c> | <c>available</c>; the health states are recorded when health
 /// checking or passive health is on)</item>
 /// <item><c>headless_discovery.endpoint.changes</c> (counter; tags <c>service</c>, <c>change</c> = <c>added</c> | <c>removed</c>)</item>
-/// <item><c>headless_discovery.probe.duration</c> (histogram, s; tags <c>service</c>, <c>result</c> = <c>healthy</c> | <c>unhealthy</c>)</item>
+/// <item><c>headless_discovery.probe.duration</c> (histogram, s; tags <c>service</c>, <c>result</c> = <c>healthy</c> | <c>unhealthy</c>):
+/// recorded once the probe's result is applied to the pod's health; a result that arrives after its pod left is not recorded</item>
 /// <item><c>headless_discovery.ejections</c> (counter; tag <c>service</c>): pods ejected by passive health</item>
 /// <item><c>headless_discovery.panic</c> (gauge, 0 or 1; tag <c>service</c>): 1 while the service is in panic mode</item>
+/// <item><c>headless_discovery.health.tracked_pods</c> (gauge; tag <c>service</c>): pods holding per-pod health state —
+/// every member while probes run; with passive health alone, the members reported failing since they joined</item>
 /// </list>
 /// </remarks>
 public static class DiscoveryTelemetry
@@ -76,6 +79,11 @@ public static class DiscoveryTelemetry
         "headless_discovery.panic",
         unit: "{flag}",
         description: "1 while fewer than the panic threshold of a service's pods are available (selection uses all pods), else 0.");
+
+    internal static readonly Gauge<long> TrackedPods = Meter.CreateGauge<long>(
+        "headless_discovery.health.tracked_pods",
+        unit: "{pod}",
+        description: "Pods for which a service holds health state: every member while probing, else the members reported failing since they joined.");
 
     internal const string ServiceTag = "service";
     internal const string ResultTag = "result";

@@ -180,9 +180,6 @@ public sealed class EndpointSet
     /// <summary><see langword="true"/> once at least one resolution attempt has completed (<see cref="Version"/> &gt; 0).</summary>
     public bool IsInitialized => Version > 0;
 
-    internal static EndpointSet CreateInitial(ServiceName service, DateTimeOffset now) =>
-        new(service, ImmutableArray<PodEndpoint>.Empty, 0, now, TimeSpan.Zero, false, null, null);
-
     /// <summary>Creates a snapshot from unsorted endpoints (sorted and de-duplicated here); for tests and custom resolvers.</summary>
     /// <param name="service">The service name.</param>
     /// <param name="endpoints">The endpoints in any order; duplicates are removed.</param>

@@ -11,7 +11,9 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// Thread-safe. The monitor owns its loops and keeps no health state: each result goes to the callback given at
-/// construction with the token of the loop that produced it, so a result of a stopped loop can be told apart.
+/// construction with the token of the loop that produced it, so a result of a stopped loop can be told apart. A probe
+/// is recorded in <c>headless_discovery.probe.duration</c> once the callback has applied its result, so a reader of
+/// that metric never sees a probe whose effect is not in the health state yet.
 /// </remarks>
 internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
 {
@@ -24,7 +26,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     private readonly ProbeSchedule _schedule;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly Action<PodEndpoint, ProbeResult, CancellationToken> _onResult;
+    private readonly Func<PodEndpoint, ProbeResult, CancellationToken, bool> _onResult;
     private readonly string _service;
     private readonly KeyValuePair<string, object?> _serviceTag;
     private readonly SemaphoreSlim _concurrency;
@@ -32,8 +34,6 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     // Guarded by itself: the loops of current pods, and every loop not ended yet (a stopped one may still be finishing).
     private readonly Dictionary<PodEndpoint, CancellationTokenSource> _loops = [];
     private readonly HashSet<Task> _running = [];
-    private readonly List<(long Count, TaskCompletionSource Completion)> _probeWaiters = [];
-    private long _completedProbes;
     private bool _disposed;
 
     /// <param name="service">The service, for logs and metrics.</param>
@@ -43,7 +43,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
     /// <param name="timeProvider">The clock and timers.</param>
     /// <param name="logger">Where probe failures go.</param>
     /// <param name="random01">Uniform samples in [0, 1) for jitter.</param>
-    /// <param name="onResult">Receives each result with its loop's token.</param>
+    /// <param name="onResult">Receives each result with its loop's token; returns whether it applied the result (a stopped loop's is dropped).</param>
     public ActiveHealthMonitor(
         ServiceName service,
         IEndpointProbe probe,
@@ -52,7 +52,7 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         TimeProvider timeProvider,
         ILogger logger,
         Func<double> random01,
-        Action<PodEndpoint, ProbeResult, CancellationToken> onResult)
+        Func<PodEndpoint, ProbeResult, CancellationToken, bool> onResult)
     {
         _service = service.Value;
         _serviceTag = new KeyValuePair<string, object?>(DiscoveryTelemetry.ServiceTag, service.Value);
@@ -65,12 +65,6 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         _onResult = onResult;
         _concurrency = new SemaphoreSlim(options.MaxConcurrentProbes, options.MaxConcurrentProbes);
     }
-
-    /// <summary>The probe in use.</summary>
-    public IEndpointProbe Probe => _probe;
-
-    /// <summary>Probes completed since the monitor was created (results delivered).</summary>
-    internal long CompletedProbes => Interlocked.Read(ref _completedProbes);
 
     /// <summary>Starts probing <paramref name="endpoint"/> (a no-op when it is probed already or the monitor is disposed).</summary>
     public void Start(PodEndpoint endpoint)
@@ -149,13 +143,17 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
                 DateTimeOffset started = _timeProvider.GetUtcNow();
                 ProbeResult result = await ProbeOnceAsync(endpoint, cancellationToken).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
-                _onResult(endpoint, result, cancellationToken);
+                if (_onResult(endpoint, result, cancellationToken))
+                {
+                    var tags = new TagList { _serviceTag, { DiscoveryTelemetry.ResultTag, result.Succeeded ? "healthy" : "unhealthy" } };
+                    DiscoveryTelemetry.ProbeDuration.Record(result.Latency.TotalSeconds, tags);
+                }
+
                 if (!result.Succeeded)
                 {
                     Log.ProbeFailed(_logger, _service, endpoint.ToString(), result.Latency.TotalMilliseconds, result.Error);
                 }
 
-                CountCompleted();
                 due = started + _schedule.NextInterval();
             }
         }
@@ -203,46 +201,11 @@ internal sealed partial class ActiveHealthMonitor : IAsyncDisposable
         await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ProbeResult result = await _probe.ProbeAsync(endpoint, _options.Timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
-            var tags = new TagList { _serviceTag, { DiscoveryTelemetry.ResultTag, result.Succeeded ? "healthy" : "unhealthy" } };
-            DiscoveryTelemetry.ProbeDuration.Record(result.Latency.TotalSeconds, tags);
-            return result;
+            return await _probe.ProbeAsync(endpoint, _options.Timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _concurrency.Release();
-        }
-    }
-
-    private void CountCompleted()
-    {
-        long count = Interlocked.Increment(ref _completedProbes);
-        lock (_probeWaiters)
-        {
-            for (int i = _probeWaiters.Count - 1; i >= 0; i--)
-            {
-                if (_probeWaiters[i].Count <= count)
-                {
-                    _probeWaiters[i].Completion.TrySetResult();
-                    _probeWaiters.RemoveAt(i);
-                }
-            }
-        }
-    }
-
-    /// <summary>Completes once <see cref="CompletedProbes"/> reaches <paramref name="count"/>.</summary>
-    internal Task WaitForCompletedProbesAsync(long count)
-    {
-        lock (_probeWaiters)
-        {
-            if (CompletedProbes >= count)
-            {
-                return Task.CompletedTask;
-            }
-
-            var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _probeWaiters.Add((count, completion));
-            return completion.Task;
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     private readonly IHealthEventSink _sink;
     private readonly string _service;
     private readonly KeyValuePair<string, object?> _serviceTag;
+    private readonly ActiveHealthMonitor? _monitor;
     private ImmutableArray<PodEndpoint> _members = [];
     private int _ejectedCount;
     private bool _disposed;
@@ -55,15 +56,9 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         IEndpointProbe? probe = active.CreateProbe(out bool ownsProbe);
         if (probe is not null)
         {
-            Monitor = new ActiveHealthMonitor(service, probe, ownsProbe, active, timeProvider, _logger, random01, OnProbeResult);
+            _monitor = new ActiveHealthMonitor(service, probe, ownsProbe, active, timeProvider, _logger, random01, OnProbeResult);
         }
     }
-
-    /// <summary>The active prober, or <see langword="null"/> when no probe is configured.</summary>
-    public ActiveHealthMonitor? Monitor { get; }
-
-    /// <summary>Number of pods tracked.</summary>
-    internal int TrackedCount => _states.Count;
 
     /// <summary>
     /// Makes the tracked pods match <paramref name="members"/> (sorted): new pods get fresh state and are probed at once
@@ -81,13 +76,13 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 
             // Probed pods need their state at once; without a probe, a pod gets one on its first reported failure
             // (see ReportOutcome), so a service whose pods never fail holds no health state per pod.
-            if (Monitor is not null)
+            if (_monitor is not null)
             {
                 foreach (PodEndpoint endpoint in members)
                 {
                     if (_states.TryAdd(endpoint, new EndpointHealthState(endpoint)))
                     {
-                        Monitor.Start(endpoint);
+                        _monitor.Start(endpoint);
                     }
                 }
             }
@@ -101,8 +96,12 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             }
 
             _members = members;
+            RecordTrackedPods();
         }
     }
+
+    /// <summary>The gauge of pods holding health state. Caller holds <see cref="_lock"/>, so values go out in order.</summary>
+    private void RecordTrackedPods() => DiscoveryTelemetry.TrackedPods.Record(_states.Count, _serviceTag);
 
     /// <summary>Drops a pod that left. Caller holds <see cref="_lock"/>.</summary>
     private void Forget(EndpointHealthState state)
@@ -114,7 +113,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         }
 
         state.StopEjectionTimer();
-        Monitor?.Stop(state.Endpoint);
+        _monitor?.Stop(state.Endpoint);
     }
 
     /// <summary>Live per-pod details (latest latency, error and counters) for <paramref name="endpoints"/>, aligned by index.</summary>
@@ -176,7 +175,14 @@ internal sealed partial class HealthTracker : IAsyncDisposable
                 return null;
             }
 
-            return _states.GetOrAdd(endpoint, static e => new EndpointHealthState(e));
+            if (!_states.TryGetValue(endpoint, out EndpointHealthState? state))
+            {
+                state = new EndpointHealthState(endpoint);
+                _states[endpoint] = state;
+                RecordTrackedPods();
+            }
+
+            return state;
         }
     }
 
@@ -238,14 +244,14 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         Log.EjectionEnded(_logger, _service, state.Endpoint.ToString(), reason);
     }
 
-    /// <summary>Active health: applies one probe result of a loop still running (a stopped loop's result is dropped).</summary>
-    private void OnProbeResult(PodEndpoint endpoint, ProbeResult result, CancellationToken loop)
+    /// <summary>Active health: applies one probe result of a loop still running; a stopped loop's result is dropped (returns <see langword="false"/>).</summary>
+    private bool OnProbeResult(PodEndpoint endpoint, ProbeResult result, CancellationToken loop)
     {
         lock (_lock)
         {
             if (_disposed || loop.IsCancellationRequested || !_states.TryGetValue(endpoint, out EndpointHealthState? state))
             {
-                return;
+                return false;
             }
 
             EndpointHealth? from = state.RecordProbe(result, _timeProvider.GetUtcNow(), _active.HealthyThreshold, _active.UnhealthyThreshold);
@@ -265,6 +271,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 
             // Every result is an event: the details a snapshot carries are as of its publication.
             _sink.OnStatus(state.ToStatus());
+            return true;
         }
     }
 
@@ -285,9 +292,9 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             }
         }
 
-        if (Monitor is not null)
+        if (_monitor is not null)
         {
-            await Monitor.DisposeAsync().ConfigureAwait(false);
+            await _monitor.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

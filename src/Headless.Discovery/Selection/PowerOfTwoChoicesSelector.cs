@@ -20,15 +20,6 @@ internal sealed class PowerOfTwoChoicesSelector : EndpointSelectorBase
         _table = Build(service.Current);
     }
 
-    /// <summary>For tests: the outstanding count of <paramref name="endpoint"/> (0 when unknown).</summary>
-    internal int OutstandingOf(PodEndpoint endpoint)
-    {
-        lock (_rebuild)
-        {
-            return _counters.TryGetValue(endpoint, out OutstandingCounter? counter) ? counter.Value : 0;
-        }
-    }
-
     protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {
         int index = ChooseIndex(out Table table);

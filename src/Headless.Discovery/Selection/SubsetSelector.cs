@@ -23,18 +23,12 @@ internal sealed class SubsetSelector : EndpointSelectorBase
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         ArgumentException.ThrowIfNullOrEmpty(clientId);
         Size = size;
-        ClientId = clientId;
         _clientHash = StableHash.Hash(clientId.AsSpan());
         _cursor = new StripedCursor((int)_clientHash);
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 
     internal int Size { get; }
-
-    internal string ClientId { get; }
-
-    /// <summary>The current subset, sorted (for tests and diagnostics).</summary>
-    internal PodEndpoint[] CurrentSubset => CurrentTable().Subset;
 
     protected override PodEndpoint? Choose(out LeaseTracker? tracker)
     {

@@ -13,8 +13,6 @@ namespace Headless.Discovery.Tests.Health;
 /// </summary>
 public sealed class AbandonedProbeTests
 {
-    private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
-
     public enum AbandonedBy
     {
         ServiceDisposed,
@@ -121,12 +119,13 @@ public sealed class AbandonedProbeTests
             return hung.FailAll();
         }
 
-        var service = new HeadlessService(Svc, resolver, options, time);
+        ServiceName name = HealthMetrics.UniqueName("abandoned");
+        using var metrics = new HealthMetrics(name);
+        var service = new HeadlessService(name, resolver, options, time);
         try
         {
             await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
             await hung.AllStarted.WaitAsync(Generous);
-            ActiveHealthMonitor monitor = service.Health!.Monitor!;
             switch (by)
             {
                 case AbandonedBy.ServiceDisposed:
@@ -141,8 +140,8 @@ public sealed class AbandonedProbeTests
                     break;
                 case AbandonedBy.ProbeTimedOut:
                     time.Advance(options.ActiveHealth.Timeout);
-                    await monitor.WaitForCompletedProbesAsync(pods).WaitAsync(Generous);
-                    Assert.All(deaf, pod => Assert.StartsWith("timed out", service.Health.GetDetails([pod])[0].LastError, StringComparison.Ordinal));
+                    await metrics.WaitForProbesAsync(pods).WaitAsync(Generous);
+                    Assert.All(deaf, pod => Assert.StartsWith("timed out", service.GetHealthDetails().Single(s => s.Endpoint == pod).LastError, StringComparison.Ordinal));
                     break;
             }
         }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using CsCheck;
 using Headless.Discovery.TestSupport;
 using static Headless.Discovery.Tests.Refresh.ScriptedAnswers;
@@ -137,7 +136,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         }
 
         Assert.Same(settled, service.Current);
-        Assert.Equal(18, Monitor(service).CompletedProbes);
+        Assert.Equal(18, Metrics(service).Probes);
         Assert.All(service.GetHealthDetails(), s => Assert.Equal(EndpointHealth.Healthy, s.Health));
         Assert.All(service.GetHealthDetails(), s => Assert.Equal(firstProbe, s.LastTransitionAt));
     }
@@ -158,11 +157,11 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         });
         HeadlessService service = Create(probe);
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        await Monitor(service).WaitForCompletedProbesAsync(2).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 2);
         await entered.Task.WaitAsync(Generous);
 
         Time.Advance(TimeSpan.FromSeconds(2));
-        await Monitor(service).WaitForCompletedProbesAsync(3).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 3);
 
         EndpointStatus status = service.Current.GetStatus(Pod(2))!;
         Assert.Equal(EndpointHealth.Unhealthy, status.Health);
@@ -208,7 +207,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(3, Volatile.Read(ref calls));
 
         gate.SetResult();
-        await Monitor(service).WaitForCompletedProbesAsync(10).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 10);
         Assert.Equal(10, Volatile.Read(ref calls));
         Assert.Equal(3, Volatile.Read(ref max));
     }
@@ -270,7 +269,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(0, probe.Calls(Pod(1)));
 
         Time.Advance(TimeSpan.FromSeconds(2));
-        await Monitor(service).WaitForCompletedProbesAsync(3).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 3);
         Assert.Equal(1, probe.Calls(Pod(1)));
     }
 
@@ -290,152 +289,9 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         Assert.Equal(unhealthy.LastTransitionAt, grown.GetStatus(Pod(2))!.LastTransitionAt);
         Assert.Equal(EndpointHealth.Healthy, grown.GetStatus(Pod(1))!.Health);
 
-        await Monitor(service).WaitForCompletedProbesAsync(4).WaitAsync(Generous);
+        await WaitForProbesAsync(service, 4);
         Assert.Equal(EndpointHealth.Healthy, service.Current.GetStatus(Pod(4))!.Health);
         Assert.Equal(1, probe.Calls(Pod(4)));
         Assert.Equal(1, probe.Calls(Pod(1)));
-    }
-
-    [Fact]
-    public async Task Removed_pods_stop_being_probed()
-    {
-        var probe = new ScriptedProbe();
-        HeadlessService service = Create(probe);
-        await StartAndProbeAsync(service);
-
-        Resolver.Fallback = Ok(3600, 1, 2);
-        await service.RefreshAsync().AsTask().WaitAsync(Generous);
-        Assert.Equal(2, service.Health!.TrackedCount);
-        int callsOfRemoved = probe.Calls(Pod(3));
-
-        for (int i = 0; i < 4; i++)
-        {
-            await ProbeRoundAsync(service, 2);
-        }
-
-        Assert.Equal(callsOfRemoved, probe.Calls(Pod(3)));
-        Assert.Equal(5, probe.Calls(Pod(1)));
-    }
-
-    [Fact]
-    public async Task A_removed_pods_in_flight_probe_is_cancelled()
-    {
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var probe = new DelegateProbe(async (endpoint, ct) =>
-        {
-            if (endpoint.Equals(Pod(3)))
-            {
-                entered.TrySetResult();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    cancelled.TrySetResult();
-                    throw;
-                }
-            }
-
-            return ProbeResult.Healthy();
-        });
-        HeadlessService service = Create(probe);
-        await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        await entered.Task.WaitAsync(Generous);
-
-        Resolver.Fallback = Ok(3600, 1, 2);
-        await service.RefreshAsync().AsTask().WaitAsync(Generous);
-
-        await cancelled.Task.WaitAsync(Generous);
-        Assert.Null(service.Current.GetStatus(Pod(3)));
-    }
-
-    [Fact]
-    public async Task The_same_ip_under_another_hostname_starts_fresh()
-    {
-        var web0 = new PodEndpoint(IPAddress.Parse("10.0.0.1"), 80, "web-0.web.default.svc.cluster.local");
-        var web1 = new PodEndpoint(IPAddress.Parse("10.0.0.1"), 80, "web-1.web.default.svc.cluster.local");
-        Resolver.Fallback = ResolutionResult.Success([web0], TimeSpan.FromHours(1));
-        var probe = new ScriptedProbe();
-        probe.Set(web0, healthy: false);
-        probe.Set(web1, healthy: false);
-        HeadlessService service = Create(probe);
-        EndpointSet first = await StartAndProbeAsync(service);
-        Assert.Equal(EndpointHealth.Unhealthy, first.GetStatus(web0)!.Health);
-
-        Resolver.Fallback = ResolutionResult.Success([web1], TimeSpan.FromHours(1));
-        EndpointSet renamed = await service.RefreshAsync().AsTask().WaitAsync(Generous);
-
-        Assert.Null(renamed.GetStatus(web0));
-        EndpointStatus fresh = service.Current.GetStatus(web1)!;
-        if (fresh.Health == EndpointHealth.Unknown)
-        {
-            Assert.Null(fresh.LastTransitionAt);
-            Assert.Equal(0, fresh.ConsecutiveFailures);
-        }
-
-        await Monitor(service).WaitForCompletedProbesAsync(2).WaitAsync(Generous);
-        Assert.Equal(1, probe.Calls(web1));
-        Assert.Equal(1, service.Current.GetStatus(web1)!.ConsecutiveFailures);
-    }
-
-    [Fact]
-    public async Task Disposal_stops_every_probe()
-    {
-        var probe = new ScriptedProbe();
-        HeadlessService service = Create(probe);
-        await StartAndProbeAsync(service);
-        await ProbeRoundAsync(service, 3);
-        ActiveHealthMonitor monitor = Monitor(service);
-
-        await service.DisposeAsync();
-        long completed = monitor.CompletedProbes;
-        int calls = probe.Calls(Pod(1));
-
-        Time.Advance(TimeSpan.FromMinutes(5));
-        Assert.Equal(completed, monitor.CompletedProbes);
-        Assert.Equal(calls, probe.Calls(Pod(1)));
-    }
-
-    [Fact]
-    public async Task Disposal_cancels_an_in_flight_probe()
-    {
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        HeadlessService service = Create(new DelegateProbe(async (_, ct) =>
-        {
-            entered.TrySetResult();
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                cancelled.TrySetResult();
-                throw;
-            }
-
-            return ProbeResult.Healthy();
-        }));
-        await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        await entered.Task.WaitAsync(Generous);
-
-        // Disposal cancels the probe in flight (the probe wrapper may return before the probe itself has unwound).
-        await service.DisposeAsync().AsTask().WaitAsync(Generous);
-        await cancelled.Task.WaitAsync(Generous);
-        Assert.Equal(0, Monitor(service).CompletedProbes);
-    }
-
-    [Fact]
-    public async Task Without_health_checking_statuses_stay_unknown_and_shared()
-    {
-        HeadlessService service = Create(null, o => o.PassiveHealth.Enabled = false);
-        EndpointSet set = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        Assert.Null(service.Health);
-        Assert.All(set.Statuses, s => Assert.Equal(EndpointHealth.Unknown, s.Health));
-        Assert.Same(set.Endpoints[0].UnknownStatus, set.Statuses[0]);
-        Assert.Equal(set.Endpoints, set.Available);
-        Assert.Equal(set.Statuses, service.GetHealthDetails());
     }
 }

@@ -23,13 +23,17 @@ internal sealed class ScriptedProbe : IEndpointProbe
     }
 }
 
-/// <summary>HeadlessService over a scripted resolver and fake time, with health configured per test.</summary>
+/// <summary>
+/// HeadlessService over a scripted resolver and fake time, with health configured per test. Each service gets a name of
+/// its own, so its public metrics (<see cref="Metrics"/>) count only its probes.
+/// </summary>
 public abstract class HealthTestBase : IAsyncLifetime
 {
-    protected static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
     protected static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
     private readonly List<HeadlessService> _services = [];
+    private readonly Dictionary<HeadlessService, HealthMetrics> _metrics = [];
+    private readonly HashSet<HeadlessService> _probed = [];
 
     internal FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
@@ -45,20 +49,33 @@ public abstract class HealthTestBase : IAsyncLifetime
         options.ActiveHealth.UnhealthyThreshold = 3;
         configure?.Invoke(options);
         // Mid-range samples: jitter adds nothing, so probes run on the exact interval.
-        var service = new HeadlessService(Svc, Resolver, options, Time, random: new ConstantRandom(0.5));
+        ServiceName name = HealthMetrics.UniqueName();
+        // Listening before the service exists: no measurement of it is missed.
+        var metrics = new HealthMetrics(name);
+        var service = new HeadlessService(name, Resolver, options, Time, random: new ConstantRandom(0.5));
         _services.Add(service);
+        _metrics[service] = metrics;
+        if (options.ActiveHealth.Enabled)
+        {
+            _probed.Add(service);
+        }
+
         return service;
     }
 
-    internal static ActiveHealthMonitor Monitor(HeadlessService service) => service.Health!.Monitor!;
+    /// <summary>The public metrics of <paramref name="service"/>: applied probes and pods holding health state.</summary>
+    internal HealthMetrics Metrics(HeadlessService service) => _metrics[service];
 
-    /// <summary>Starts the service and waits until every pod of the first snapshot has been probed once.</summary>
-    internal static async Task<EndpointSet> StartAndProbeAsync(HeadlessService service)
+    /// <summary>Waits until <paramref name="count"/> probes of <paramref name="service"/> have completed and been applied.</summary>
+    internal Task WaitForProbesAsync(HeadlessService service, long count) => Metrics(service).WaitForProbesAsync(count).WaitAsync(Generous);
+
+    /// <summary>Starts the service and waits until every pod of the first snapshot has been probed once (when probes are configured).</summary>
+    internal async Task<EndpointSet> StartAndProbeAsync(HeadlessService service)
     {
         EndpointSet first = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        if (service.Health?.Monitor is { } monitor)
+        if (_probed.Contains(service))
         {
-            await monitor.WaitForCompletedProbesAsync(first.Count).WaitAsync(Generous);
+            await WaitForProbesAsync(service, first.Count);
         }
 
         return service.Current;
@@ -67,10 +84,9 @@ public abstract class HealthTestBase : IAsyncLifetime
     /// <summary>Advances fake time by one interval and waits for one more probe of each of <paramref name="pods"/> pods.</summary>
     internal async Task ProbeRoundAsync(HeadlessService service, int pods, TimeSpan? by = null)
     {
-        ActiveHealthMonitor monitor = Monitor(service);
-        long target = monitor.CompletedProbes + pods;
+        long target = Metrics(service).Probes + pods;
         Time.Advance(by ?? Interval);
-        await monitor.WaitForCompletedProbesAsync(target).WaitAsync(Generous);
+        await WaitForProbesAsync(service, target);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -80,6 +96,7 @@ public abstract class HealthTestBase : IAsyncLifetime
         foreach (HeadlessService service in _services)
         {
             await service.DisposeAsync();
+            _metrics[service].Dispose();
         }
     }
 }

@@ -28,15 +28,16 @@ public sealed class PassiveHealthTests : HealthTestBase
     {
         HeadlessService service = CreatePassive();
         EndpointSet before = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
-        Assert.Equal(0, service.Health!.TrackedCount);
+        HealthMetrics metrics = Metrics(service);
+        Assert.Equal(0, metrics.TrackedPods);
         Assert.All(before.Statuses, s => Assert.Equal(EndpointHealth.Unknown, s.Health));
 
         service.ReportOutcome(Pod(1), EndpointOutcome.Success(TimeSpan.FromMilliseconds(1)));
         Fail(service, Pod(9), 10); // not a member: no state, no ejection
-        Assert.Equal(0, service.Health.TrackedCount);
+        Assert.Equal(0, metrics.TrackedPods);
 
         Fail(service, Pod(2), 1);
-        Assert.Equal(1, service.Health.TrackedCount);
+        Assert.Equal(1, metrics.TrackedPods);
         Assert.Same(before, service.Current); // one failure publishes nothing
 
         // The streak counts from that first failure: four more eject the pod, as with state from the start.
@@ -46,7 +47,7 @@ public sealed class PassiveHealthTests : HealthTestBase
         // The pod leaves: its state goes with it.
         Resolver.Fallback = Ok(3600, 1, 3);
         await service.RefreshAsync().AsTask().WaitAsync(Generous);
-        Assert.Equal(0, service.Health.TrackedCount);
+        Assert.Equal(0, metrics.TrackedPods);
     }
 
     [Fact]

@@ -66,16 +66,19 @@ public sealed class EndpointLeaseTests
     [Fact]
     public void A_plain_dispose_reports_nothing_but_releases_the_outstanding_count()
     {
-        var service = new FakeHeadlessService(Pods(1));
-        var selector = (PowerOfTwoChoicesSelector)EndpointSelectors.PowerOfTwoChoices(service);
+        // Two pods, so the outstanding count shows in the picks: the busier pod loses every comparison.
+        var service = new FakeHeadlessService(Pods(2));
+        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 2);
         EndpointLease lease = selector.Lease();
-        Assert.Equal(1, selector.OutstandingOf(Pod(0)));
+        PodEndpoint other = Assert.Single(service.Current.Endpoints.Remove(lease.Endpoint));
+        Assert.Equal([other], SelectorDistributionTests.Picked(selector));
 
         lease.Dispose();
         lease.Dispose();
 
         Assert.Empty(service.Outcomes);
-        Assert.Equal(0, selector.OutstandingOf(Pod(0)));
+        // Released once, not twice: the pods tie again (a count below the idle pod's would win every comparison).
+        Assert.Equal(2, SelectorDistributionTests.Picked(selector).Count);
     }
 
     [Fact]

@@ -190,16 +190,29 @@ public sealed class PickFirstAndSubsetTests
     public void Subset_is_stable_sized_and_round_robin_within()
     {
         var service = new FakeHeadlessService(Pods(100));
-        var a = (SubsetSelector)EndpointSelectors.Subset(service, 5, "client-a");
-        var again = (SubsetSelector)EndpointSelectors.Subset(new FakeHeadlessService([.. Pods(100).Reverse()]), 5, "client-a");
-        var b = (SubsetSelector)EndpointSelectors.Subset(service, 5, "client-b");
+        var reversed = new FakeHeadlessService([.. Pods(100).Reverse()]);
+        IEndpointSelector a = EndpointSelectors.Subset(service, 5, "client-a");
+        IEndpointSelector again = EndpointSelectors.Subset(reversed, 5, "client-a");
+        IEndpointSelector b = EndpointSelectors.Subset(service, 5, "client-b");
 
-        Assert.Equal(5, a.CurrentSubset.Length);
-        Assert.Equal(a.CurrentSubset, again.CurrentSubset);
-        Assert.NotEqual(a.CurrentSubset, b.CurrentSubset);
+        PodEndpoint[] subset = SubsetOf(a, service, 5);
+        Assert.Equal(5, subset.Length);
+        Assert.Equal(subset, SubsetOf(again, reversed, 5));
+        Assert.NotEqual(subset, SubsetOf(b, service, 5));
 
+        // Round robin within: 50 picks are 10 turns over the same five pods.
         PodEndpoint[] picks = [.. Enumerable.Range(0, 50).Select(_ => a.Pick())];
-        Assert.All(a.CurrentSubset, pod => Assert.Equal(10, picks.Count(p => p == pod)));
+        Assert.All(subset, pod => Assert.Equal(10, picks.Count(p => p == pod)));
+    }
+
+    /// <summary>
+    /// The subset a selector talks to, in snapshot order, as its picks show it: a subset selector goes round robin over
+    /// its subset, so <paramref name="size"/> picks on one thread make a full turn over its (at most size) pods.
+    /// </summary>
+    private static PodEndpoint[] SubsetOf(IEndpointSelector selector, IHeadlessService service, int size)
+    {
+        HashSet<PodEndpoint> picked = [.. Enumerable.Range(0, size).Select(_ => selector.Pick())];
+        return [.. service.Current.Available.Where(picked.Contains)];
     }
 
     [Fact]
@@ -221,12 +234,12 @@ public sealed class PickFirstAndSubsetTests
             c =>
             {
                 var service = new FakeHeadlessService(c.Pods);
-                var selector = (SubsetSelector)EndpointSelectors.Subset(service, c.Size, c.ClientId);
+                IEndpointSelector selector = EndpointSelectors.Subset(service, c.Size, c.ClientId);
                 PodEndpoint[] available = [.. service.Current.Available];
                 ulong client = StableHash.Hash(c.ClientId.AsSpan());
                 HashSet<PodEndpoint> top = [.. available.OrderByDescending(p => StableHash.Combine(client, StableHash.Of(p))).Take(c.Size)];
 
-                Assert.Equal(available.Where(top.Contains), selector.CurrentSubset);
+                Assert.Equal(available.Where(top.Contains), SubsetOf(selector, service, c.Size));
             },
             print: c => $"{c.Pods.Length} pods, k = {c.Size}, client \"{c.ClientId}\"");
     }
@@ -239,7 +252,7 @@ public sealed class PickFirstAndSubsetTests
         var load = new Dictionary<PodEndpoint, int>();
         for (int c = 0; c < Clients; c++)
         {
-            foreach (PodEndpoint pod in ((SubsetSelector)EndpointSelectors.Subset(service, Size, $"client-{c}")).CurrentSubset)
+            foreach (PodEndpoint pod in SubsetOf(EndpointSelectors.Subset(service, Size, $"client-{c}"), service, Size))
             {
                 load[pod] = load.GetValueOrDefault(pod) + 1;
             }
@@ -255,15 +268,15 @@ public sealed class PickFirstAndSubsetTests
     {
         const int Clients = 1_000, PodCount = 40, Size = 4;
         var service = new FakeHeadlessService(Pods(PodCount));
-        SubsetSelector[] clients = [.. Enumerable.Range(0, Clients).Select(c => (SubsetSelector)EndpointSelectors.Subset(service, Size, $"c{c}"))];
-        PodEndpoint[][] before = [.. clients.Select(c => c.CurrentSubset)];
+        IEndpointSelector[] clients = [.. Enumerable.Range(0, Clients).Select(c => EndpointSelectors.Subset(service, Size, $"c{c}"))];
+        PodEndpoint[][] before = [.. clients.Select(c => SubsetOf(c, service, Size))];
 
         PodEndpoint leaving = Pod(17);
         service.Publish(Pods(PodCount + 1).Where(p => p != leaving));
         int changed = 0;
         for (int c = 0; c < Clients; c++)
         {
-            PodEndpoint[] after = clients[c].CurrentSubset;
+            PodEndpoint[] after = SubsetOf(clients[c], service, Size);
             int differences = before[c].Except(after).Count();
             Assert.InRange(differences, 0, 2);
             if (!before[c].Contains(leaving))

@@ -136,18 +136,20 @@ public sealed class SelectorDistributionTests
             busy.Add(new EndpointLease(service, service.Current.Endpoints[0], null));
         }
 
-        var p2c = (PowerOfTwoChoicesSelector)selector;
         var held = new List<EndpointLease>();
         for (int i = 0; i < 1_000; i++)
         {
             held.Add(selector.Lease());
         }
 
-        int[] outstanding = [.. service.Current.Endpoints.Select(p2c.OutstandingOf)];
+        int[] outstanding = [.. service.Current.Endpoints.Select(pod => held.Count(l => l.Endpoint == pod))];
         Assert.Equal(1_000, outstanding.Sum());
 
         // With leases held, P2C keeps every pod within a small gap of the others (the classic O(log log n) bound).
         Assert.True(outstanding.Max() - outstanding.Min() <= 4, string.Join(",", outstanding));
+
+        // The selector weighs exactly the held leases: plain picks land on each pod at the rate its rank gives.
+        AssertPicksFollow(selector, service, outstanding);
 
         for (int i = 0; i < held.Count; i++)
         {
@@ -155,14 +157,41 @@ public sealed class SelectorDistributionTests
             lease.Dispose();
         }
 
-        Assert.All(service.Current.Endpoints, pod => Assert.Equal(0, p2c.OutstandingOf(pod)));
+        // Every count is back to zero: a newcomer (zero by construction) ties with every pod.
+        service.Publish(Pods(11));
+        AssertPicksFollow(selector, service, new int[11]);
     }
+
+    /// <summary>
+    /// Plain picks of a power-of-two-choices selector over <paramref name="service"/>'s pods land on each pod at the rate
+    /// the outstanding counts <paramref name="outstanding"/> (aligned with the snapshot) give: of the ordered pairs (a, b)
+    /// of distinct pods, b wins when it has fewer outstanding leases, else a. A pod busier than every other is never picked.
+    /// </summary>
+    private static void AssertPicksFollow(IEndpointSelector selector, IHeadlessService service, int[] outstanding)
+    {
+        const int Picks = 100_000;
+        int n = outstanding.Length;
+        Dictionary<PodEndpoint, int> counts = Count(selector, Picks);
+        for (int i = 0; i < n; i++)
+        {
+            int asFirst = outstanding.Where((c, j) => j != i && c >= outstanding[i]).Count();
+            int asSecond = outstanding.Count(c => c > outstanding[i]);
+            double expected = Picks * (asFirst + asSecond) / (double)(n * (n - 1));
+            // One rank off moves a pod's count by Picks / (n (n - 1)), over 900 for up to 11 pods; 400 is over 4 sigma.
+            double slack = expected == 0 ? 0 : 400;
+            Assert.InRange(counts.GetValueOrDefault(service.Current.Endpoints[i]), expected - slack, expected + slack);
+        }
+    }
+
+    /// <summary>The distinct pods of <paramref name="picks"/> plain picks.</summary>
+    internal static HashSet<PodEndpoint> Picked(IEndpointSelector selector, int picks = 200) =>
+        [.. Enumerable.Range(0, picks).Select(_ => selector.Pick())];
 
     [Fact]
     public void Power_of_two_choices_avoids_a_pod_with_more_outstanding_work()
     {
         var service = new FakeHeadlessService(Pods(3));
-        var selector = (PowerOfTwoChoicesSelector)EndpointSelectors.PowerOfTwoChoices(service, seed: 11);
+        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 11);
         PodEndpoint slow = service.Current.Endpoints[1];
 
         // Hold leases only on the slow pod; release the others at once.
@@ -181,24 +210,31 @@ public sealed class SelectorDistributionTests
         }
 
         // Once the slow pod has one outstanding lease it loses every comparison against an idle pod: exactly one lease there.
-        Assert.Single(held);
-        Assert.Equal(1, selector.OutstandingOf(slow));
+        EndpointLease one = Assert.Single(held);
+
+        // That lease still weighs: the slow pod loses every comparison; the idle pods tie and share the picks.
+        AssertPicksFollow(selector, service, [.. service.Current.Endpoints.Select(p => p == slow ? 1 : 0)]);
+        // Released, it is exactly as idle as a newcomer (zero by construction): the picks are even again.
+        one.Dispose();
+        service.Publish(Pods(4));
+        AssertPicksFollow(selector, service, new int[4]);
     }
 
     [Fact]
     public void Outstanding_counts_survive_a_refresh_that_keeps_the_pod()
     {
         var service = new FakeHeadlessService(Pods(2));
-        var selector = (PowerOfTwoChoicesSelector)EndpointSelectors.PowerOfTwoChoices(service, seed: 1);
+        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 1);
         EndpointLease lease = selector.Lease();
         PodEndpoint pod = lease.Endpoint;
 
+        // After the refresh the pod still counts its lease: it loses to both idle pods (one of them new).
         service.Publish(Pods(3));
-        _ = selector.Pick();
-        Assert.Equal(1, selector.OutstandingOf(pod));
+        AssertPicksFollow(selector, service, [.. service.Current.Endpoints.Select(p => p == pod ? 1 : 0)]);
 
+        // Released on the counter that survived: it ties with the newcomer again.
         lease.Dispose();
-        Assert.Equal(0, selector.OutstandingOf(pod));
+        AssertPicksFollow(selector, service, new int[3]);
     }
 
     internal static Dictionary<PodEndpoint, int> Count(IEndpointSelector selector, int picks)
