@@ -37,7 +37,7 @@ public class ResolutionBenchmark
             AutoResolveNameServers = false,
         });
 
-        var options = new DnsEndpointResolverOptions { Port = Fixtures.Port, DnsAttemptTimeout = TimeSpan.FromSeconds(5) };
+        var options = new HeadlessServiceOptions { Port = Fixtures.Port, DnsAttemptTimeout = TimeSpan.FromSeconds(5) };
         options.DnsServers.Add(_server.NameServer);
         _resolver = new DnsEndpointResolver(options);
 

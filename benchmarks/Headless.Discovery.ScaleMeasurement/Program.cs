@@ -84,7 +84,7 @@ try
 
     // Ready once dnsmasq answers every service with every pod (asked through another address, so the measured
     // transport and gate start fresh).
-    var readyOptions = new DnsEndpointResolverOptions { Port = 8080 };
+    var readyOptions = new HeadlessServiceOptions { Port = 8080 };
     readyOptions.DnsServers.Add($"127.0.0.2:{port}");
     var ready = new DnsEndpointResolver(readyOptions);
     for (int attempt = 0; attempt < 200; attempt++)

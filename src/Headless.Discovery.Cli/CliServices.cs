@@ -9,8 +9,8 @@ internal sealed class CliServices
     /// <summary>Turns the name given on the command line into a fully qualified service name.</summary>
     public required Func<string, ServiceName> Qualify { get; init; }
 
-    /// <summary>Creates the DNS resolver for one command run (disposed afterwards when it is disposable).</summary>
-    public required Func<DnsEndpointResolverOptions, IEndpointResolver> CreateResolver { get; init; }
+    /// <summary>Creates the DNS resolver for one command run from the validated options (disposed afterwards when it is disposable).</summary>
+    public required Func<HeadlessServiceOptions, IEndpointResolver> CreateResolver { get; init; }
 
     /// <summary>Creates the live service <c>watch</c> follows.</summary>
     public required Func<ServiceName, IEndpointResolver, HeadlessServiceOptions, IHeadlessService> CreateService { get; init; }

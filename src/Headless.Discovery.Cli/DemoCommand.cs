@@ -126,7 +126,7 @@ internal static class DemoCommand
             options.ActiveHealth.UnhealthyThreshold = 2;
             options.ActiveHealth.HealthyThreshold = 1;
             ServiceName service = ServiceName.Parse(ServiceText);
-            IEndpointResolver resolver = context.Services.CreateResolver(OptionFlags.ResolverOptions(options));
+            IEndpointResolver resolver = context.Services.CreateResolver(options);
             try
             {
                 IHeadlessService live = context.Services.CreateService(service, resolver, options);

@@ -118,9 +118,8 @@ internal static class FanOutCommand
     {
         ServiceName service = dns.GetServiceName(parseResult, context.Services);
         HeadlessServiceOptions serviceOptions = OptionFlags.Validated(dns.GetServiceOptions(parseResult, service));
-        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(serviceOptions);
         // One DNS round, judged exactly like `resolve`; the fan-out then runs over that answer.
-        IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
+        IEndpointResolver resolver = context.Services.CreateResolver(serviceOptions);
         ResolutionResult resolution;
         try
         {
@@ -133,7 +132,7 @@ internal static class FanOutCommand
 
         if (resolution.Outcome != ResolutionOutcome.Success)
         {
-            return await ResolveCommand.ReportFailureAsync(context, service, resolverOptions, resolution).ConfigureAwait(false);
+            return await ResolveCommand.ReportFailureAsync(context, service, serviceOptions, resolution).ConfigureAwait(false);
         }
 
         if (resolution.Endpoints.Any(e => e.Port == 0))

@@ -68,24 +68,4 @@ internal static class OptionFlags
 
         return options;
     }
-
-    /// <summary>The resolver options that <paramref name="options"/> name (the library builds the same for a live service).</summary>
-    public static DnsEndpointResolverOptions ResolverOptions(HeadlessServiceOptions options)
-    {
-        var resolver = new DnsEndpointResolverOptions
-        {
-            AddressFamily = options.AddressFamily,
-            UseSrv = options.UseSrv,
-            Port = options.Port,
-            DnsAttemptTimeout = options.DnsAttemptTimeout,
-            DnsRetryCount = options.DnsRetryCount,
-            MaxEndpoints = options.MaxEndpoints,
-        };
-        foreach (string server in options.DnsServers)
-        {
-            resolver.DnsServers.Add(server);
-        }
-
-        return resolver;
-    }
 }

@@ -31,12 +31,11 @@ internal static class ProbeCommand
         HeadlessServiceOptions serviceOptions = options.GetServiceOptions(parseResult, service);
         health.Apply(parseResult, serviceOptions.ActiveHealth);
         OptionFlags.Validated(serviceOptions);
-        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(serviceOptions);
         bool json = parseResult.GetValue(options.Json);
         TimeSpan timeout = serviceOptions.ActiveHealth.Timeout;
         (string kind, string? path) = KindAndPath(serviceOptions.ActiveHealth.Probe);
 
-        IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
+        IEndpointResolver resolver = context.Services.CreateResolver(serviceOptions);
         ResolutionResult result;
         try
         {
@@ -49,7 +48,7 @@ internal static class ProbeCommand
 
         if (result.Outcome != ResolutionOutcome.Success)
         {
-            return await ResolveCommand.ReportFailureAsync(context, service, resolverOptions, result).ConfigureAwait(false);
+            return await ResolveCommand.ReportFailureAsync(context, service, serviceOptions, result).ConfigureAwait(false);
         }
 
         IEndpointProbe probe = kind == "tcp"

@@ -18,10 +18,10 @@ internal static class ResolveCommand
     private static async Task<int> RunAsync(CliContext context, DnsCommandOptions options, ParseResult parseResult, CancellationToken cancellationToken)
     {
         ServiceName service = options.GetServiceName(parseResult, context.Services);
-        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(OptionFlags.Validated(options.GetServiceOptions(parseResult, service)));
+        HeadlessServiceOptions serviceOptions = OptionFlags.Validated(options.GetServiceOptions(parseResult, service));
         bool json = parseResult.GetValue(options.Json);
 
-        IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
+        IEndpointResolver resolver = context.Services.CreateResolver(serviceOptions);
         ResolutionResult result;
         try
         {
@@ -34,7 +34,7 @@ internal static class ResolveCommand
 
         if (result.Outcome != ResolutionOutcome.Success)
         {
-            return await ReportFailureAsync(context, service, resolverOptions, result).ConfigureAwait(false);
+            return await ReportFailureAsync(context, service, serviceOptions, result).ConfigureAwait(false);
         }
 
         if (json)
@@ -57,7 +57,7 @@ internal static class ResolveCommand
     /// The library's error is printed as it is: it knows which query failed and why (an SRV name whose targets have no
     /// address of the family is NODATA too). Our own words only stand in for a resolver that gave no error.
     /// </summary>
-    internal static async Task<int> ReportFailureAsync(CliContext context, ServiceName service, DnsEndpointResolverOptions resolverOptions, ResolutionResult result)
+    internal static async Task<int> ReportFailureAsync(CliContext context, ServiceName service, HeadlessServiceOptions options, ResolutionResult result)
     {
         string? why = result.Error?.Message;
         switch (result.Outcome)
@@ -69,7 +69,7 @@ internal static class ResolveCommand
 
             case ResolutionOutcome.NoData:
                 await context.ErrorLineAsync(
-                    $"{service}: {why ?? $"no {TextOutput.RecordTypes(resolverOptions)} records (NODATA): the name exists but has no pods of that kind."}").ConfigureAwait(false);
+                    $"{service}: {why ?? $"no {TextOutput.RecordTypes(options)} records (NODATA): the name exists but has no pods of that kind."}").ConfigureAwait(false);
                 return ExitCodes.NotFound;
 
             default:

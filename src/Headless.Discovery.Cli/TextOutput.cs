@@ -131,7 +131,7 @@ internal static class TextOutput
     public static string Describe(PodEndpoint endpoint) =>
         endpoint.Hostname is null ? endpoint.Key : $"{endpoint.Key}  {endpoint.Hostname}";
 
-    public static string RecordTypes(DnsEndpointResolverOptions options) =>
+    public static string RecordTypes(HeadlessServiceOptions options) =>
         options.UseSrv ? "SRV" : options.AddressFamily switch
         {
             DnsAddressFamily.IPv6 => "AAAA",

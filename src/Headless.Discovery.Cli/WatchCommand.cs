@@ -51,12 +51,11 @@ internal static class WatchCommand
         HeadlessServiceOptions serviceOptions = WithRefresh(options.GetServiceOptions(parseResult, service), minRefresh, maxRefresh);
         health.Apply(parseResult, serviceOptions.ActiveHealth);
         OptionFlags.Validated(serviceOptions);
-        DnsEndpointResolverOptions resolverOptions = OptionFlags.ResolverOptions(serviceOptions);
 
         using CancellationTokenSource? durationCts = duration is { } d ? new CancellationTokenSource(d, context.Services.TimeProvider) : null;
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationCts?.Token ?? CancellationToken.None);
 
-        IEndpointResolver resolver = context.Services.CreateResolver(resolverOptions);
+        IEndpointResolver resolver = context.Services.CreateResolver(serviceOptions);
         try
         {
             IHeadlessService live = context.Services.CreateService(service, resolver, serviceOptions);

@@ -67,7 +67,7 @@ public sealed partial class HeadlessService : IHeadlessService
     private HeadlessService(HeadlessServiceOptions frozen, ServiceName name, ILoggerFactory? loggerFactory, TimeProvider? timeProvider, Random? random)
         : this(
             name,
-            new DnsEndpointResolver(frozen.ToResolverOptions(), loggerFactory, timeProvider),
+            new DnsResolver(frozen.ToResolverOptions(), loggerFactory, timeProvider),
             frozen,
             timeProvider,
             loggerFactory,

@@ -122,6 +122,14 @@ public sealed class HeadlessServiceOptions
         problems.ThrowIfAny("options");
     }
 
+    /// <summary>Validates the DNS options only, by the paths <see cref="Validate"/> names them (what <see cref="DnsEndpointResolver"/> reads).</summary>
+    internal void ValidateDns()
+    {
+        var problems = new OptionProblems();
+        ToResolverOptions().Collect(problems);
+        problems.ThrowIfAny("options");
+    }
+
     /// <summary>Adds every problem of these options (name, DNS, refresh, health) to <paramref name="problems"/>, each once.</summary>
     internal void Collect(OptionProblems problems)
     {

@@ -15,7 +15,7 @@ internal sealed class CliHarness
         CliApp.RunAsync(args, Stdout, Stderr, Services, cancellationToken);
 
     /// <summary>Services whose resolver always returns <paramref name="result"/>; anything else is a test failure.</summary>
-    public static CliServices WithResolver(Func<DnsEndpointResolverOptions, ServiceName, ResolutionResult> result) => new()
+    public static CliServices WithResolver(Func<HeadlessServiceOptions, ServiceName, ResolutionResult> result) => new()
     {
         Qualify = name => ServiceName.Qualify(name, TestEnvironment),
         CreateResolver = options => new FuncResolver(service => result(options, service)),

@@ -150,7 +150,7 @@ public class UsageTests
     [Fact]
     public async Task OptionsReachTheResolver()
     {
-        DnsEndpointResolverOptions? seen = null;
+        HeadlessServiceOptions? seen = null;
         ServiceName? asked = null;
         var cli = new CliHarness
         {

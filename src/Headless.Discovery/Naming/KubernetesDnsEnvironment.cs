@@ -61,14 +61,14 @@ public sealed class KubernetesDnsEnvironment
     public static KubernetesDnsEnvironment Default => s_default.Value;
 
     /// <summary>The resolv.conf path this instance reads. Default: <c>/etc/resolv.conf</c>.</summary>
-    public string ResolvConfPath { get; }
+    internal string ResolvConfPath { get; }
 
     /// <summary>The namespace file path this instance reads. Default: <c>/var/run/secrets/kubernetes.io/serviceaccount/namespace</c>.</summary>
-    public string NamespaceFilePath { get; }
+    internal string NamespaceFilePath { get; }
 
     /// <summary>
     /// The pod's namespace (lower case): the <c>POD_NAMESPACE</c> environment variable (set it with the downward API, <c>fieldRef: metadata.namespace</c>) when set to a valid DNS label, else the
-    /// content of <see cref="NamespaceFilePath"/>, else the <c>&lt;ns&gt;.svc.&lt;domain&gt;</c> entry of the search list;
+    /// content of the namespace file, else the <c>&lt;ns&gt;.svc.&lt;domain&gt;</c> entry of the search list;
     /// <see langword="null"/> when none of the three gives one.
     /// </summary>
     public string? Namespace => _parsed.Value.Namespace;

@@ -3,7 +3,7 @@ namespace Headless.Discovery;
 /// <summary>
 /// Recorded in <see cref="EndpointSet.LastError"/> while an empty answer (NXDOMAIN or NODATA) has not yet been
 /// confirmed by <see cref="HeadlessServiceOptions.EmptyAnswerConfirmations"/> consecutive empty answers, so the last
-/// known good endpoints are kept, marked stale.
+/// known good endpoints are kept, marked stale. Built only by the library: read it, do not create it.
 /// </summary>
 public sealed class EmptyAnswerException : Exception
 {
@@ -13,7 +13,7 @@ public sealed class EmptyAnswerException : Exception
     /// <param name="consecutive">How many empty answers in a row so far.</param>
     /// <param name="required">How many are needed to accept an empty set.</param>
     /// <param name="innerException">The resolver's error, if any.</param>
-    public EmptyAnswerException(ServiceName service, ResolutionOutcome outcome, int consecutive, int required, Exception? innerException = null)
+    internal EmptyAnswerException(ServiceName service, ResolutionOutcome outcome, int consecutive, int required, Exception? innerException = null)
         : base(
             $"'{service}' answered {(outcome == ResolutionOutcome.NotFound ? "NXDOMAIN" : "NODATA")} ({consecutive} of {required} consecutive empty answers needed before the endpoints are dropped); keeping the last known endpoints.",
             innerException)

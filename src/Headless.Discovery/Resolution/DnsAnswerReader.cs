@@ -9,7 +9,7 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// Reads untrusted answers: which records belong to the name asked (its owner, or a name of its CNAME chain, followed
-/// for at most <see cref="DnsEndpointResolver.MaxCnameChainLength"/> links), which addresses can be pods (address
+/// for at most <see cref="DnsResolver.MaxCnameChainLength"/> links), which addresses can be pods (address
 /// hygiene), the answer's TTL, and the cap on endpoints (<see cref="DnsEndpointResolverOptions.MaxEndpoints"/>, the first
 /// in address order). Stateless apart from its settings; thread-safe.
 /// </summary>
@@ -67,8 +67,8 @@ internal sealed class DnsAnswerReader(ILogger logger, int maxEndpoints)
             return true;
         }
 
-        ResolutionLog.CnameChainTooLong(logger, name, DnsEndpointResolver.MaxCnameChainLength);
-        error = DnsErrorText.Error(query, $"the answer's CNAME chain is longer than {DnsEndpointResolver.MaxCnameChainLength} links or loops", null);
+        ResolutionLog.CnameChainTooLong(logger, name, DnsResolver.MaxCnameChainLength);
+        error = DnsErrorText.Error(query, $"the answer's CNAME chain is longer than {DnsResolver.MaxCnameChainLength} links or loops", null);
         return false;
     }
 
@@ -168,7 +168,7 @@ internal sealed class DnsAnswerReader(ILogger logger, int maxEndpoints)
             }
 
             current = TrimDot(next.CanonicalName.Value).ToLowerInvariant();
-            if (links >= DnsEndpointResolver.MaxCnameChainLength || chain.Contains(current))
+            if (links >= DnsResolver.MaxCnameChainLength || chain.Contains(current))
             {
                 chain = null;
                 return false;

@@ -4,10 +4,11 @@ using System.Net;
 namespace Headless.Discovery;
 
 /// <summary>
-/// Options for <see cref="DnsEndpointResolver"/>. The resolver's constructor validates them and throws one
+/// The Resolution room's own settings, read by <see cref="DnsResolver"/>: built from <c>HeadlessServiceOptions</c> by
+/// the root (one options type for users). The resolver's constructor validates them and throws one
 /// <see cref="InvalidOptionsException"/> naming every bad option.
 /// </summary>
-public sealed class DnsEndpointResolverOptions
+internal sealed class DnsEndpointResolverOptions
 {
     /// <summary>Default for <see cref="MaxEndpoints"/>: 5000.</summary>
     internal const int DefaultMaxEndpoints = 5000;

@@ -2,7 +2,8 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// Why a DNS resolution round failed (or came back empty), as carried in <see cref="ResolutionResult.Error"/> by
-/// <see cref="DnsEndpointResolver"/>. Never thrown by the resolver itself; the message names the service, the query
+/// <see cref="DnsEndpointResolver"/>. Never thrown by the resolver itself, and built only by the library (read it, do
+/// not create it: a custom <see cref="IEndpointResolver"/> reports its own exception type); the message names the service, the query
 /// type, the name server(s) asked and the number of attempts.
 /// </summary>
 /// <remarks>
@@ -12,14 +13,14 @@ namespace Headless.Discovery;
 public sealed class DnsResolutionException : Exception
 {
     /// <summary>Creates an exception with a default message.</summary>
-    public DnsResolutionException()
+    internal DnsResolutionException()
         : this("DNS resolution failed.")
     {
     }
 
     /// <summary>Creates an exception with a message.</summary>
     /// <param name="message">What went wrong.</param>
-    public DnsResolutionException(string message)
+    internal DnsResolutionException(string message)
         : this(message, null)
     {
     }
@@ -27,7 +28,7 @@ public sealed class DnsResolutionException : Exception
     /// <summary>Creates an exception with a message and a cause.</summary>
     /// <param name="message">What went wrong.</param>
     /// <param name="innerException">The cause, or <see langword="null"/>.</param>
-    public DnsResolutionException(string message, Exception? innerException)
+    internal DnsResolutionException(string message, Exception? innerException)
         : base(message, innerException)
     {
         DnsServers = [];
@@ -70,6 +71,6 @@ public sealed class DnsResolutionException : Exception
     /// </summary>
     public int? ResponseCode { get; }
 
-    /// <summary><see langword="true"/> when the last attempt timed out (see <see cref="DnsEndpointResolverOptions.DnsAttemptTimeout"/>).</summary>
+    /// <summary><see langword="true"/> when the last attempt timed out (see <c>HeadlessServiceOptions.DnsAttemptTimeout</c>).</summary>
     public bool IsTimeout { get; }
 }

@@ -9,7 +9,7 @@ namespace Headless.Discovery;
 /// One SRV round: the service's SRV records give each pod's port and hostname (a valid DNS name; its StatefulSet
 /// ordinal comes with it); each target's addresses come from the answer's additional section when the server put
 /// them there (CoreDNS does), else from follow-up address lookups, at most
-/// <see cref="DnsEndpointResolver.SrvLookupParallelism"/> at once. A target whose lookup fails is skipped (logged); the
+/// <see cref="DnsResolver.SrvLookupParallelism"/> at once. A target whose lookup fails is skipped (logged); the
 /// round fails only when no target yields an address and at least one lookup failed. Additional records and targets
 /// are each indexed once by name, so a round costs O(records + additional records). Thread-safe.
 /// </summary>
@@ -159,7 +159,7 @@ internal sealed class DnsSrvQuery(DnsQueryRunner runner, DnsAnswerReader reader,
         var lookups = new AddressLookup[pending.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, pending.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = DnsEndpointResolver.SrvLookupParallelism, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = DnsResolver.SrvLookupParallelism, CancellationToken = cancellationToken },
             async (i, token) => lookups[i] = await addresses.LookupAsync(name, pending[i], token).ConfigureAwait(false)).ConfigureAwait(false);
 
         int failed = 0;

@@ -35,7 +35,7 @@ internal static partial class ResolutionLog
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "The CNAME chain for {Name} is longer than {MaxLength} links; the answer is rejected.")]
     public static partial void CnameChainTooLong(ILogger logger, string name, int maxLength);
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "No DNS name servers: none configured in DnsEndpointResolverOptions.DnsServers and none found in the system configuration. Every resolution will fail.")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "No DNS name servers: none configured in HeadlessServiceOptions.DnsServers and none found in the system configuration. Every resolution will fail.")]
     public static partial void NoDnsServers(ILogger logger);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Resolving {Service} with both address families: the {FailedFamily} query failed while the other ended {OtherOutcome}; the round counts as failed so that the last known endpoints are kept.")]

@@ -113,7 +113,16 @@ public class EveryProblemAtOnceTests
         var resolver = new DnsEndpointResolverOptions { DnsRetryBaseDelay = TimeSpan.FromMinutes(2), Port = 70000 };
         resolver.DnsServers.Add("127.0.0.1");
         resolver.DnsServers.Add("0.0.0.0");
-        Assert.Equal(["DnsServers[1]", "Port", "DnsRetryBaseDelay"], Assert.Throws<InvalidOptionsException>(() => new DnsEndpointResolver(resolver)).Problems.Select(p => p.Path));
+        Assert.Equal(["DnsServers[1]", "Port", "DnsRetryBaseDelay"], Assert.Throws<InvalidOptionsException>(() => new DnsResolver(resolver)).Problems.Select(p => p.Path));
+
+        // The public resolver reads the DNS options of the service options: every DNS problem, by Validate's paths, and
+        // nothing it does not read (no name is required, refresh options are not its concern).
+        var service = new HeadlessServiceOptions { Port = 70000, DnsRetryCount = 11, MinRefreshInterval = TimeSpan.Zero };
+        service.DnsServers.Add("0.0.0.0");
+        Assert.Equal(["DnsServers[0]", "Port", "DnsRetryCount"], Assert.Throws<InvalidOptionsException>(() => new DnsEndpointResolver(service)).Problems.Select(p => p.Path));
+        Assert.Equal(
+            ["Name", "DnsServers[0]", "Port", "DnsRetryCount"],
+            Assert.Throws<InvalidOptionsException>(service.Validate).Problems.Select(p => p.Path).Where(p => !p.EndsWith("RefreshInterval", StringComparison.Ordinal)));
 
         var http = new HttpProbeOptions { Path = "healthz", MaxHealthyStatus = 600 };
         Assert.Equal(["Path", "MaxHealthyStatus"], Assert.Throws<InvalidOptionsException>(() => new HttpProbe(http)).Problems.Select(p => p.Path));

@@ -4,7 +4,7 @@ using Headless.Discovery.Testing;
 
 namespace Headless.Discovery.Tests.Refresh;
 
-/// <summary>The live set end to end: HeadlessService over DnsEndpointResolver over the embedded DNS server on loopback.</summary>
+/// <summary>The live set end to end: HeadlessService over DnsResolver over the embedded DNS server on loopback.</summary>
 public sealed class HeadlessServiceDnsTests : IAsyncLifetime
 {
     private const string Name = "web.default.svc.cluster.local";

@@ -29,12 +29,12 @@ public sealed class DnsFaultTests : IAsyncLifetime
     private static IPAddress[] Pods(int count, int first = 1) =>
         Enumerable.Range(first, count).Select(i => IPAddress.Parse($"10.3.{i / 250}.{(i % 250) + 1}")).ToArray();
 
-    private static DnsEndpointResolver Resolver(string server, Action<DnsEndpointResolverOptions>? configure = null)
+    private static DnsResolver Resolver(string server, Action<DnsEndpointResolverOptions>? configure = null)
     {
         var options = new DnsEndpointResolverOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(2), DnsRetryCount = 1, DnsRetryBaseDelay = TimeSpan.FromMilliseconds(10) };
         options.DnsServers.Add(server);
         configure?.Invoke(options);
-        return new DnsEndpointResolver(options);
+        return new DnsResolver(options);
     }
 
     /// <summary>For faults that must time out: short attempts keep those tests quick.</summary>
@@ -96,7 +96,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
     public async Task A_servfail_burst_is_retried_and_rides_through()
     {
         _dns.SetAddresses(Name, Pods(3));
-        DnsEndpointResolver resolver = Resolver(_dns.NameServer, o => o.DnsRetryCount = 3);
+        DnsResolver resolver = Resolver(_dns.NameServer, o => o.DnsRetryCount = 3);
 
         // Shorter than the retries: the round succeeds.
         _dns.InjectFault(DnsFault.ServerFailure, Name, count: 3);

@@ -34,13 +34,13 @@ public sealed class CnameChainTests
         uint ttl = uint.MaxValue;
         Assert.False(DnsAnswerReader.TryFollowChain([Cname("a.example", "b.example"), Cname("b.example", "a.example")], "a.example", ref ttl, out _));
 
-        DnsResourceRecord[] longChain = Enumerable.Range(0, DnsEndpointResolver.MaxCnameChainLength + 1)
+        DnsResourceRecord[] longChain = Enumerable.Range(0, DnsResolver.MaxCnameChainLength + 1)
             .Select(i => (DnsResourceRecord)Cname($"n{i}.example", $"n{i + 1}.example"))
             .ToArray();
         Assert.False(DnsAnswerReader.TryFollowChain(longChain, "n0.example", ref ttl, out _));
 
-        DnsResourceRecord[] maxChain = longChain[..DnsEndpointResolver.MaxCnameChainLength];
+        DnsResourceRecord[] maxChain = longChain[..DnsResolver.MaxCnameChainLength];
         Assert.True(DnsAnswerReader.TryFollowChain(maxChain, "n0.example", ref ttl, out List<string>? chain));
-        Assert.Equal(DnsEndpointResolver.MaxCnameChainLength + 1, chain!.Count);
+        Assert.Equal(DnsResolver.MaxCnameChainLength + 1, chain!.Count);
     }
 }

@@ -17,7 +17,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _dns.DisposeAsync();
 
-    private DnsEndpointResolver Resolver(Action<DnsEndpointResolverOptions>? configure = null, params EmbeddedDnsServer[] servers)
+    private DnsResolver Resolver(Action<DnsEndpointResolverOptions>? configure = null, params EmbeddedDnsServer[] servers)
     {
         var options = new DnsEndpointResolverOptions
         {
@@ -31,7 +31,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         }
 
         configure?.Invoke(options);
-        return new DnsEndpointResolver(options);
+        return new DnsResolver(options);
     }
 
     private static IPAddress[] Ips(params string[] addresses) => addresses.Select(IPAddress.Parse).ToArray();
@@ -168,7 +168,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
     {
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.Drop);
-        DnsEndpointResolver resolver = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(150); o.DnsRetryCount = 2; });
+        DnsResolver resolver = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(150); o.DnsRetryCount = 2; });
         ResolutionResult result = await resolver.ResolveAsync(Name).AsTask().WaitAsync(Generous);
 
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
@@ -194,7 +194,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         var options = new DnsEndpointResolverOptions { DnsAttemptTimeout = TimeSpan.FromSeconds(5), DnsRetryCount = 1, DnsRetryBaseDelay = TimeSpan.Zero };
         options.DnsServers.Add(_dns.NameServer);
         options.DnsServers.Add(second.NameServer);
-        Task<ResolutionResult> pending = new DnsEndpointResolver(options, timeProvider: time).ResolveAsync(Name).AsTask();
+        Task<ResolutionResult> pending = new DnsResolver(options, timeProvider: time).ResolveAsync(Name).AsTask();
         await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
         time.Advance(TimeSpan.FromSeconds(5));
         ResolutionResult result = await pending.WaitAsync(Generous);
@@ -210,7 +210,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         _dns.SetAddresses(Service, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.Drop);
         using var cts = new CancellationTokenSource();
-        DnsEndpointResolver resolver = Resolver(o => o.DnsAttemptTimeout = TimeSpan.FromMinutes(1));
+        DnsResolver resolver = Resolver(o => o.DnsAttemptTimeout = TimeSpan.FromMinutes(1));
         Task<ResolutionResult> pending = resolver.ResolveAsync(Name, cts.Token).AsTask();
 
         await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
@@ -374,7 +374,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         var time = new FakeTimeProvider();
         var options = new DnsEndpointResolverOptions { DnsAttemptTimeout = TimeSpan.FromMinutes(2), DnsRetryCount = 0 };
         options.DnsServers.Add(_dns.NameServer);
-        var resolver = new DnsEndpointResolver(options, timeProvider: time);
+        var resolver = new DnsResolver(options, timeProvider: time);
 
         Task<ResolutionResult> pending = resolver.ResolveAsync(Name).AsTask();
         await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
@@ -408,7 +408,7 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
 
         _dns.SetAddresses(unique, Ips("10.0.0.1"));
         _dns.InjectFault(DnsFault.ServerFailure, unique, count: 1);
-        DnsEndpointResolver resolver = Resolver(o => o.DnsRetryCount = 0);
+        DnsResolver resolver = Resolver(o => o.DnsRetryCount = 0);
         Assert.Equal(ResolutionOutcome.Failed, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Generous)).Outcome);
         Assert.Equal(ResolutionOutcome.Success, (await resolver.ResolveAsync(ServiceName.Parse(unique)).AsTask().WaitAsync(Generous)).Outcome);
 

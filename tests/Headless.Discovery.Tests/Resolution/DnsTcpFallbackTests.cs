@@ -25,12 +25,12 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _dns.DisposeAsync();
 
-    private static DnsEndpointResolver Resolver(string nameServer, Action<DnsEndpointResolverOptions>? configure = null, TimeProvider? time = null)
+    private static DnsResolver Resolver(string nameServer, Action<DnsEndpointResolverOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new DnsEndpointResolverOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(5), DnsRetryCount = 0 };
         options.DnsServers.Add(nameServer);
         configure?.Invoke(options);
-        return new DnsEndpointResolver(options, timeProvider: time);
+        return new DnsResolver(options, timeProvider: time);
     }
 
     private static IPAddress V4(int i) => new(new byte[] { 10, 7, (byte)(i / 256), (byte)(i % 256) });
@@ -64,7 +64,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             _dns.InjectFault(DnsFault.Truncate);
         }
 
-        DnsEndpointResolver resolver = Resolver(_dns.NameServer, o =>
+        DnsResolver resolver = Resolver(_dns.NameServer, o =>
         {
             o.UseSrv = kind.StartsWith("SRV", StringComparison.Ordinal);
             o.AddressFamily = kind == "A+AAAA" ? DnsAddressFamily.Both : DnsAddressFamily.IPv4;
@@ -87,7 +87,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
     public async Task Each_tcp_query_opens_its_own_connection_and_closes_it_after_the_answer()
     {
         await using var raw = new RawDnsServer(DnsWire.Truncated, q => DnsWire.Framed(DnsWire.Response(q, answers: [DnsWire.ARecord("10.9.0.1"), DnsWire.ARecord("10.9.0.2")])));
-        DnsEndpointResolver resolver = Resolver(raw.NameServer);
+        DnsResolver resolver = Resolver(raw.NameServer);
 
         for (int round = 1; round <= 3; round++)
         {
@@ -110,7 +110,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             asked.TrySetResult();
             return null;
         });
-        DnsEndpointResolver resolver = Resolver(raw.NameServer, o => o.DnsAttemptTimeout = TimeSpan.FromSeconds(2), time);
+        DnsResolver resolver = Resolver(raw.NameServer, o => o.DnsAttemptTimeout = TimeSpan.FromSeconds(2), time);
 
         Task<ResolutionResult> resolving = resolver.ResolveAsync(Name).AsTask();
         await asked.Task.WaitAsync(Generous);
@@ -132,7 +132,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
             asked.TrySetResult();
             return null;
         });
-        DnsEndpointResolver resolver = Resolver(raw.NameServer, o => o.DnsAttemptTimeout = TimeSpan.FromMinutes(1));
+        DnsResolver resolver = Resolver(raw.NameServer, o => o.DnsAttemptTimeout = TimeSpan.FromMinutes(1));
         using var cts = new CancellationTokenSource();
 
         Task<ResolutionResult> resolving = resolver.ResolveAsync(Name, cts.Token).AsTask();
@@ -224,7 +224,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
                 return DnsWire.Framed(answer);
             },
             closeAfterTcpAnswer: true);
-        DnsEndpointResolver resolver = Resolver(raw.NameServer);
+        DnsResolver resolver = Resolver(raw.NameServer);
         byte[] query = [.. new byte[12], .. DnsWire.Name(Service), 0, 1, 0, 1];
         byte[] template = DnsWire.Response(
             query,
@@ -280,7 +280,7 @@ public sealed class DnsTcpFallbackTests : IAsyncLifetime
                 _dns.Clear();
                 _dns.ClearFaults();
                 ServiceName name = z.Load(_dns);
-                DnsEndpointResolver resolver = Resolver(_dns.NameServer, o =>
+                DnsResolver resolver = Resolver(_dns.NameServer, o =>
                 {
                     o.AddressFamily = z.Family;
                     o.UseSrv = z.UseSrv;

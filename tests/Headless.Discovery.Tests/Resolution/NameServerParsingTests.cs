@@ -86,7 +86,7 @@ public sealed class NameServerParsingTests
         var options = new DnsEndpointResolverOptions();
         options.DnsServers.Add("127.0.0.1:53");
         options.DnsServers.Add("not-an-ip");
-        var ex = Assert.Throws<InvalidOptionsException>(() => new DnsEndpointResolver(options));
+        var ex = Assert.Throws<InvalidOptionsException>(() => new DnsResolver(options));
         Assert.Contains("DnsServers[1]", ex.Message, StringComparison.Ordinal);
     }
 
@@ -97,7 +97,7 @@ public sealed class NameServerParsingTests
         options.DnsServers.Add("127.0.0.2:5300");
         options.DnsServers.Add("::1");
         options.DnsServers.Add("127.0.0.2:5300");
-        var resolver = new DnsEndpointResolver(options);
+        var resolver = new DnsResolver(options);
         Assert.Equal(["127.0.0.2:5300", "[::1]:53"], resolver.DnsServers);
     }
 

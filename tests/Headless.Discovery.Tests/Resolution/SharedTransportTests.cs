@@ -25,18 +25,18 @@ public sealed class SharedTransportTests : IAsyncLifetime
 
     private static IPAddress Pod(int service, int pod) => new(new byte[] { 10, 9, (byte)service, (byte)(pod + 1) });
 
-    private DnsEndpointResolver Resolver(Action<DnsEndpointResolverOptions>? configure = null, TimeProvider? time = null)
+    private DnsResolver Resolver(Action<DnsEndpointResolverOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new DnsEndpointResolverOptions { Port = 80 };
         options.DnsServers.Add(Server);
         configure?.Invoke(options);
-        return new DnsEndpointResolver(options, timeProvider: time);
+        return new DnsResolver(options, timeProvider: time);
     }
 
     [Fact]
     public void Resolvers_that_ask_the_same_servers_the_same_way_share_one_transport()
     {
-        // What every DnsEndpointResolver constructor asks for (its own options decide what is asked, not how).
+        // What every DnsResolver constructor asks for (its own options decide what is asked, not how).
         NameServer[] servers = [new NameServer(_dns.EndPoint)];
         var clock = new FakeTimeProvider();
         DnsTransport a = DnsTransport.For(servers, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMilliseconds(100), TimeProvider.System);
@@ -113,8 +113,8 @@ public sealed class SharedTransportTests : IAsyncLifetime
         _dns.SetAddresses(Name(0), [Pod(0, 0)]);
         _dns.Pause();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        DnsEndpointResolver holder = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromMinutes(1); o.DnsRetryCount = 0; }, time);
-        DnsEndpointResolver waiter = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(1); o.DnsRetryCount = 2; }, time);
+        DnsResolver holder = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromMinutes(1); o.DnsRetryCount = 0; }, time);
+        DnsResolver waiter = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(1); o.DnsRetryCount = 2; }, time);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => holder.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
         await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Generous);
@@ -140,7 +140,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
         _dns.Pause(); // every query is held: the gate fills up
         var options = new DnsEndpointResolverOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(30), DnsRetryCount = 0 };
         options.DnsServers.Add(Server);
-        var resolver = new DnsEndpointResolver(options);
+        var resolver = new DnsResolver(options);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => resolver.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
         await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Generous);
@@ -177,8 +177,8 @@ public sealed class SharedTransportTests : IAsyncLifetime
         _dns.SetAddresses(Name(0), [Pod(0, 0)]);
         _dns.Pause();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        DnsEndpointResolver holder = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(30); o.DnsRetryCount = 0; }, time);
-        DnsEndpointResolver queued = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(1); o.DnsRetryCount = 2; }, time);
+        DnsResolver holder = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(30); o.DnsRetryCount = 0; }, time);
+        DnsResolver queued = Resolver(o => { o.DnsAttemptTimeout = TimeSpan.FromSeconds(1); o.DnsRetryCount = 2; }, time);
         using var stop = new CancellationTokenSource();
         Task<ResolutionResult>[] holding = [.. Enumerable.Range(0, NameServerGate.MaxInFlight).Select(_ => holder.ResolveAsync(ServiceName.Parse(Name(0)), stop.Token).AsTask())];
         await _dns.WaitForQueriesAsync(NameServerGate.MaxInFlight).WaitAsync(Generous);
@@ -223,7 +223,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
                 string name = $"reuse{Interlocked.Increment(ref names)}.default.svc.cluster.local";
                 var service = ServiceName.Parse(name);
                 DnsAddressFamily family = both ? DnsAddressFamily.Both : DnsAddressFamily.IPv4;
-                DnsEndpointResolver remembering = Resolver(o => o.AddressFamily = family);
+                DnsResolver remembering = Resolver(o => o.AddressFamily = family);
                 ResolutionResult? last = null;
                 foreach (int[] answer in answers)
                 {
@@ -258,7 +258,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
     public async Task An_unchanged_answer_is_the_last_answers_array()
     {
         _dns.SetAddresses(Name(1), [Pod(1, 2), Pod(1, 0), Pod(1, 1)]);
-        DnsEndpointResolver resolver = Resolver();
+        DnsResolver resolver = Resolver();
         ResolutionResult first = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Generous);
         ResolutionResult second = await resolver.ResolveAsync(ServiceName.Parse(Name(1))).AsTask().WaitAsync(Generous);
 

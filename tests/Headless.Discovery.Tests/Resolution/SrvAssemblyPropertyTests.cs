@@ -34,7 +34,7 @@ public sealed class SrvAssemblyPropertyTests : IAsyncLifetime
 
         var options = new DnsEndpointResolverOptions { DnsAttemptTimeout = TimeSpan.FromSeconds(5), DnsRetryCount = 0, UseSrv = true };
         options.DnsServers.Add(_dns.NameServer);
-        var resolver = new DnsEndpointResolver(options);
+        var resolver = new DnsResolver(options);
 
         await Property.ForAllAsync(
             zone,
