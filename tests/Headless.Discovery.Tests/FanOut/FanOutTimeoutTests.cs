@@ -111,7 +111,7 @@ public sealed class FanOutTimeoutTests
         Assert.Equal(PerPod, result.Elapsed);
 
         // A timeout is the pod's failure: passive health hears of it.
-        Assert.All(script.Hung, pod => Assert.Contains(service.Outcomes, o => o.Endpoint == pod && !o.Outcome.Succeeded));
+        Assert.All(script.Hung, pod => Assert.Contains(service.Outcomes, o => o.Endpoint == pod && !o.Succeeded));
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class FanOutTimeoutTests
         Assert.Equal(0, pod.Value);
         Assert.Equal(throws, pod.Exception is InvalidOperationException);
         Assert.False(result.GoalMet);
-        Assert.False(Assert.Single(service.Outcomes).Outcome.Succeeded);
+        Assert.False(Assert.Single(service.Outcomes).Succeeded);
     }
 
     [Fact]
