@@ -242,7 +242,7 @@ public sealed class FanOutTimeoutTests
         Assert.False(result.Snapshot.IsInitialized);
         Assert.Empty(result.Results);
         Assert.Equal(TimeSpan.FromMilliseconds(500), result.Elapsed);
-        Assert.Equal(FanOutMode.Quorum(1), result.Mode);
+        Assert.Equal((FanOutModeKind.Quorum, 1), (result.Mode.Kind, result.Mode.QuorumCount));
         Assert.Equal("web.default.svc.cluster.local quorum:1: 0 succeeded, 0 failed, goal not met (deadline exceeded)", result.ToString());
         resolver.Release();
         Assert.Equal(0, Volatile.Read(ref calls));
@@ -280,7 +280,7 @@ public sealed class FanOutTimeoutTests
         Assert.Equal(result.Snapshot.Endpoints, result.Results.Select(r => r.Endpoint));
         Assert.All(result.Results, r => Assert.Equal(FanOutPodStatus.Skipped, r.Status));
         Assert.Equal(TimeSpan.FromMilliseconds(waitedMs), result.Elapsed);
-        Assert.Equal(FanOutMode.Quorum(1), result.Mode);
+        Assert.Equal((FanOutModeKind.Quorum, 1), (result.Mode.Kind, result.Mode.QuorumCount));
         Assert.Equal(0, Volatile.Read(ref calls));
     }
 
