@@ -106,12 +106,23 @@ internal sealed partial class HeadlessServiceHttpHandler : DelegatingHandler
             }
         }
 
+        NoEndpointAvailableException noPod;
+        try
+        {
+            // The selector's own exception says why (counts, snapshot version); a pod that came back meanwhile is taken.
+            return _selector.Lease();
+        }
+        catch (NoEndpointAvailableException ex)
+        {
+            noPod = ex;
+        }
+
         EndpointSet set = _service.Current;
         Log.NoPod(_logger, set.Service.Value, set.Count);
         string message = set.Count == 0
             ? $"No pod of {set.Service} to send the request to: the service has no endpoints{(set.LastError is null ? string.Empty : " (" + set.LastError.Message + ")")}."
             : $"No pod of {set.Service} to send the request to: all {set.Count} are unhealthy or ejected.";
-        throw new HttpRequestException(HttpRequestError.ConnectionError, message, new NoEndpointAvailableException(message));
+        throw new HttpRequestException(HttpRequestError.ConnectionError, message, noPod);
     }
 
     private static Uri Rewrite(Uri original, PodEndpoint pod)

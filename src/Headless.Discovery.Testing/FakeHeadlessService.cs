@@ -32,7 +32,7 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
     private readonly Queue<EndpointSetChange> _undelivered = new();
     private readonly List<FakeWatcher> _watchers = [];
     private readonly List<FakeWaiter> _waiters = [];
-    private readonly ConcurrentQueue<(PodEndpoint Endpoint, EndpointOutcome Outcome)> _outcomes = new();
+    private readonly ConcurrentQueue<(PodEndpoint Endpoint, bool Succeeded, TimeSpan Latency)> _outcomes = new();
     private readonly CancellationTokenSource _stopping = new();
     private EndpointSet _current;
     private bool _delivering;
@@ -106,10 +106,10 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
     /// Raised by <see cref="ReportOutcome"/> after the outcome is recorded, on the reporting thread; an exception thrown
     /// by a handler propagates to the reporter (a failing health sink).
     /// </summary>
-    public event Action<PodEndpoint, EndpointOutcome>? OutcomeReported;
+    public event Action<PodEndpoint, bool, TimeSpan>? OutcomeReported;
 
     /// <summary>Every outcome reported so far, in order (a thread-safe live view; enumerating takes a moment-in-time copy).</summary>
-    public IReadOnlyCollection<(PodEndpoint Endpoint, EndpointOutcome Outcome)> Outcomes => _outcomes;
+    public IReadOnlyCollection<(PodEndpoint Endpoint, bool Succeeded, TimeSpan Latency)> Outcomes => _outcomes;
 
     /// <summary>How many times <see cref="RefreshAsync"/> was called.</summary>
     public int RefreshCount => Volatile.Read(ref _refreshCount);
@@ -226,12 +226,13 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
 
     /// <summary>Records the outcome (<see cref="Outcomes"/>), then raises <see cref="OutcomeReported"/>.</summary>
     /// <param name="endpoint">The pod that was called.</param>
-    /// <param name="outcome">How the call went.</param>
-    public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+    /// <param name="succeeded">Whether the call succeeded.</param>
+    /// <param name="latency">How long the call took (recorded as given).</param>
+    public void ReportOutcome(PodEndpoint endpoint, bool succeeded, TimeSpan latency = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        _outcomes.Enqueue((endpoint, outcome));
-        OutcomeReported?.Invoke(endpoint, outcome);
+        _outcomes.Enqueue((endpoint, succeeded, latency));
+        OutcomeReported?.Invoke(endpoint, succeeded, latency);
     }
 
     /// <summary>Counts the call (<see cref="RefreshCount"/>) and returns <see cref="Current"/>; publishes nothing.</summary>

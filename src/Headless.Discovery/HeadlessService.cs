@@ -291,12 +291,12 @@ public sealed partial class HeadlessService : IHeadlessService
     }
 
     /// <inheritdoc/>
-    public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+    public void ReportOutcome(PodEndpoint endpoint, bool succeeded, TimeSpan latency = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         if (!_disposed)
         {
-            _health?.ReportOutcome(endpoint, outcome);
+            _health?.ReportOutcome(endpoint, succeeded);
         }
     }
 

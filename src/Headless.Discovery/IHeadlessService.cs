@@ -87,8 +87,10 @@ public interface IHeadlessService : IAsyncDisposable
     /// publishes the new snapshot on the calling thread. Outcomes for pods that are no longer members are ignored.
     /// </summary>
     /// <param name="endpoint">The pod that was called.</param>
-    /// <param name="outcome">How the call went.</param>
-    void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome);
+    /// <param name="succeeded">Whether the call succeeded (a connection error, timeout or 5xx is a failure).</param>
+    /// <param name="latency">How long the call took. Informational: passive health counts successes and failures only.
+    /// Default <see cref="TimeSpan.Zero"/>.</param>
+    void ReportOutcome(PodEndpoint endpoint, bool succeeded, TimeSpan latency = default);
 
     /// <summary>
     /// Live health details of every pod in <see cref="Current"/> (aligned by index with its

@@ -15,7 +15,7 @@ public sealed class HttpHandlerTests : IAsyncLifetime
     private FakeHeadlessService _service = null!;
     private ServiceProvider? _provider;
 
-    private (PodEndpoint Pod, bool Succeeded)[] Outcomes => [.. _service.Outcomes.Select(o => (o.Endpoint, o.Outcome.Succeeded))];
+    private (PodEndpoint Pod, bool Succeeded)[] Outcomes => [.. _service.Outcomes.Select(o => (o.Endpoint, o.Succeeded))];
 
     public async Task InitializeAsync()
     {

@@ -208,11 +208,11 @@ public sealed class FakeHeadlessServiceTests
     {
         var service = new FakeHeadlessService(Pod(1));
         int recordedWhenHooked = -1;
-        service.OutcomeReported += (pod, outcome) => recordedWhenHooked = service.Outcomes.Count;
+        service.OutcomeReported += (pod, succeeded, latency) => recordedWhenHooked = service.Outcomes.Count;
 
-        service.ReportOutcome(Pod(1), EndpointOutcome.Success(TimeSpan.FromMilliseconds(3)));
-        service.ReportOutcome(Pod(9), EndpointOutcome.Failure());
-        Assert.Equal([(Pod(1), EndpointOutcome.Success(TimeSpan.FromMilliseconds(3))), (Pod(9), EndpointOutcome.Failure())], service.Outcomes);
+        service.ReportOutcome(Pod(1), true, TimeSpan.FromMilliseconds(3));
+        service.ReportOutcome(Pod(9), false);
+        Assert.Equal([(Pod(1), true, TimeSpan.FromMilliseconds(3)), (Pod(9), false, TimeSpan.Zero)], service.Outcomes);
         Assert.Equal(2, recordedWhenHooked);
 
         Assert.Same(service.Current, await service.RefreshAsync());

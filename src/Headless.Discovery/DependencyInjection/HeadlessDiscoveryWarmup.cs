@@ -9,7 +9,7 @@ namespace Headless.Discovery;
 /// waits (bounded by <see cref="HeadlessServiceRegistrationOptions.StartupTimeout"/>) until that many endpoints are resolved.
 /// Stopping does nothing: the services stay usable while other hosted services stop, and go with the container.
 /// </summary>
-internal sealed partial class HeadlessDiscoveryWarmup(IHeadlessServiceRegistry registry, TimeProvider timeProvider, ILoggerFactory? loggerFactory = null) : IHostedService
+internal sealed partial class HeadlessDiscoveryWarmup(HeadlessServiceRegistry registry, TimeProvider timeProvider, ILoggerFactory? loggerFactory = null) : IHostedService
 {
     private readonly ILogger _logger = (ILogger?)loggerFactory?.CreateLogger<HeadlessDiscoveryWarmup>() ?? NullLogger.Instance;
 

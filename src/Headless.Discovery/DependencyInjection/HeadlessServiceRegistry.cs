@@ -102,6 +102,7 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
         }
     }
 
+    /// <summary>The validated registration options (selector, startup wait) of <paramref name="key"/>.</summary>
     public HeadlessServiceRegistrationOptions GetRegistrationOptions(string key)
     {
         ArgumentNullException.ThrowIfNull(key);

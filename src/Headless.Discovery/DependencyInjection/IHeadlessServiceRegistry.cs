@@ -33,10 +33,4 @@ public interface IHeadlessServiceRegistry
     /// <returns>The same selector for every call with the same key.</returns>
     /// <exception cref="KeyNotFoundException">No service is registered under <paramref name="key"/>.</exception>
     IEndpointSelector GetSelector(string key);
-
-    /// <summary>The registration options (selector, startup wait) of <paramref name="key"/>.</summary>
-    /// <param name="key">The key given to <c>AddHeadlessService</c>.</param>
-    /// <returns>The validated options.</returns>
-    /// <exception cref="KeyNotFoundException">No service is registered under <paramref name="key"/>.</exception>
-    HeadlessServiceRegistrationOptions GetRegistrationOptions(string key);
 }

@@ -19,7 +19,7 @@ public enum FanOutModeKind
 /// The completion rule of <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/>: <see cref="All"/>,
 /// <see cref="Quorum(int)"/> or <see cref="FirstSuccess(TimeSpan?)"/>. Immutable.
 /// </summary>
-public sealed record FanOutMode
+public sealed class FanOutMode
 {
     /// <summary>The default hedge delay of <see cref="FirstSuccess(TimeSpan?)"/>: 100 ms.</summary>
     internal static readonly TimeSpan DefaultHedgeDelay = TimeSpan.FromMilliseconds(100);

@@ -344,7 +344,7 @@ internal sealed partial class FanOutRun<T>
         {
             try
             {
-                _service.ReportOutcome(result.Endpoint, new EndpointOutcome(result.IsSuccess, result.Latency));
+                _service.ReportOutcome(result.Endpoint, result.IsSuccess, result.Latency);
             }
 #pragma warning disable CA1031 // A failing outcome sink must not lose the result or hang the fan-out.
             catch (Exception)

@@ -132,7 +132,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     }
 
     /// <summary>Passive health: a caller's outcome. A success resets the failure streak; enough failures eject the pod.</summary>
-    public void ReportOutcome(PodEndpoint endpoint, EndpointOutcome outcome)
+    public void ReportOutcome(PodEndpoint endpoint, bool succeeded)
     {
         if (!_passive.Enabled)
         {
@@ -142,13 +142,13 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         if (!_states.TryGetValue(endpoint, out EndpointHealthState? state))
         {
             // A pod without state has no failure streak to reset; its first failure creates its state (members only).
-            if (outcome.Succeeded || (state = StateForFirstFailure(endpoint)) is null)
+            if (succeeded || (state = StateForFirstFailure(endpoint)) is null)
             {
                 return;
             }
         }
 
-        if (outcome.Succeeded)
+        if (succeeded)
         {
             state.PassiveFailures.Reset();
             return;

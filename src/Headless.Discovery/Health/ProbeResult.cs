@@ -4,7 +4,7 @@ namespace Headless.Discovery;
 /// The outcome of one active probe of a pod: healthy or not, how long it took, and why it failed. A small immutable value
 /// built through <see cref="Healthy"/> and <see cref="Unhealthy"/>.
 /// </summary>
-public readonly record struct ProbeResult
+public readonly struct ProbeResult
 {
     private ProbeResult(bool succeeded, TimeSpan latency, string? error)
     {

@@ -88,7 +88,7 @@ public struct EndpointLease : IDisposable
             TimeSpan latency = _timeProvider!.GetElapsedTime(_startedAt);
             try
             {
-                _service.ReportOutcome(Endpoint, new EndpointOutcome(ok, latency));
+                _service.ReportOutcome(Endpoint, ok, latency);
             }
             finally
             {

@@ -4,19 +4,20 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// Thrown when a selector has no pod to pick: the service has no resolved pods, every pod is unhealthy or ejected
-/// (outside panic mode), or the pod asked for (an ordinal) is absent or unavailable. The message says which.
+/// (outside panic mode), or the pod asked for (an ordinal) is absent or unavailable. The message says which. Only the
+/// library throws it (its constructors are internal); callers read its properties.
 /// </summary>
 public sealed class NoEndpointAvailableException : InvalidOperationException
 {
     /// <summary>Creates the exception with a generic message.</summary>
-    public NoEndpointAvailableException()
+    internal NoEndpointAvailableException()
         : base("No endpoint is available.")
     {
     }
 
     /// <summary>Creates the exception with <paramref name="message"/>.</summary>
     /// <param name="message">The message.</param>
-    public NoEndpointAvailableException(string message)
+    internal NoEndpointAvailableException(string message)
         : base(message)
     {
     }
@@ -24,7 +25,7 @@ public sealed class NoEndpointAvailableException : InvalidOperationException
     /// <summary>Creates the exception with <paramref name="message"/> and an inner exception.</summary>
     /// <param name="message">The message.</param>
     /// <param name="innerException">The cause.</param>
-    public NoEndpointAvailableException(string message, Exception innerException)
+    internal NoEndpointAvailableException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

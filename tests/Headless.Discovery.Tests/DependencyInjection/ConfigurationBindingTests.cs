@@ -67,7 +67,7 @@ public sealed class ConfigurationBindingTests
         Assert.Equal(9, o.PassiveHealth.ConsecutiveFailures);
         Assert.Equal(25, o.PanicThreshold);
 
-        HeadlessServiceRegistrationOptions r = host.Services.GetRequiredService<IHeadlessServiceRegistry>().GetRegistrationOptions("backend");
+        HeadlessServiceRegistrationOptions r = host.Services.GetRequiredService<HeadlessServiceRegistry>().GetRegistrationOptions("backend");
         Assert.Equal("Ordinal:2", r.Selector);
         Assert.Equal(3, r.MinEndpoints);
         Assert.Equal(TimeSpan.FromSeconds(9), r.StartupTimeout);
@@ -93,8 +93,8 @@ public sealed class ConfigurationBindingTests
         Assert.Equal(9090, monitor.Get("backend").Port);
         Assert.Equal("redis.shop.svc.cluster.local", monitor.Get("cache").Name);
         Assert.Equal(0, monitor.Get("cache").Port);
-        Assert.Equal("Random", host.Services.GetRequiredService<IHeadlessServiceRegistry>().GetRegistrationOptions("backend").Selector);
-        Assert.Equal("RoundRobin", host.Services.GetRequiredService<IHeadlessServiceRegistry>().GetRegistrationOptions("cache").Selector);
+        Assert.Equal("Random", host.Services.GetRequiredService<HeadlessServiceRegistry>().GetRegistrationOptions("backend").Selector);
+        Assert.Equal("RoundRobin", host.Services.GetRequiredService<HeadlessServiceRegistry>().GetRegistrationOptions("cache").Selector);
     }
 
     [Fact]

@@ -100,7 +100,7 @@ public sealed class FanOutResultTests
         var time = new FakeTimeProvider();
         FakeHeadlessService service = FanOutPods.Service(2, time);
         PodEndpoint last = service.Current.Endpoints[1];
-        service.OutcomeReported += (endpoint, _) =>
+        service.OutcomeReported += (endpoint, _, _) =>
         {
             if (endpoint == last)
             {
@@ -167,13 +167,13 @@ public sealed class FanOutResultTests
         FanOutResult<int> reported = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1 }).WaitAsync(Generous);
         Assert.Equal(
             [(pods.Current.Endpoints[0], true, 4.0), (pods.Current.Endpoints[1], false, 2.0), (pods.Current.Endpoints[2], true, 0.0)],
-            pods.Outcomes.Select(o => (o.Endpoint, o.Outcome.Succeeded, o.Outcome.Latency.TotalMilliseconds)));
+            pods.Outcomes.Select(o => (o.Endpoint, o.Succeeded, o.Latency.TotalMilliseconds)));
 
         FanOutResult<int> silent = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1, ReportOutcomes = false }).WaitAsync(Generous);
         Assert.Equal(3, pods.Outcomes.Count);
         Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), silent.Results.Select(r => (r.Status, r.Latency)));
 
-        pods.OutcomeReported += (_, _) => throw new InvalidOperationException("sink down");
+        pods.OutcomeReported += (_, _, _) => throw new InvalidOperationException("sink down");
         FanOutResult<int> unheard = await pods.FanOutAsync(operation, new FanOutOptions { MaxParallelism = 1 }).WaitAsync(Generous);
         Assert.Equal(6, pods.Outcomes.Count);
         Assert.Equal(reported.Results.Select(r => (r.Status, r.Latency)), unheard.Results.Select(r => (r.Status, r.Latency)));

@@ -101,7 +101,7 @@ public sealed class FanOutTests : IAsyncLifetime
         Assert.All(result.Results, r => Assert.True(r.Latency > TimeSpan.Zero));
 
         Assert.Equal(5, service.Outcomes.Count);
-        Assert.Equal(2, service.Outcomes.Count(o => o.Outcome.Succeeded));
+        Assert.Equal(2, service.Outcomes.Count(o => o.Succeeded));
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class FanOutTests : IAsyncLifetime
             await _cancelled[ResultOf(result, hung).Endpoint].Task.WaitAsync(Generous);
         }
 
-        Assert.DoesNotContain(service.Outcomes, o => !o.Outcome.Succeeded);
+        Assert.DoesNotContain(service.Outcomes, o => !o.Succeeded);
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public sealed class FanOutTimeoutTests
         Assert.Equal(PerPod, result.Elapsed);
 
         // A timeout is the pod's failure: passive health hears of it.
-        Assert.All(script.Hung, pod => Assert.Contains(service.Outcomes, o => o.Endpoint == pod && !o.Outcome.Succeeded));
+        Assert.All(script.Hung, pod => Assert.Contains(service.Outcomes, o => o.Endpoint == pod && !o.Succeeded));
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class FanOutTimeoutTests
         Assert.Equal(0, pod.Value);
         Assert.Equal(throws, pod.Exception is InvalidOperationException);
         Assert.False(result.GoalMet);
-        Assert.False(Assert.Single(service.Outcomes).Outcome.Succeeded);
+        Assert.False(Assert.Single(service.Outcomes).Succeeded);
     }
 
     [Fact]
@@ -242,7 +242,7 @@ public sealed class FanOutTimeoutTests
         Assert.False(result.Snapshot.IsInitialized);
         Assert.Empty(result.Results);
         Assert.Equal(TimeSpan.FromMilliseconds(500), result.Elapsed);
-        Assert.Equal(FanOutMode.Quorum(1), result.Mode);
+        Assert.Equal((FanOutModeKind.Quorum, 1), (result.Mode.Kind, result.Mode.QuorumCount));
         Assert.Equal("web.default.svc.cluster.local quorum:1: 0 succeeded, 0 failed, goal not met (deadline exceeded)", result.ToString());
         resolver.Release();
         Assert.Equal(0, Volatile.Read(ref calls));
@@ -280,7 +280,7 @@ public sealed class FanOutTimeoutTests
         Assert.Equal(result.Snapshot.Endpoints, result.Results.Select(r => r.Endpoint));
         Assert.All(result.Results, r => Assert.Equal(FanOutPodStatus.Skipped, r.Status));
         Assert.Equal(TimeSpan.FromMilliseconds(waitedMs), result.Elapsed);
-        Assert.Equal(FanOutMode.Quorum(1), result.Mode);
+        Assert.Equal((FanOutModeKind.Quorum, 1), (result.Mode.Kind, result.Mode.QuorumCount));
         Assert.Equal(0, Volatile.Read(ref calls));
     }
 

@@ -19,7 +19,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     {
         for (int i = 0; i < times; i++)
         {
-            service.ReportOutcome(pod, EndpointOutcome.Failure(TimeSpan.FromMilliseconds(5)));
+            service.ReportOutcome(pod, false, TimeSpan.FromMilliseconds(5));
         }
     }
 
@@ -32,7 +32,7 @@ public sealed class PassiveHealthTests : HealthTestBase
         Assert.Equal(0, metrics.TrackedPods);
         Assert.All(before.Statuses, s => Assert.Equal(EndpointHealth.Unknown, s.Health));
 
-        service.ReportOutcome(Pod(1), EndpointOutcome.Success(TimeSpan.FromMilliseconds(1)));
+        service.ReportOutcome(Pod(1), true, TimeSpan.FromMilliseconds(1));
         Fail(service, Pod(9), 10); // not a member: no state, no ejection
         Assert.Equal(0, metrics.TrackedPods);
 
@@ -95,7 +95,7 @@ public sealed class PassiveHealthTests : HealthTestBase
         for (int i = 0; i < 10; i++)
         {
             Fail(service, Pod(1), 4);
-            service.ReportOutcome(Pod(1), EndpointOutcome.Success());
+            service.ReportOutcome(Pod(1), true);
         }
 
         Assert.Same(before, service.Current);
@@ -282,7 +282,7 @@ public sealed class PassiveHealthTests : HealthTestBase
             for (int i = 0; i < 200; i++)
             {
                 PodEndpoint pod = Pod(1 + ((i + t) % 20));
-                service.ReportOutcome(pod, i % 3 == 0 ? EndpointOutcome.Failure() : EndpointOutcome.Success());
+                service.ReportOutcome(pod, i % 3 == 0 ? false : true);
             }
         })));
         for (int i = 0; i < 10; i++)

@@ -55,7 +55,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
             if (c.Current.Version == 1)
             {
                 // Ejects a pod: publishes v2 while v1 is being delivered.
-                service.ReportOutcome(c.Current.Endpoints[0], EndpointOutcome.Failure(TimeSpan.FromMilliseconds(1)));
+                service.ReportOutcome(c.Current.Endpoints[0], false, TimeSpan.FromMilliseconds(1));
             }
         };
         service.Changed += (_, c) => second.Record(c.Current.Version);
@@ -214,7 +214,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
 
                         if (victim is not null)
                         {
-                            service.ReportOutcome(victim, EndpointOutcome.Failure(TimeSpan.FromMilliseconds(1)));
+                            service.ReportOutcome(victim, false, TimeSpan.FromMilliseconds(1));
                         }
 
                         // Recorded last, so a waiter that sees this version knows the handler (and any publish it
@@ -239,7 +239,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
                         EndpointSet current = service.Current;
                         if (current.Count > 0)
                         {
-                            service.ReportOutcome(current.Endpoints[i % current.Count], EndpointOutcome.Failure(TimeSpan.FromMilliseconds(1)));
+                            service.ReportOutcome(current.Endpoints[i % current.Count], false, TimeSpan.FromMilliseconds(1));
                         }
                     }
                 });

@@ -78,7 +78,7 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
         PodEndpoint failing = all.Endpoints[5];
         for (int i = 0; i < 5; i++)
         {
-            service.ReportOutcome(failing, EndpointOutcome.Failure(TimeSpan.FromMilliseconds(1)));
+            service.ReportOutcome(failing, false, TimeSpan.FromMilliseconds(1));
         }
 
         Assert.True(service.Current.GetStatus(failing)!.IsEjected);

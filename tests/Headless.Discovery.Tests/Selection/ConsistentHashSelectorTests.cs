@@ -290,8 +290,9 @@ public sealed class ConsistentHashSelectorTests
             lease.Fail();
         }
 
-        (PodEndpoint endpoint, EndpointOutcome outcome) = Assert.Single(service.Outcomes);
+        (PodEndpoint endpoint, bool succeeded, TimeSpan latency) = Assert.Single(service.Outcomes);
         Assert.Equal(selector.Pick("k"), endpoint);
-        Assert.Equal(EndpointOutcome.Failure(TimeSpan.FromMilliseconds(120)), outcome);
+        Assert.False(succeeded);
+        Assert.Equal(TimeSpan.FromMilliseconds(120), latency);
     }
 }

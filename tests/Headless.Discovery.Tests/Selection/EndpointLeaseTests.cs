@@ -30,7 +30,7 @@ public sealed class EndpointLeaseTests
         }
 
         Assert.Equal(
-            [(Pod(0), EndpointOutcome.Success(TimeSpan.FromMilliseconds(250))), (Pod(0), EndpointOutcome.Failure(TimeSpan.FromSeconds(2)))],
+            [(Pod(0), true, TimeSpan.FromMilliseconds(250)), (Pod(0), false, TimeSpan.FromSeconds(2))],
             service.Outcomes.ToArray());
     }
 
@@ -48,7 +48,7 @@ public sealed class EndpointLeaseTests
         failed.Complete(false);
 
         Assert.Equal(
-            [(Pod(0), EndpointOutcome.Success(TimeSpan.FromMilliseconds(7))), (Pod(0), EndpointOutcome.Failure(TimeSpan.Zero))],
+            [(Pod(0), true, TimeSpan.FromMilliseconds(7)), (Pod(0), false, TimeSpan.Zero)],
             service.Outcomes.ToArray());
     }
 

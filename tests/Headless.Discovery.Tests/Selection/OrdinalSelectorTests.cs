@@ -182,7 +182,7 @@ public sealed class OrdinalSelectorTests
         }
 
         Assert.Equal(
-            [(StatefulPod(1), EndpointOutcome.Failure(TimeSpan.FromSeconds(3))), (StatefulPod(0), EndpointOutcome.Success(TimeSpan.Zero))],
+            [(StatefulPod(1), false, TimeSpan.FromSeconds(3)), (StatefulPod(0), true, TimeSpan.Zero)],
             service.Outcomes.ToArray());
 
         service.Publish([StatefulPod(0)]);

@@ -208,7 +208,7 @@ public sealed class SelectorHealthTests
         Assert.False(lease.IsEnded);
         time.Advance(TimeSpan.FromMilliseconds(40));
         lease.Fail();
-        Assert.Equal((lease.Endpoint, EndpointOutcome.Failure(TimeSpan.FromMilliseconds(40))), Assert.Single(service.Outcomes));
+        Assert.Equal((lease.Endpoint, false, TimeSpan.FromMilliseconds(40)), Assert.Single(service.Outcomes));
     }
 
     [Fact]
