@@ -74,7 +74,7 @@ listener.Start();
 
 int inFlight = 0, maxInFlight = 0;
 long failures = 0;
-IEndpointProbe inner = kind == "tcp" ? new TcpConnectProbe() : new HttpProbe(new HttpProbeOptions { Path = "/healthz" });
+IEndpointProbe inner = kind == "tcp" ? new TcpConnectProbe() : new HttpProbe("/healthz");
 var counting = new DelegateProbe(async (endpoint, ct) =>
 {
     int now = Interlocked.Increment(ref inFlight);

@@ -53,7 +53,7 @@ internal static class ProbeCommand
 
         IEndpointProbe probe = kind == "tcp"
             ? new TcpConnectProbe()
-            : new HttpProbe(new HttpProbeOptions { Path = path!, UseHttps = kind == "https" });
+            : new HttpProbe(path!, kind == "https");
         (PodEndpoint, ProbeResult)[] results;
         try
         {

@@ -25,8 +25,8 @@ public sealed class ActiveHealthOptions
     public IEndpointProbe? CustomProbe { get; set; }
 
     /// <summary>
-    /// Settings of the HTTP probe (status range, Host header, certificate checks). Its <see cref="HttpProbeOptions.Path"/>
-    /// and <see cref="HttpProbeOptions.UseHttps"/> are taken from <see cref="Probe"/>.
+    /// Settings of the HTTP probe (status range, Host header, certificate checks); the scheme and path come from
+    /// <see cref="Probe"/> alone.
     /// </summary>
     public HttpProbeOptions Http { get; } = new();
 
@@ -171,11 +171,7 @@ public sealed class ActiveHealthOptions
             case "http":
             case "https":
                 owned = true;
-                var http = new HttpProbeOptions();
-                Http.CopyTo(http);
-                http.Path = path!;
-                http.UseHttps = kind == "https";
-                return new HttpProbe(http);
+                return new HttpProbe(path!, kind == "https", Http);
             default:
                 return null;
         }

@@ -26,20 +26,33 @@ public sealed class HttpProbe : IEndpointProbe, IDisposable
 {
     private readonly HttpMessageInvoker _client;
     private readonly HttpProbeOptions _options;
+    private readonly string _path;
     private readonly string _scheme;
     private readonly int _defaultPort;
 
-    /// <summary>Creates an HTTP probe.</summary>
-    /// <param name="options">What to request and what counts as healthy; validated here. Default: <c>GET /</c>, 200-399.</param>
-    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
-    public HttpProbe(HttpProbeOptions? options = null)
+    /// <summary>Creates an HTTP probe of <paramref name="path"/>.</summary>
+    /// <param name="path">The path (and optional query) to GET; must start with <c>/</c>. Default: <c>/</c>.</param>
+    /// <param name="useHttps">
+    /// Use HTTPS. The TLS server name (SNI) is the pod's hostname when known (SRV answers), else
+    /// <see cref="HttpProbeOptions.Host"/>, else the address. Default: <see langword="false"/>.
+    /// </param>
+    /// <param name="options">How to talk to the pod and what counts as healthy. Default: 200-399, 4 KiB of body.</param>
+    /// <exception cref="InvalidOptionsException">The path or an option is invalid; every problem is named at once.</exception>
+    public HttpProbe(string path = "/", bool useHttps = false, HttpProbeOptions? options = null)
     {
-        options ??= new HttpProbeOptions();
-        options.Validate();
+        var problems = new OptionProblems();
+        if (HttpProbeOptions.ValidatePath(path) is { } pathError)
+        {
+            problems.Add(nameof(path), pathError);
+        }
+
         _options = new HttpProbeOptions();
-        options.CopyTo(_options);
-        _scheme = _options.UseHttps ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
-        _defaultPort = _options.UseHttps ? 443 : 80;
+        (options ?? _options).Collect(problems);
+        problems.ThrowIfAny(nameof(options));
+        options?.CopyTo(_options);
+        _path = path;
+        _scheme = useHttps ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        _defaultPort = useHttps ? 443 : 80;
 
         var handler = new SocketsHttpHandler
         {
@@ -119,7 +132,7 @@ public sealed class HttpProbe : IEndpointProbe, IDisposable
     private Uri BuildUri(PodEndpoint endpoint)
     {
         string address = endpoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]" : endpoint.Address.ToString();
-        return new Uri(string.Create(CultureInfo.InvariantCulture, $"{_scheme}://{address}:{endpoint.Port}{_options.Path}"), UriKind.Absolute);
+        return new Uri(string.Create(CultureInfo.InvariantCulture, $"{_scheme}://{address}:{endpoint.Port}{_path}"), UriKind.Absolute);
     }
 
     /// <summary>The Host header: the configured one, else the pod hostname (with a non-default port), else none (address:port).</summary>
@@ -173,7 +186,7 @@ public sealed class HttpProbe : IEndpointProbe, IDisposable
     /// <summary>Returns <c>http:&lt;path&gt;</c> or <c>https:&lt;path&gt;</c> without the query string.</summary>
     public override string ToString()
     {
-        int query = _options.Path.IndexOf('?', StringComparison.Ordinal);
-        return $"{_scheme}:{(query < 0 ? _options.Path : _options.Path[..query])}";
+        int query = _path.IndexOf('?', StringComparison.Ordinal);
+        return $"{_scheme}:{(query < 0 ? _path : _path[..query])}";
     }
 }

@@ -1,17 +1,13 @@
 namespace Headless.Discovery;
 
-/// <summary>Options of an <see cref="HttpProbe"/>. Every option has a default; the probe's constructor names every bad one.</summary>
+/// <summary>
+/// How an <see cref="HttpProbe"/> talks to a pod and judges its answer. What it requests (scheme and path) is the probe
+/// spec — <see cref="ActiveHealthOptions.Probe"/> (<c>http:/healthz</c>, <c>https:/ready</c>) or the
+/// <see cref="HttpProbe"/> constructor's arguments — never an option here. Every option has a default; the probe's
+/// constructor names every bad one.
+/// </summary>
 public sealed class HttpProbeOptions
 {
-    /// <summary>The path (and optional query) to GET; must start with <c>/</c>. Default: <c>/</c>.</summary>
-    public string Path { get; set; } = "/";
-
-    /// <summary>
-    /// Use HTTPS. The TLS server name (SNI) is the pod's hostname when known (SRV answers), else <see cref="Host"/>, else
-    /// the address. Default: <see langword="false"/>.
-    /// </summary>
-    public bool UseHttps { get; set; }
-
     /// <summary>
     /// Accept any server certificate over HTTPS (pods often serve self-signed ones). Default: <see langword="false"/>:
     /// the certificate must be valid for the SNI name.
@@ -39,8 +35,6 @@ public sealed class HttpProbeOptions
     /// <summary>Copies every option into <paramref name="target"/>.</summary>
     internal void CopyTo(HttpProbeOptions target)
     {
-        target.Path = Path;
-        target.UseHttps = UseHttps;
         target.AcceptAnyServerCertificate = AcceptAnyServerCertificate;
         target.Host = Host;
         target.MinHealthyStatus = MinHealthyStatus;
@@ -59,11 +53,6 @@ public sealed class HttpProbeOptions
     /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
     internal void Collect(OptionProblems problems)
     {
-        if (ValidatePath(Path) is { } pathError)
-        {
-            problems.Add(nameof(Path), pathError);
-        }
-
         if (Host is not null && (Host.Length == 0 || Host.Length > 255 || Host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '@')))
         {
             problems.Add(nameof(Host), $"'{Host}' must be a host name with an optional :port.");

@@ -103,6 +103,22 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public async Task A_probe_path_set_apart_from_the_probe_spec_is_refused_not_ignored()
+    {
+        // One name for the probe's path: the spec (ActiveHealth:Probe = http:/ready). A second key for it used to be
+        // bound and then silently overwritten by the spec.
+        Dictionary<string, string?> config = Valid();
+        config[Section + "ActiveHealth:Probe"] = "http:/";
+        config[Section + "ActiveHealth:Http:Path"] = "/ready";
+        config[Section + "ActiveHealth:Http:UseHttps"] = "true";
+
+        string message = await StartFailureAsync(config);
+
+        Assert.Contains("HeadlessDiscovery:Services:backend:ActiveHealth:Http:Path: unknown option", message, StringComparison.Ordinal);
+        Assert.Contains("HeadlessDiscovery:Services:backend:ActiveHealth:Http:UseHttps: unknown option", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_nested_unknown_key_is_reported()
     {
         Dictionary<string, string?> config = Valid();

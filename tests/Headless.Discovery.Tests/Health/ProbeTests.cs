@@ -45,7 +45,7 @@ public sealed class ProbeTests
     public async Task Http_probe_judges_the_status_and_notices_a_stopped_and_restarted_pod()
     {
         await using LoopbackPod pod = await LoopbackPod.StartHttpAsync(LoopbackAddressPool.Next());
-        using var probe = new HttpProbe(new HttpProbeOptions { Path = "/healthz?token=secret" });
+        using var probe = new HttpProbe("/healthz?token=secret");
 
         Assert.True((await probe.ProbeAsync(Of(pod), Generous)).Succeeded);
 
@@ -118,7 +118,7 @@ public sealed class ProbeTests
         using var lenient = new HttpProbe();
         Assert.True((await lenient.ProbeAsync(Of(redirect), Generous)).Succeeded);
 
-        using var strict = new HttpProbe(new HttpProbeOptions { MaxHealthyStatus = 299 });
+        using var strict = new HttpProbe(options: new HttpProbeOptions { MaxHealthyStatus = 299 });
         ProbeResult result = await strict.ProbeAsync(Of(redirect), Generous);
         Assert.False(result.Succeeded);
         Assert.Equal("HTTP 302 is outside 200-299", result.Error);
@@ -130,7 +130,7 @@ public sealed class ProbeTests
     public async Task Http_probe_sends_the_pod_hostname_as_host_header_and_the_configured_path()
     {
         await using RawServer server = RawServer.Start("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        using var probe = new HttpProbe(new HttpProbeOptions { Path = "/ready" });
+        using var probe = new HttpProbe("/ready");
 
         ProbeResult result = await probe.ProbeAsync(Of(server, "web-0.web.default.svc.cluster.local"), Generous);
 
@@ -145,7 +145,7 @@ public sealed class ProbeTests
     public async Task Https_probe_uses_the_pod_hostname_as_sni()
     {
         await using RawServer server = RawServer.Start("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", tls: true);
-        using var probe = new HttpProbe(new HttpProbeOptions { UseHttps = true, AcceptAnyServerCertificate = true });
+        using var probe = new HttpProbe(useHttps: true, options: new HttpProbeOptions { AcceptAnyServerCertificate = true });
 
         ProbeResult result = await probe.ProbeAsync(Of(server, "web-1.web.default.svc.cluster.local"), Generous);
 
@@ -157,7 +157,7 @@ public sealed class ProbeTests
     public async Task Https_probe_rejects_an_untrusted_certificate_by_default()
     {
         await using RawServer server = RawServer.Start("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", tls: true);
-        using var probe = new HttpProbe(new HttpProbeOptions { UseHttps = true });
+        using var probe = new HttpProbe(useHttps: true);
 
         ProbeResult result = await probe.ProbeAsync(Of(server, "web-1.web.default.svc.cluster.local"), Generous);
 

@@ -124,8 +124,8 @@ public class EveryProblemAtOnceTests
             ["Name", "DnsServers[0]", "Port", "DnsRetryCount"],
             Assert.Throws<InvalidOptionsException>(service.Validate).Problems.Select(p => p.Path).Where(p => !p.EndsWith("RefreshInterval", StringComparison.Ordinal)));
 
-        var http = new HttpProbeOptions { Path = "healthz", MaxHealthyStatus = 600 };
-        Assert.Equal(["Path", "MaxHealthyStatus"], Assert.Throws<InvalidOptionsException>(() => new HttpProbe(http)).Problems.Select(p => p.Path));
+        var http = new HttpProbeOptions { MaxHealthyStatus = 600 };
+        Assert.Equal(["path", "MaxHealthyStatus"], Assert.Throws<InvalidOptionsException>(() => new HttpProbe("healthz", options: http)).Problems.Select(p => p.Path));
 
         var registration = new HeadlessServiceRegistrationOptions { Selector = "Fastest", MinEndpoints = -1, StartupTimeout = TimeSpan.Zero };
         var problems = new OptionProblems();

@@ -71,7 +71,7 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
     {
         // Declares 100 MB, sends 8 KiB, then closes: reading it all would fail; the probe stops at the cap.
         await using RawServer server = RawServer.Start("HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n" + new string('x', 8192));
-        using var probe = new HttpProbe(new HttpProbeOptions { Path = "/", MaxResponseBodyBytes = 1024 });
+        using var probe = new HttpProbe("/", options: new HttpProbeOptions { MaxResponseBodyBytes = 1024 });
         var endpoint = new PodEndpoint(server.EndPoint.Address, server.EndPoint.Port);
         ProbeResult result = await probe.ProbeAsync(endpoint, TimeSpan.FromSeconds(10)).AsTask().WaitAsync(Generous);
         Assert.True(result.Succeeded, result.Error);
