@@ -227,7 +227,7 @@ public sealed class EndpointSet
 
         ImmutableArray<PodEndpoint> endpoints = PodEndpointOrder.SortUnique(byPod.Keys);
         ImmutableArray<EndpointStatus> aligned = [.. endpoints.Select(e => byPod[e])];
-        ImmutableArray<PodEndpoint> available = isPanic ? endpoints : [.. aligned.Where(s => s.IsAvailable).Select(s => s.Endpoint)];
+        ImmutableArray<PodEndpoint> available = isPanic ? endpoints : EndpointStatus.AvailableOf(endpoints, aligned, EndpointStatus.CountAvailable(aligned));
         return new EndpointSet(service, endpoints, version, resolvedAt, ttl, false, null, null, aligned, available, isPanic);
     }
 }

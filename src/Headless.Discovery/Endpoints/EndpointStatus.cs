@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+
 namespace Headless.Discovery;
 
 /// <summary>
@@ -66,4 +69,41 @@ public sealed class EndpointStatus
 
     /// <summary>A short description.</summary>
     public override string ToString() => $"{Endpoint}: {Health}{(IsEjected ? " (ejected)" : string.Empty)}";
+
+    /// <summary>How many of <paramref name="statuses"/> are <see cref="IsAvailable"/>.</summary>
+    internal static int CountAvailable(ImmutableArray<EndpointStatus> statuses)
+    {
+        int available = 0;
+        foreach (EndpointStatus status in statuses)
+        {
+            available += status.IsAvailable ? 1 : 0;
+        }
+
+        return available;
+    }
+
+    /// <summary>
+    /// The pods of the <see cref="IsAvailable"/> statuses, in order: <paramref name="endpoints"/> itself (no copy) when
+    /// all <paramref name="availableCount"/> of them are. <paramref name="statuses"/> are aligned with
+    /// <paramref name="endpoints"/>; <paramref name="availableCount"/> is <see cref="CountAvailable"/> of them.
+    /// </summary>
+    internal static ImmutableArray<PodEndpoint> AvailableOf(ImmutableArray<PodEndpoint> endpoints, ImmutableArray<EndpointStatus> statuses, int availableCount)
+    {
+        if (availableCount == endpoints.Length)
+        {
+            return endpoints;
+        }
+
+        var selectable = new PodEndpoint[availableCount];
+        int n = 0;
+        foreach (EndpointStatus status in statuses)
+        {
+            if (status.IsAvailable)
+            {
+                selectable[n++] = status.Endpoint;
+            }
+        }
+
+        return ImmutableCollectionsMarshal.AsImmutableArray(selectable);
+    }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
 
 namespace Headless.Discovery;
 
@@ -29,28 +28,8 @@ internal static class AvailabilityPolicy
             return (endpoints, false);
         }
 
-        int available = 0;
-        foreach (EndpointStatus status in statuses)
-        {
-            available += status.IsAvailable ? 1 : 0;
-        }
-
+        int available = EndpointStatus.CountAvailable(statuses);
         bool isPanic = IsPanic(available, endpoints.Length, thresholdPercent);
-        if (isPanic || available == endpoints.Length)
-        {
-            return (endpoints, isPanic);
-        }
-
-        var selectable = new PodEndpoint[available];
-        int n = 0;
-        foreach (EndpointStatus status in statuses)
-        {
-            if (status.IsAvailable)
-            {
-                selectable[n++] = status.Endpoint;
-            }
-        }
-
-        return (ImmutableCollectionsMarshal.AsImmutableArray(selectable), false);
+        return (isPanic ? endpoints : EndpointStatus.AvailableOf(endpoints, statuses, available), isPanic);
     }
 }
