@@ -395,6 +395,9 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task WatchAsync_starts_with_the_current_snapshot_then_streams_changes()
     {
         HeadlessService service = Create();
+
+        // The first round ends by arming the refresh timer, after it publishes: a tick before that would be lost.
+        await StartAsync(service);
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
 
         Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Generous));
@@ -413,6 +416,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task A_slow_watcher_gets_one_coalesced_change_to_the_latest_state()
     {
         HeadlessService service = Create();
+        await StartAsync(service); // the ticks below must find the refresh timer armed
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
         Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Generous));
 
