@@ -64,7 +64,7 @@ internal sealed partial class HeadlessServiceHttpHandler : DelegatingHandler
         }
         catch (Exception ex)
         {
-            lease.Fail();
+            lease.Complete(false);
             Log.FailedRequest(_logger, _service.Name.Value, pod.Key, ex);
             throw;
         }

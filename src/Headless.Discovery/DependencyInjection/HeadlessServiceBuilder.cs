@@ -39,20 +39,4 @@ public sealed class HeadlessServiceBuilder
         Services.Configure(Key, configure);
         return this;
     }
-
-    /// <summary>Makes host startup wait until <paramref name="minEndpoints"/> endpoints are resolved.</summary>
-    /// <param name="minEndpoints">The endpoints to wait for, 1 or more.</param>
-    /// <param name="timeout">The longest wait. Default: 30 seconds.</param>
-    /// <param name="failOnTimeout"><see langword="true"/> (default) stops the host when the wait times out; <see langword="false"/> logs a warning.</param>
-    /// <returns>This builder.</returns>
-    public HeadlessServiceBuilder WaitForEndpointsOnStartup(int minEndpoints = 1, TimeSpan? timeout = null, bool failOnTimeout = true)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(minEndpoints, 1);
-        return ConfigureRegistration(o =>
-        {
-            o.MinEndpoints = minEndpoints;
-            o.StartupTimeout = timeout ?? o.StartupTimeout;
-            o.FailOnStartupTimeout = failOnTimeout;
-        });
-    }
 }

@@ -41,7 +41,7 @@ public readonly struct ProbeResult
     /// <summary>This result with <see cref="Latency"/> replaced.</summary>
     /// <param name="latency">The measured latency.</param>
     /// <returns>A copy.</returns>
-    public ProbeResult WithLatency(TimeSpan latency) => new(Succeeded, latency, Error);
+    internal ProbeResult WithLatency(TimeSpan latency) => new(Succeeded, latency, Error);
 
     /// <summary>A short description.</summary>
     public override string ToString() => Succeeded

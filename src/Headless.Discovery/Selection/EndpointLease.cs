@@ -7,8 +7,8 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Use it with <c>using var lease = selector.Lease();</c> and call <see cref="Succeed"/> or <see cref="Fail"/> when the
-/// outcome is known; each ends the lease, and the later <see cref="Dispose"/> does nothing. A plain
+/// Use it with <c>using var lease = selector.Lease();</c> and call <see cref="Complete"/> when the
+/// outcome is known; it ends the lease, and the later <see cref="Dispose"/> does nothing. A plain
 /// <see cref="Dispose"/> without an outcome releases the outstanding count and reports <b>nothing</b>: the lease cannot
 /// tell success from an exception unwinding through the <c>using</c>, and guessing either way would mislead outlier detection.
 /// </para>
@@ -55,23 +55,20 @@ public struct EndpointLease : IDisposable
     /// <summary>The leased pod; <see langword="null"/> only for a <see langword="default"/> lease.</summary>
     public PodEndpoint Endpoint { get; }
 
-    /// <summary><see langword="true"/> once the lease has ended (through <see cref="Succeed"/>, <see cref="Fail"/> or <see cref="Dispose"/>).</summary>
+    /// <summary><see langword="true"/> once the lease has ended (through <see cref="Complete"/> or <see cref="Dispose"/>).</summary>
     public readonly bool IsEnded => _ended || _service is null;
 
     /// <summary>Time since the lease was acquired, on the service's <see cref="IHeadlessService.TimeProvider"/>.</summary>
     public readonly TimeSpan Elapsed => _timeProvider?.GetElapsedTime(_startedAt) ?? TimeSpan.Zero;
 
-    /// <summary>Ends the lease and reports a successful call, with the time since it was acquired as the latency.</summary>
-    public void Succeed() => End(true);
-
-    /// <summary>Ends the lease and reports a failed call (connection error, timeout, 5xx), with the time since it was acquired as the latency.</summary>
-    public void Fail() => End(false);
-
-    /// <summary>Ends the lease and reports <paramref name="succeeded"/>.</summary>
-    /// <param name="succeeded">Whether the call succeeded.</param>
+    /// <summary>
+    /// Ends the lease and reports the call's outcome to passive health, with the time since the lease was acquired as
+    /// the latency — like <see cref="IHeadlessService.ReportOutcome"/>, whose <c>succeeded</c> it takes.
+    /// </summary>
+    /// <param name="succeeded">Whether the call succeeded (a connection error, timeout or 5xx is a failure).</param>
     public void Complete(bool succeeded) => End(succeeded);
 
-    /// <summary>Ends the lease without reporting an outcome, unless <see cref="Succeed"/>, <see cref="Fail"/> or <see cref="Complete"/> already did.</summary>
+    /// <summary>Ends the lease without reporting an outcome, unless <see cref="Complete"/> already did.</summary>
     public void Dispose() => End(null);
 
     // succeeded: the outcome to report, or null to report nothing.

@@ -33,32 +33,17 @@ public sealed class NoEndpointAvailableException : InvalidOperationException
     private NoEndpointAvailableException(string message, EndpointSet snapshot, int? ordinal)
         : base(message, snapshot.LastError)
     {
-        Service = snapshot.Service;
-        PodCount = snapshot.Count;
-        AvailableCount = snapshot.Available.Length;
-        UnhealthyCount = snapshot.UnhealthyCount;
-        EjectedCount = snapshot.EjectedCount;
-        SnapshotVersion = snapshot.Version;
+        Snapshot = snapshot;
         Ordinal = ordinal;
     }
 
-    /// <summary>The service, or <see langword="null"/> when the exception was created without a snapshot.</summary>
-    public ServiceName? Service { get; }
-
-    /// <summary>How many pods the snapshot held.</summary>
-    public int PodCount { get; }
-
-    /// <summary>How many pods were available for selection.</summary>
-    public int AvailableCount { get; }
-
-    /// <summary>How many pods active health checking marked unhealthy.</summary>
-    public int UnhealthyCount { get; }
-
-    /// <summary>How many pods passive outlier detection had ejected.</summary>
-    public int EjectedCount { get; }
-
-    /// <summary>The snapshot's <see cref="EndpointSet.Version"/> (0: nothing resolved yet).</summary>
-    public long SnapshotVersion { get; }
+    /// <summary>
+    /// The snapshot the selector saw: its <see cref="EndpointSet.Service"/>, <see cref="EndpointSet.Version"/> (0: nothing
+    /// resolved yet), pod count and health counts (<see cref="EndpointSet.Available"/>,
+    /// <see cref="EndpointSet.UnhealthyCount"/>, <see cref="EndpointSet.EjectedCount"/>). <see langword="null"/> only when
+    /// the exception was created without one.
+    /// </summary>
+    public EndpointSet? Snapshot { get; }
 
     /// <summary>The StatefulSet ordinal that was asked for, or <see langword="null"/> for other selectors.</summary>
     public int? Ordinal { get; }

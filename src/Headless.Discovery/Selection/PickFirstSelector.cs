@@ -4,7 +4,7 @@ namespace Headless.Discovery;
 
 /// <summary>
 /// Sticky selection: keeps returning one pod until it leaves the available set (removed, unhealthy, ejected) or a lease
-/// on it ends with <see cref="EndpointLease.Fail"/>; then moves to the next available pod in snapshot order. The first
+/// on it ends with <c>Complete(false)</c>; then moves to the next available pod in snapshot order. The first
 /// pod is chosen at a random position (seedable), so many clients do not all stick to the lowest address.
 /// </summary>
 internal sealed class PickFirstSelector : EndpointSelectorBase

@@ -287,7 +287,7 @@ public sealed class ConsistentHashSelectorTests
         {
             Assert.Equal(selector.Pick("k"), lease.Endpoint);
             time.Advance(TimeSpan.FromMilliseconds(120));
-            lease.Fail();
+            lease.Complete(false);
         }
 
         (PodEndpoint endpoint, bool succeeded, TimeSpan latency) = Assert.Single(service.Outcomes);

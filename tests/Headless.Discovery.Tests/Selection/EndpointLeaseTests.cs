@@ -18,8 +18,8 @@ public sealed class EndpointLeaseTests
         {
             time.Advance(TimeSpan.FromMilliseconds(250));
             Assert.Equal(TimeSpan.FromMilliseconds(250), lease.Elapsed);
-            lease.Succeed();
-            lease.Fail();
+            lease.Complete(true);
+            lease.Complete(false);
             Assert.True(lease.IsEnded);
         }
 
@@ -87,7 +87,7 @@ public sealed class EndpointLeaseTests
         EndpointLease none = default;
         Assert.Null(none.Endpoint);
         Assert.True(none.IsEnded);
-        none.Fail();
+        none.Complete(false);
         none.Dispose();
 
         var service = new FakeHeadlessService();

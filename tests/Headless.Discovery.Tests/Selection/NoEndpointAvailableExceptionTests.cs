@@ -21,7 +21,7 @@ public sealed class NoEndpointAvailableExceptionTests
         var stale = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.RoundRobin(service).Pick());
         Assert.Equal("No endpoint of 'web.default.svc.cluster.local' is available: it has no ready pods (snapshot version 2, stale).", stale.Message);
         Assert.Same(error, stale.InnerException);
-        Assert.Equal(2, stale.SnapshotVersion);
+        Assert.Equal(2, stale.Snapshot!.Version);
         Assert.Null(stale.Ordinal);
     }
 
@@ -34,8 +34,7 @@ public sealed class NoEndpointAvailableExceptionTests
         var ex = new NoEndpointAvailableException("none", cause);
         Assert.Equal("none", ex.Message);
         Assert.Same(cause, ex.InnerException);
-        Assert.Null(ex.Service);
+        Assert.Null(ex.Snapshot);
         Assert.Null(ex.Ordinal);
-        Assert.Equal(0, ex.SnapshotVersion);
     }
 }

@@ -174,11 +174,11 @@ public sealed class OrdinalSelectorTests
         Assert.True(selector.TryLease(out EndpointLease lease));
         Assert.Equal(StatefulPod(1), lease.Endpoint);
         time.Advance(TimeSpan.FromSeconds(3));
-        lease.Fail();
+        lease.Complete(false);
         using (EndpointLease primary = selector.Lease(0))
         {
             Assert.Equal(StatefulPod(0), primary.Endpoint);
-            primary.Succeed();
+            primary.Complete(true);
         }
 
         Assert.Equal(

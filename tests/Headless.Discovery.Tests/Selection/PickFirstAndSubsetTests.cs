@@ -37,14 +37,14 @@ public sealed class PickFirstAndSubsetTests
 
         using (EndpointLease ok = selector.Lease())
         {
-            ok.Succeed();
+            ok.Complete(true);
         }
 
         Assert.Equal(first, selector.Pick());
 
         using (EndpointLease failed = selector.Lease())
         {
-            failed.Fail();
+            failed.Complete(false);
         }
 
         PodEndpoint second = selector.Pick();
@@ -87,7 +87,7 @@ public sealed class PickFirstAndSubsetTests
         for (int step = 1; step <= 7; step++)
         {
             EndpointLease lease = selector.Lease();
-            lease.Fail();
+            lease.Complete(false);
             Assert.Equal(pods[(at + step) % pods.Length], selector.Pick());
         }
     }
@@ -101,13 +101,13 @@ public sealed class PickFirstAndSubsetTests
         PodEndpoint[] pods = [.. service.Current.Endpoints];
         while (selector.Pick() != pods[2])
         {
-            selector.Lease().Fail();
+            selector.Lease().Complete(false);
         }
 
         service.Publish(pods.Where(p => p != pods[2]));
         Assert.Equal(pods[3], selector.Pick());
 
-        selector.Lease().Fail();
+        selector.Lease().Complete(false);
         Assert.Equal(pods[4], selector.Pick());
     }
 
@@ -118,12 +118,12 @@ public sealed class PickFirstAndSubsetTests
         IEndpointSelector selector = EndpointSelectors.PickFirst(service, seed: 2);
         EndpointLease older = selector.Lease();
         EndpointLease failing = selector.Lease();
-        failing.Fail();
+        failing.Complete(false);
         PodEndpoint second = selector.Pick();
         Assert.NotEqual(older.Endpoint, second);
 
         // A call that started on the first pod fails late: the selector already moved and stays.
-        older.Fail();
+        older.Complete(false);
         Assert.Equal(second, selector.Pick());
     }
 
@@ -136,7 +136,7 @@ public sealed class PickFirstAndSubsetTests
         Assert.NotEqual(pods[0], selector.Pick());
         while (selector.Pick() != pods[0])
         {
-            selector.Lease().Fail();
+            selector.Lease().Complete(false);
         }
 
         service.Publish([]);
@@ -160,7 +160,7 @@ public sealed class PickFirstAndSubsetTests
         EndpointLease lease = selector.Lease();
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var failing = new Thread(() => lease.Fail());
+        var failing = new Thread(() => lease.Complete(false));
         service.CurrentRead += () =>
         {
             if (Thread.CurrentThread == failing)

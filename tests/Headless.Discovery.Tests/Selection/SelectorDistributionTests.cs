@@ -205,7 +205,7 @@ public sealed class SelectorDistributionTests
             }
             else
             {
-                lease.Succeed();
+                lease.Complete(true);
             }
         }
 

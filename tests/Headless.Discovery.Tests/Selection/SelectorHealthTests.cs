@@ -115,11 +115,9 @@ public sealed class SelectorHealthTests
         Func<PodEndpoint> pick = Picker(kind, service, out Func<(bool, PodEndpoint?)> tryPick);
 
         var ex = Assert.Throws<NoEndpointAvailableException>(() => pick());
-        Assert.Equal(TestPods.ServiceName, ex.Service);
-        Assert.Equal(4, ex.PodCount);
-        Assert.Equal(0, ex.AvailableCount);
-        Assert.Equal(3, ex.UnhealthyCount);
-        Assert.Equal(1, ex.EjectedCount);
+        Assert.Same(service.Current, ex.Snapshot);
+        Assert.Equal(TestPods.ServiceName, ex.Snapshot!.Service);
+        Assert.Equal((4, 0, 3, 1), (ex.Snapshot.Count, ex.Snapshot.Available.Length, ex.Snapshot.UnhealthyCount, ex.Snapshot.EjectedCount));
         Assert.Contains("web.default.svc.cluster.local", ex.Message, StringComparison.Ordinal);
         if (kind != "Ordinal")
         {
@@ -145,7 +143,7 @@ public sealed class SelectorHealthTests
         service.Publish([]);
         var empty = Assert.Throws<NoEndpointAvailableException>(() => pick());
         Assert.Contains("has no ready pods", empty.Message, StringComparison.Ordinal);
-        Assert.Equal(0, empty.PodCount);
+        Assert.Equal(0, empty.Snapshot!.Count);
         Assert.False(tryPick().Item1);
 
         service.Publish(Pods(1));
@@ -207,7 +205,7 @@ public sealed class SelectorHealthTests
         Assert.Contains(lease.Endpoint, service.Current.Endpoints);
         Assert.False(lease.IsEnded);
         time.Advance(TimeSpan.FromMilliseconds(40));
-        lease.Fail();
+        lease.Complete(false);
         Assert.Equal((lease.Endpoint, false, TimeSpan.FromMilliseconds(40)), Assert.Single(service.Outcomes));
     }
 
