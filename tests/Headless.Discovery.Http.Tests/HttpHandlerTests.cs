@@ -77,6 +77,25 @@ public sealed class HttpHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sequential_requests_rotate_over_the_pods_exactly()
+    {
+        // Each await may resume on another thread; the rotation belongs to the selector, not to a thread.
+        HttpClient client = Client();
+        var order = new List<string>();
+        for (int i = 0; i < 12; i++)
+        {
+            using HttpResponseMessage response = await client.GetAsync("/hello").WaitAsync(Generous);
+            order.Add(await PodNameAsync(response));
+        }
+
+        Assert.Equal(3, order.Take(3).Distinct().Count());
+        for (int i = 3; i < order.Count; i++)
+        {
+            Assert.True(order[i] == order[i - 3], $"request {i} went to {order[i]}: {string.Join(" ", order)}");
+        }
+    }
+
+    [Fact]
     public async Task A_5xx_and_a_connection_failure_are_reported_as_failures()
     {
         await _pods.ScaleAsync(1);

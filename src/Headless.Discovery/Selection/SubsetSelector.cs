@@ -14,7 +14,7 @@ namespace Headless.Discovery;
 internal sealed class SubsetSelector : EndpointSelectorBase
 {
     private readonly ulong _clientHash;
-    private readonly StripedCursor _cursor;
+    private readonly RoundRobinCursor _cursor;
     private SnapshotTableCache<Table> _tables;
 
     internal SubsetSelector(IHeadlessService service, int size, string clientId)
@@ -24,7 +24,7 @@ internal sealed class SubsetSelector : EndpointSelectorBase
         ArgumentException.ThrowIfNullOrEmpty(clientId);
         Size = size;
         _clientHash = StableHash.Hash(clientId.AsSpan());
-        _cursor = new StripedCursor((int)_clientHash);
+        _cursor = new RoundRobinCursor((int)_clientHash);
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 

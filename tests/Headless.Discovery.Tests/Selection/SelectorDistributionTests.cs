@@ -1,3 +1,5 @@
+using CsCheck;
+using Headless.Discovery.TestSupport;
 using Headless.Discovery.Testing;
 using Headless.Discovery;
 using static Headless.Discovery.Tests.Selection.TestPods;
@@ -40,53 +42,58 @@ public sealed class SelectorDistributionTests
     }
 
     [Fact]
-    public void Round_robin_threads_do_not_all_open_on_the_first_pods()
+    public void Consecutive_round_robin_picks_from_one_caller_rotate_exactly_whichever_thread_each_runs_on()
     {
-        // Sixteen threads alive at once have distinct managed ids, so they use at least two cursor stripes, and every
-        // stripe but one starts at a random position (seed 3 puts each of up to 64 stripes in [16, 984] of 1 000).
-        // The threads pick one after another, so no two race on a stripe.
-        var service = new FakeHeadlessService(Pods(1000));
-        var selector = new RoundRobinSelector(service, seed: 3);
-        var opened = new int[16];
-        using var alive = new CountdownEvent(opened.Length);
-        using var end = new ManualResetEventSlim();
-        SemaphoreSlim[] turn = [.. opened.Select(_ => new SemaphoreSlim(0))];
-        using var picked = new SemaphoreSlim(0);
-        Thread[] threads =
-        [
-            .. Enumerable.Range(0, opened.Length).Select(t => new Thread(() =>
+        // One caller whose picks hop threads, as async continuations do: each pick runs on a fresh thread, on a pool
+        // thread after a yield, or inline. Nobody else picks, so every pick must take the next pod in the rotation.
+        Gen<(int Pods, int[] Hops)> cases =
+            from n in Gen.Int[1, 30]
+            from hops in Gen.Int[0, 2].Array[1, 40]
+            select (n, hops);
+
+        Property.ForAll(cases, iterations: 60, seed: 0x13_07_0001UL, (n, hops) =>
+        {
+            var service = new FakeHeadlessService(Pods(n));
+            IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
+            int[] picked = [.. hops.Select(hop => service.Current.Endpoints.IndexOf(PickOn(hop, selector)))];
+
+            for (int i = 1; i < picked.Length; i++)
             {
-                alive.Signal();
-                turn[t].Wait();
-                opened[t] = service.Current.Endpoints.IndexOf(selector.Pick());
-                picked.Release();
-                end.Wait();
-            })),
-        ];
-        foreach (Thread thread in threads)
-        {
-            thread.Start();
-        }
+                Assert.True(picked[i] == (picked[i - 1] + 1) % n, $"pick {i} took pod {picked[i]} after pod {picked[i - 1]} of {n}: {string.Join(" ", picked)}");
+            }
+        });
+    }
 
-        Assert.True(alive.Wait(TimeSpan.FromSeconds(30)));
-        for (int t = 0; t < opened.Length; t++)
+    private static PodEndpoint PickOn(int hop, IEndpointSelector selector)
+    {
+        switch (hop)
         {
-            turn[t].Release();
-            Assert.True(picked.Wait(TimeSpan.FromSeconds(30)));
+            case 0:
+                return selector.Pick();
+            case 1:
+                return Task.Run(async () =>
+                {
+                    await Task.Yield();
+                    return selector.Pick();
+                }).WaitAsync(Generous).GetAwaiter().GetResult();
+            default:
+                PodEndpoint? endpoint = null;
+                var thread = new Thread(() => endpoint = selector.Pick());
+                thread.Start();
+                Assert.True(thread.Join(Generous));
+                return endpoint!;
         }
+    }
 
-        end.Set();
-        foreach (Thread thread in threads)
-        {
-            thread.Join();
-        }
+    [Fact]
+    public void Round_robin_selectors_open_on_different_pods_so_clients_do_not_all_start_on_the_first()
+    {
+        // Many clients (processes, or selectors in one) start together: each opens at a random pod, not at pod 0.
+        var service = new FakeHeadlessService(Pods(1000));
+        int[] opened = [.. Enumerable.Range(0, 16).Select(_ => service.Current.Endpoints.IndexOf(EndpointSelectors.RoundRobin(service).Pick()))];
 
-        foreach (SemaphoreSlim semaphore in turn)
-        {
-            semaphore.Dispose();
-        }
-
-        Assert.True(opened.Any(i => i >= 16), $"every thread opened on one of the first 16 pods: {string.Join(", ", opened)}");
+        Assert.True(opened.Distinct().Count() >= 12, $"16 selectors opened on only {opened.Distinct().Count()} pods: {string.Join(", ", opened)}");
+        Assert.True(opened.Any(i => i >= 16), $"every selector opened on one of the first 16 pods: {string.Join(", ", opened)}");
     }
 
     [Fact]
