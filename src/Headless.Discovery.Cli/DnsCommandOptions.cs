@@ -30,8 +30,8 @@ internal sealed class DnsCommandOptions
 
     public Option<DnsAddressFamily?> AddressFamily { get; } = new(OptionFlags.AddressFamily)
     {
-        Description = "Which address records to query: ipv4 (A), ipv6 (AAAA) or both. Default: ipv4.",
-        HelpName = "ipv4|ipv6|both",
+        Description = "Which address records to query: ipv4 (A), ipv6 (AAAA), both, or ipv4-preferred / ipv6-preferred (one family, the other only when the name has none of the first). Default: ipv4.",
+        HelpName = "ipv4|ipv6|both|ipv4-preferred|ipv6-preferred",
         CustomParser = ParseFamily,
     };
 
@@ -161,8 +161,14 @@ internal sealed class DnsCommandOptions
                 return DnsAddressFamily.IPv6;
             case "BOTH":
                 return DnsAddressFamily.Both;
+            case "IPV4-PREFERRED":
+            case "IPV4PREFERRED":
+                return DnsAddressFamily.IPv4Preferred;
+            case "IPV6-PREFERRED":
+            case "IPV6PREFERRED":
+                return DnsAddressFamily.IPv6Preferred;
             default:
-                result.AddError($"{OptionFlags.AddressFamily} '{text}' is not one of ipv4, ipv6, both.");
+                result.AddError($"{OptionFlags.AddressFamily} '{text}' is not one of ipv4, ipv6, both, ipv4-preferred, ipv6-preferred.");
                 return null;
         }
     }

@@ -136,6 +136,8 @@ internal static class TextOutput
         {
             DnsAddressFamily.IPv6 => "AAAA",
             DnsAddressFamily.Both => "A/AAAA",
+            DnsAddressFamily.IPv4Preferred => "A, else AAAA",
+            DnsAddressFamily.IPv6Preferred => "AAAA, else A",
             _ => "A",
         };
 }

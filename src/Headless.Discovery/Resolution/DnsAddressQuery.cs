@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Headless.Discovery;
 
 /// <summary>
-/// Looks a name's addresses up: A, AAAA, or both in parallel and merged (<see cref="DnsAddressFamily"/>). With both, a
+/// Looks a name's addresses up: A, AAAA, both in parallel and merged, or one family preferred over the other
+/// (<see cref="DnsAddressFamily"/>). With both, a
 /// failed family fails the lookup even when the other succeeded (a partial answer would silently drop every pod's
 /// other-family endpoints); a family that is NXDOMAIN or NODATA is simply empty. Thread-safe.
 /// </summary>
@@ -20,8 +21,29 @@ internal sealed class DnsAddressQuery(DnsQueryRunner runner, DnsAnswerReader rea
     {
         DnsAddressFamily.IPv4 => LookupAsync(name, QueryType.A, cancellationToken),
         DnsAddressFamily.IPv6 => LookupAsync(name, QueryType.AAAA, cancellationToken),
+        DnsAddressFamily.IPv4Preferred => LookupPreferredAsync(service, name, QueryType.A, cancellationToken),
+        DnsAddressFamily.IPv6Preferred => LookupPreferredAsync(service, name, QueryType.AAAA, cancellationToken),
         _ => LookupBothAsync(service, name, cancellationToken),
     };
+
+    /// <summary>
+    /// The <paramref name="preferred"/> family; the other one only when the preferred one is empty (NXDOMAIN or NODATA).
+    /// A failed preferred lookup fails: switching family on a timeout would flip the set between families.
+    /// </summary>
+    private async ValueTask<AddressLookup> LookupPreferredAsync(string service, string name, QueryType preferred, CancellationToken cancellationToken)
+    {
+        AddressLookup first = await LookupAsync(name, preferred, cancellationToken).ConfigureAwait(false);
+        if (first.Outcome is ResolutionOutcome.Success or ResolutionOutcome.Failed)
+        {
+            return first;
+        }
+
+        bool v4First = preferred == QueryType.A;
+        AddressLookup second = await LookupAsync(name, v4First ? QueryType.AAAA : QueryType.A, cancellationToken).ConfigureAwait(false);
+        return second.Outcome is ResolutionOutcome.Success or ResolutionOutcome.Failed
+            ? second
+            : Combine(service, v4First ? first : second, v4First ? second : first);
+    }
 
     private async ValueTask<AddressLookup> LookupBothAsync(string service, string name, CancellationToken cancellationToken)
     {

@@ -71,7 +71,7 @@ internal sealed class DnsEndpointResolverOptions
 
         if (!Enum.IsDefined(AddressFamily))
         {
-            problems.Add(nameof(AddressFamily), $"{AddressFamily} is not one of IPv4, IPv6, Both.");
+            problems.Add(nameof(AddressFamily), $"{AddressFamily} is not one of IPv4, IPv6, Both, IPv4Preferred, IPv6Preferred.");
         }
 
         problems.Range(Port, 0, IPEndPoint.MaxPort, nameof(Port));

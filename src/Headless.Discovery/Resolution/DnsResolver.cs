@@ -50,6 +50,8 @@ internal sealed class DnsResolver : IEndpointResolver
         {
             DnsAddressFamily.IPv6 => "AAAA",
             DnsAddressFamily.Both => "A+AAAA",
+            DnsAddressFamily.IPv4Preferred => "A (else AAAA)",
+            DnsAddressFamily.IPv6Preferred => "AAAA (else A)",
             _ => "A",
         };
 

@@ -142,15 +142,34 @@ internal sealed class DnsSrvQuery(DnsQueryRunner runner, DnsAnswerReader reader,
                 continue;
             }
 
+            System.Net.Sockets.AddressFamily? only = PreferredPresent(list);
             foreach ((IPAddress address, uint ttl) in list)
             {
-                targets.AddEndpoints(target, address);
-                targets.Ttl = Math.Min(targets.Ttl, ttl);
+                if (only is null || address.AddressFamily == only)
+                {
+                    targets.AddEndpoints(target, address);
+                    targets.Ttl = Math.Min(targets.Ttl, ttl);
+                }
             }
         }
 
         reader.Report(name, hygiene, 0);
         return pending;
+    }
+
+    /// <summary>
+    /// With a preferred family, the family to keep of a target's volunteered addresses: the preferred one when the target
+    /// has any, else <see langword="null"/> (keep all, which are then all of the other family). Without one, <see langword="null"/>.
+    /// </summary>
+    private System.Net.Sockets.AddressFamily? PreferredPresent(List<(IPAddress Address, uint Ttl)> list)
+    {
+        System.Net.Sockets.AddressFamily preferred = family switch
+        {
+            DnsAddressFamily.IPv4Preferred => System.Net.Sockets.AddressFamily.InterNetwork,
+            DnsAddressFamily.IPv6Preferred => System.Net.Sockets.AddressFamily.InterNetworkV6,
+            _ => System.Net.Sockets.AddressFamily.Unspecified,
+        };
+        return preferred != System.Net.Sockets.AddressFamily.Unspecified && list.Exists(a => a.Address.AddressFamily == preferred) ? preferred : null;
     }
 
     /// <summary>Looks the <paramref name="pending"/> targets up and adds their endpoints; returns how many lookups failed, and the first failure.</summary>

@@ -81,6 +81,53 @@ public sealed class SrvAssemblyPropertyTests : IAsyncLifetime
             });
     }
 
+    [Fact]
+    public async Task Every_SRV_target_gets_the_addresses_its_family_setting_allows()
+    {
+        // Each target has some IPv4 and some IPv6 addresses (either may be none). IPv4 / IPv6 keep their family, Both
+        // keeps all, a preferred family keeps that family when the target has any, else the other.
+        Gen<(int[] V4, int[] V6)> target = Gen.Select(Gen.Int[1, 250].Array[0, 2], Gen.Int[1, 250].Array[0, 2]);
+        Gen<((int[] V4, int[] V6)[] Targets, bool Additional, DnsAddressFamily Family)> zone =
+            Gen.Select(target.Array[1, 30], Gen.Bool, Gen.Enum<DnsAddressFamily>());
+
+        await Property.ForAllAsync(
+            zone,
+            iterations: 60,
+            seed: 0x13_06_0001UL,
+            async z =>
+            {
+                _dns.Clear();
+                var options = new DnsEndpointResolverOptions { DnsAttemptTimeout = TimeSpan.FromSeconds(5), DnsRetryCount = 0, UseSrv = true, AddressFamily = z.Family };
+                options.DnsServers.Add(_dns.NameServer);
+                var expected = new HashSet<(string Address, int Port, string Host)>();
+                var records = new List<SrvTarget>();
+                for (int i = 0; i < z.Targets.Length; i++)
+                {
+                    string host = $"web-{i}.{Service}";
+                    IPAddress[] v4 = [.. z.Targets[i].V4.Distinct().Select(h => new IPAddress([127, 0, 1, (byte)h]))];
+                    IPAddress[] v6 = [.. z.Targets[i].V6.Distinct().Select(h => IPAddress.Parse($"fd00::{h:x}"))];
+                    records.Add(new SrvTarget(host, 8080));
+                    _dns.SetAddresses(host, [.. v4, .. v6]);
+                    IPAddress[] kept = z.Family switch
+                    {
+                        DnsAddressFamily.IPv4 => v4,
+                        DnsAddressFamily.IPv6 => v6,
+                        DnsAddressFamily.IPv4Preferred => v4.Length > 0 ? v4 : v6,
+                        DnsAddressFamily.IPv6Preferred => v6.Length > 0 ? v6 : v4,
+                        _ => [.. v4, .. v6],
+                    };
+                    expected.UnionWith(kept.Select(a => (a.ToString(), 8080, host)));
+                }
+
+                _dns.SetSrvRecords(Srv, records, includeAddressesInAdditionalSection: z.Additional);
+
+                ResolutionResult result = await new DnsResolver(options).ResolveAsync(ServiceName.Parse(Srv)).AsTask().WaitAsync(Generous);
+
+                Assert.Equal(expected.Count == 0 ? ResolutionOutcome.NoData : ResolutionOutcome.Success, result.Outcome);
+                Assert.Equal(expected.Order(), result.Endpoints.Select(e => (e.Address.ToString(), e.Port, e.Hostname!)).Order());
+            });
+    }
+
     /// <summary>A generated SRV target: its kind, its addresses (loopback, distinct) and the ports of its records.</summary>
     private sealed record Target(int Kind, int[] Hosts, int[] Ports, int TtlSeconds)
     {
