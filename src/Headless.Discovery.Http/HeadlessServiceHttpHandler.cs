@@ -64,7 +64,10 @@ internal sealed partial class HeadlessServiceHttpHandler : DelegatingHandler
         }
         catch (Exception ex)
         {
-            lease.Complete(false);
+            // Reported with its exception: a refused connection also asks for an early refresh (the pod may have left).
+            TimeSpan elapsed = lease.Elapsed;
+            lease.Dispose();
+            _service.ReportFailure(pod, ex, elapsed);
             Log.FailedRequest(_logger, _service.Name.Value, pod.Key, ex);
             throw;
         }

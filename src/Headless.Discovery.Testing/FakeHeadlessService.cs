@@ -23,7 +23,7 @@ namespace Headless.Discovery.Testing;
 /// <see cref="ObjectDisposedException"/>.
 /// </para>
 /// </remarks>
-public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
+public sealed partial class FakeHeadlessService : IHeadlessService, IAsyncDisposable
 {
     private static readonly ServiceName DefaultName = ServiceName.Parse("web.default.svc.cluster.local");
     private static readonly TimeSpan SnapshotTtl = TimeSpan.FromSeconds(5);
@@ -38,6 +38,7 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
     private bool _delivering;
     private bool _disposed;
     private int _refreshCount;
+    private int _refreshRequests;
 
     /// <summary>Creates a service with nothing published yet (<see cref="Current"/> is the version-0 placeholder).</summary>
     /// <param name="name">The service name. Default: <c>web.default.svc.cluster.local</c>.</param>
@@ -113,6 +114,9 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
 
     /// <summary>How many times <see cref="RefreshAsync"/> was called.</summary>
     public int RefreshCount => Volatile.Read(ref _refreshCount);
+
+    /// <summary>How many times <see cref="RequestRefresh"/> was called (by the code under test, or by the library on a refused connection).</summary>
+    public int RefreshRequests => Volatile.Read(ref _refreshRequests);
 
     /// <summary>Publishes <paramref name="pods"/>, all of unknown health, as the next version.</summary>
     /// <param name="pods">The pods, in any order; duplicates are removed.</param>
@@ -234,6 +238,9 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
         _outcomes.Enqueue((endpoint, succeeded, latency));
         OutcomeReported?.Invoke(endpoint, succeeded, latency);
     }
+
+    /// <summary>Counts the request (<see cref="RefreshRequests"/>); publishes nothing.</summary>
+    public void RequestRefresh() => Interlocked.Increment(ref _refreshRequests);
 
     /// <summary>Counts the call (<see cref="RefreshCount"/>) and returns <see cref="Current"/>; publishes nothing.</summary>
     /// <param name="cancellationToken">Not used: the call completes at once.</param>
@@ -358,41 +365,6 @@ public sealed class FakeHeadlessService : IHeadlessService, IAsyncDisposable
                     _delivering = false;
                 }
             }
-        }
-    }
-
-    private ValueTask<EndpointSet> WaitAsync(Func<EndpointSet, int, bool> done, int argument, CancellationToken cancellationToken)
-    {
-        FakeWaiter waiter;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (done(_current, argument))
-            {
-                return new ValueTask<EndpointSet>(_current);
-            }
-
-            waiter = new FakeWaiter(done, argument);
-            _waiters.Add(waiter);
-        }
-
-        return new ValueTask<EndpointSet>(WaitForAsync(waiter, cancellationToken));
-    }
-
-    private async Task<EndpointSet> WaitForAsync(FakeWaiter waiter, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await waiter.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            lock (_gate)
-            {
-                _waiters.Remove(waiter);
-            }
-
-            throw;
         }
     }
 }

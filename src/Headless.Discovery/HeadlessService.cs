@@ -121,7 +121,7 @@ public sealed partial class HeadlessService : IHeadlessService
         _publisher = new EndpointPublisher(service, initial, options.PanicThreshold, tracksHealth, this, logger, healthLogger);
         if (tracksHealth)
         {
-            _health = new HealthTracker(service, options.ActiveHealth, options.PassiveHealth, clock, healthLogger, random01, _publisher);
+            _health = new HealthTracker(service, options.ActiveHealth, options.PassiveHealth, clock, healthLogger, random01, new HealthEvents(this));
         }
 
         RefreshSettings settings = RefreshSettingsOf(options);
@@ -291,6 +291,15 @@ public sealed partial class HeadlessService : IHeadlessService
     }
 
     /// <inheritdoc/>
+    public void RequestRefresh()
+    {
+        if (!_disposed)
+        {
+            _ = _refresh.RequestEarly();
+        }
+    }
+
+    /// <inheritdoc/>
     public void ReportOutcome(PodEndpoint endpoint, bool succeeded, TimeSpan latency = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -339,5 +348,13 @@ public sealed partial class HeadlessService : IHeadlessService
         await delivered.ConfigureAwait(false);
         // _disposeCts is not disposed: Stopping may still be read by fan-outs racing with disposal, and a
         // CancellationTokenSource without a timer holds nothing that needs releasing.
+    }
+
+    /// <summary>Routes health events: statuses to the publisher, an unreachable pod to an early refresh.</summary>
+    private sealed class HealthEvents(HeadlessService owner) : IHealthEventSink
+    {
+        public void OnStatus(EndpointStatus status) => owner._publisher.OnStatus(status);
+
+        public void OnUnreachable(PodEndpoint endpoint) => owner.RequestRefresh();
     }
 }

@@ -100,6 +100,17 @@ public interface IHeadlessService : IAsyncDisposable
     /// <returns>One status per pod; the snapshot's own <see cref="EndpointSet.Statuses"/> when there is no health tracking.</returns>
     System.Collections.Immutable.ImmutableArray<EndpointStatus> GetHealthDetails() => Current.Statuses;
 
+    /// <summary>
+    /// Asks for a refresh soon, because a pod may have left (it refused a connection, or its host is unreachable): the
+    /// next round runs at once when the last one started at least <see cref="HeadlessServiceOptions.MinRefreshInterval"/>
+    /// ago, else when that much time has passed — never later than already scheduled. So a scaled-down pod leaves the set
+    /// well before the answer's TTL, and a burst of failures costs at most one DNS round per minimum interval. Returns at
+    /// once, never throws; does nothing before the service starts or after disposal. The library asks by itself when a
+    /// probe, a <see cref="ConnectionSet{TConnection}"/> connect or the HttpClient handler meets a refused connection;
+    /// report your own failures with <see cref="HeadlessServiceOutcomeExtensions.ReportFailure"/> to get the same.
+    /// </summary>
+    void RequestRefresh();
+
     /// <summary>Resolves now, publishes the result like a scheduled refresh would, and reschedules the next one.</summary>
     /// <param name="cancellationToken">Cancels the wait for this refresh.</param>
     /// <returns>The snapshot after the refresh.</returns>

@@ -112,6 +112,23 @@ public sealed class HttpHandlerTests : IAsyncLifetime
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(Generous));
 
         Assert.Equal([(pod.Address, false), (pod.Address, false)], Outcomes.Select(o => (o.Pod.Address, o.Succeeded)));
+
+        // Neither a 5xx nor a reset says the pod left: no early refresh.
+        Assert.Equal(0, _service.RefreshRequests);
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_a_failure_and_asks_for_an_early_refresh()
+    {
+        await _pods.ScaleAsync(1);
+        LoopbackPod pod = _pods.Pods[0];
+        HttpClient client = Client();
+        await pod.StopAsync();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(Generous));
+
+        Assert.Equal([(pod.Address, false)], Outcomes.Select(o => (o.Pod.Address, o.Succeeded)));
+        Assert.Equal(1, _service.RefreshRequests);
     }
 
     [Fact]

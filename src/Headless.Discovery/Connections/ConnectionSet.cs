@@ -70,7 +70,7 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         _options = options;
         _time = service.TimeProvider;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ConnectionSet<TConnection>>() ?? NullLogger.Instance;
-        _reconnector = new Reconnector<TConnection>(connect, options, _time, random ?? Random.Shared, _logger, service.Name.Value);
+        _reconnector = new Reconnector<TConnection>(connect, options, _time, random ?? Random.Shared, _logger, service.Name.Value, service.RequestRefresh);
     }
 
     /// <summary>The service whose pods are connected.</summary>

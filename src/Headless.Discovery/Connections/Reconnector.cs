@@ -20,6 +20,7 @@ internal sealed class Reconnector<TConnection>
     private readonly Lock _randomLock = new();
     private readonly ILogger _logger;
     private readonly string _service;
+    private readonly Action _unreachable;
 
     internal Reconnector(
         Func<PodEndpoint, CancellationToken, ValueTask<TConnection>> connect,
@@ -27,7 +28,8 @@ internal sealed class Reconnector<TConnection>
         TimeProvider time,
         Random random,
         ILogger logger,
-        string service)
+        string service,
+        Action unreachable)
     {
         _connect = connect;
         _options = options;
@@ -35,6 +37,7 @@ internal sealed class Reconnector<TConnection>
         _random = random;
         _logger = logger;
         _service = service;
+        _unreachable = unreachable;
     }
 
     /// <summary>Connects, retrying failed attempts with backoff until one succeeds.</summary>
@@ -56,6 +59,12 @@ internal sealed class Reconnector<TConnection>
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (Unreachable.Is(error))
+            {
+                // Refused or unreachable: the pod may have left; ask for an early refresh (rate-limited by the service).
+                _unreachable();
+            }
+
             TimeSpan delay = Backoff.Delay(failures, _options.InitialBackoff, _options.MaxBackoff, DrawJitter());
             ConnectionSetLog.ConnectFailed(_logger, _service, endpoint.Key, failures, delay.TotalMilliseconds, error);
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);

@@ -55,7 +55,7 @@ public static class EndpointProbeExtensions
             TimeSpan elapsed = timeProvider.GetElapsedTime(started);
             return ex is OperationCanceledException && timeoutCts.IsCancellationRequested
                 ? ProbeResult.Unhealthy($"timed out after {timeout.TotalMilliseconds:0} ms", elapsed)
-                : ProbeResult.Unhealthy(Describe(ex), elapsed);
+                : ProbeResult.Failed(ex).WithLatency(elapsed);
         }
         finally
         {

@@ -271,6 +271,11 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 
             // Every result is an event: the details a snapshot carries are as of its publication.
             _sink.OnStatus(state.ToStatus());
+            if (result.IsUnreachable)
+            {
+                _sink.OnUnreachable(endpoint);
+            }
+
             return true;
         }
     }

@@ -117,15 +117,15 @@ public sealed class HttpProbe : IEndpointProbe, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            return ProbeResult.Unhealthy(EndpointProbeExtensions.Describe(ex));
+            return ProbeResult.Failed(ex);
         }
         catch (IOException ex)
         {
-            return ProbeResult.Unhealthy(EndpointProbeExtensions.Describe(ex));
+            return ProbeResult.Failed(ex);
         }
         catch (SocketException ex)
         {
-            return ProbeResult.Unhealthy(EndpointProbeExtensions.Describe(ex));
+            return ProbeResult.Failed(ex);
         }
     }
 

@@ -12,4 +12,7 @@ internal interface IHealthEventSink
 {
     /// <summary>The pod's status is now <paramref name="status"/> (<see cref="PodEndpoint.UnknownStatus"/> when nothing is known any more).</summary>
     void OnStatus(EndpointStatus status);
+
+    /// <summary>A probe found <paramref name="endpoint"/> refusing connections or unreachable: it may have left the service.</summary>
+    void OnUnreachable(PodEndpoint endpoint);
 }

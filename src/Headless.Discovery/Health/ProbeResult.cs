@@ -6,11 +6,12 @@ namespace Headless.Discovery;
 /// </summary>
 public readonly struct ProbeResult
 {
-    private ProbeResult(bool succeeded, TimeSpan latency, string? error)
+    private ProbeResult(bool succeeded, TimeSpan latency, string? error, bool isUnreachable = false)
     {
         Succeeded = succeeded;
         Latency = latency;
         Error = error;
+        IsUnreachable = isUnreachable;
     }
 
     /// <summary>Whether the pod passed the probe.</summary>
@@ -25,6 +26,9 @@ public readonly struct ProbeResult
 
     /// <summary>Why the probe failed (never contains credentials), or <see langword="null"/> when it succeeded.</summary>
     public string? Error { get; }
+
+    /// <summary>The probe failed because the pod refused the connection or could not be reached: it may have left.</summary>
+    internal bool IsUnreachable { get; }
 
     /// <summary>A passed probe.</summary>
     /// <param name="latency">How long it took (optional).</param>
@@ -41,7 +45,13 @@ public readonly struct ProbeResult
     /// <summary>This result with <see cref="Latency"/> replaced.</summary>
     /// <param name="latency">The measured latency.</param>
     /// <returns>A copy.</returns>
-    internal ProbeResult WithLatency(TimeSpan latency) => new(Succeeded, latency, Error);
+    internal ProbeResult WithLatency(TimeSpan latency) => new(Succeeded, latency, Error, IsUnreachable);
+
+    /// <summary>A probe that failed with <paramref name="error"/>: described for logs, and marked when it says the pod is unreachable.</summary>
+    /// <param name="error">Why the probe failed.</param>
+    /// <returns>The result.</returns>
+    internal static ProbeResult Failed(Exception error) =>
+        new(false, default, EndpointProbeExtensions.Describe(error), Unreachable.Is(error));
 
     /// <summary>A short description.</summary>
     public override string ToString() => Succeeded

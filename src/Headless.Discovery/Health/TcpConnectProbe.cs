@@ -30,7 +30,7 @@ public sealed class TcpConnectProbe : IEndpointProbe
         }
         catch (SocketException ex)
         {
-            return ProbeResult.Unhealthy(EndpointProbeExtensions.Describe(ex));
+            return ProbeResult.Failed(ex);
         }
     }
 

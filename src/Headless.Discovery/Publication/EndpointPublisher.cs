@@ -14,7 +14,7 @@ namespace Headless.Discovery;
 /// event publishes only when a member's health or ejection changes; other details (latency, last error) are kept for the
 /// next publication. <see cref="Current"/> is a single volatile read.
 /// </remarks>
-internal sealed partial class EndpointPublisher : IHealthEventSink
+internal sealed partial class EndpointPublisher
 {
     private readonly object _lock = new();
     private readonly ServiceName _service;

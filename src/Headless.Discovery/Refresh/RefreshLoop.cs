@@ -29,6 +29,9 @@ internal sealed partial class RefreshLoop : IAsyncDisposable
     private ITimer? _timer;
     private Task _scheduledRefresh = Task.CompletedTask;
     private DateTimeOffset _nextRefreshDue = DateTimeOffset.MaxValue;
+    private DateTimeOffset _lastRoundStartedAt = DateTimeOffset.MinValue;
+    private bool _roundRunning;
+    private bool _requestedDuringRound;
     private bool _started;
     private bool _disposed;
 
@@ -91,6 +94,44 @@ internal sealed partial class RefreshLoop : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Asks for an early round (a pod refused a connection: it may have left): at once when the last round started at
+    /// least <see cref="RefreshSchedule.MinInterval"/> ago, else when that much time has passed since it started, and
+    /// never later than the round already scheduled. Requests before that round runs make one round; a request while a
+    /// round runs makes the next one early. Returns at once; a no-op before <see cref="Start"/> and after disposal.
+    /// </summary>
+    /// <returns><see langword="true"/> when this request moved the next round earlier.</returns>
+    public bool RequestEarly()
+    {
+        lock (_lifecycleLock)
+        {
+            if (_disposed || _timer is null)
+            {
+                return false;
+            }
+
+            DateTimeOffset now = _timeProvider.GetUtcNow();
+            _requestedDuringRound |= _roundRunning;
+            DateTimeOffset due = EarliestAllowed(now);
+            if (due >= _nextRefreshDue)
+            {
+                return false;
+            }
+
+            _nextRefreshDue = due;
+            _timer.Change(due - now, Timeout.InfiniteTimeSpan);
+            Log.EarlyRefreshRequested(_logger, _service.Value, due - now);
+            return true;
+        }
+    }
+
+    /// <summary>The earliest an early round may start: one minimum interval after the last round started. Caller holds <see cref="_lifecycleLock"/>.</summary>
+    private DateTimeOffset EarliestAllowed(DateTimeOffset now)
+    {
+        DateTimeOffset allowed = _lastRoundStartedAt == DateTimeOffset.MinValue ? now : _lastRoundStartedAt + _schedule.MinInterval;
+        return allowed > now ? allowed : now;
+    }
+
     private void OnTimer()
     {
         lock (_lifecycleLock)
@@ -147,6 +188,14 @@ internal sealed partial class RefreshLoop : IAsyncDisposable
     /// <summary>One round. Caller holds <see cref="_gate"/>.</summary>
     private async Task RoundAsync(CancellationToken cancellationToken)
     {
+        lock (_lifecycleLock)
+        {
+            // Requests made before this round are answered by it.
+            _lastRoundStartedAt = _timeProvider.GetUtcNow();
+            _roundRunning = true;
+            _requestedDuringRound = false;
+        }
+
         ResolutionResult result;
         try
         {
@@ -192,8 +241,19 @@ internal sealed partial class RefreshLoop : IAsyncDisposable
                 return;
             }
 
-            _nextRefreshDue = _timeProvider.GetUtcNow() + delay;
-            _timer.Change(delay, Timeout.InfiniteTimeSpan);
+            DateTimeOffset now = _timeProvider.GetUtcNow();
+            DateTimeOffset due = now + delay;
+            if (_requestedDuringRound && EarliestAllowed(now) is var early && early < due)
+            {
+                // Asked for while the round ran (its answer may predate the failure): the next round comes early.
+                due = early;
+            }
+
+            _roundRunning = false;
+            _requestedDuringRound = false;
+
+            _nextRefreshDue = due;
+            _timer.Change(due - now, Timeout.InfiniteTimeSpan);
         }
     }
 

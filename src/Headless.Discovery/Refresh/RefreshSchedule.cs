@@ -9,6 +9,9 @@ namespace Headless.Discovery;
 /// <param name="random01">Uniform samples in [0, 1) for jitter.</param>
 internal sealed class RefreshSchedule(RefreshSettings settings, Func<double> random01)
 {
+    /// <summary>The least time between two rounds that an early-refresh request may cause.</summary>
+    public TimeSpan MinInterval => settings.MinRefreshInterval;
+
     /// <summary>The answer's TTL after jitter, clamped to [Min, Max].</summary>
     public TimeSpan AfterAnswer(TimeSpan ttl)
     {

@@ -96,4 +96,42 @@ public sealed class ConnectionSetBackoffTests
             expected.Select((d, i) => $"Service {service.Name}: connect attempt {i + 1} to {TestPods.Pod(0).Key} failed; retrying in {d.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms."),
             logs.Entries.Where(e => e.EventId == 1302).Select(e => e.Message));
     }
+
+    [Fact]
+    public async Task A_refused_connect_asks_the_service_for_an_early_refresh_and_other_failures_do_not()
+    {
+        // The first attempt connects, for real, to a stopped loopback pod (refused); the second fails otherwise.
+        await using LoopbackPod stopped = await LoopbackPod.StartTcpAsync(System.Net.IPAddress.Parse("127.0.0.63"));
+        await stopped.StopAsync();
+        var clock = new TimerWatchingClock();
+        var service = new FakeHeadlessService(TestPods.Pod(0)) { TimeProvider = clock };
+        int attempts = 0;
+        await using var set = new ConnectionSet<object>(
+            service,
+            async (_, cancellationToken) =>
+            {
+                if (Interlocked.Increment(ref attempts) == 1)
+                {
+                    using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                    await socket.ConnectAsync(stopped.EndPoint, cancellationToken);
+                }
+
+                throw new IOException("handshake failed");
+            },
+            options: new ConnectionSetOptions { InitialBackoff = Initial, MaxBackoff = Max, ConnectTimeout = ConnectTimeout },
+            random: new Random(1));
+        set.Start();
+
+        // Attempt 1: its timeout timer, then (after the refused connect) its backoff timer.
+        Assert.Equal(ConnectTimeout, await clock.NextTimerAsync());
+        TimeSpan delay = await clock.NextTimerAsync();
+        Assert.Equal(1, service.RefreshRequests);
+
+        // Attempt 2 fails without saying the pod left.
+        clock.Advance(delay);
+        Assert.Equal(ConnectTimeout, await clock.NextTimerAsync());
+        _ = await clock.NextTimerAsync();
+        Assert.Equal(2, Volatile.Read(ref attempts));
+        Assert.Equal(1, service.RefreshRequests);
+    }
 }
