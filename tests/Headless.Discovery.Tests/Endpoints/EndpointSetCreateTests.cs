@@ -48,4 +48,12 @@ public sealed class EndpointSetCreateTests
         Assert.Throws<ArgumentNullException>(() => EndpointSet.Create(Service, [(EndpointStatus)null!], 1, DateTimeOffset.UnixEpoch, TimeSpan.Zero));
         Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSet.Create(Service, [new EndpointStatus(Pod(1))], -1, DateTimeOffset.UnixEpoch, TimeSpan.Zero));
     }
+
+    [Fact]
+    public void A_status_describes_itself_with_its_pod_health_and_ejection()
+    {
+        var pod = new PodEndpoint(System.Net.IPAddress.Parse("10.0.0.1"), 80);
+        Assert.Equal("10.0.0.1:80: Unhealthy (ejected)", new EndpointStatus(pod, EndpointHealth.Unhealthy, isEjected: true).ToString());
+        Assert.Equal("10.0.0.1:80: Healthy", new EndpointStatus(pod, EndpointHealth.Healthy).ToString());
+    }
 }
