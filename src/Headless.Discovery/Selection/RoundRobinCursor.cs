@@ -9,7 +9,8 @@ namespace Headless.Discovery;
 /// caller's continuations hop threads). A thread whose swap fails (another caller picked at the same moment) takes its
 /// next <see cref="ContendedTurn"/> picks from a stripe of its own instead: threads that pick at the same time stop
 /// fighting over the shared cache line, and the rotation is then even over time rather than exact, which is all that
-/// concurrent callers can observe anyway. Wraps without division; allocates nothing.
+/// concurrent callers can observe anyway. While no thread is on a stripe, a pick reads no thread-local state. Wraps
+/// without division; allocates nothing.
 /// </summary>
 internal sealed class RoundRobinCursor
 {
@@ -26,6 +27,10 @@ internal sealed class RoundRobinCursor
 
     private readonly PaddedInt[] _stripes;
     private readonly int _mask;
+
+    // Threads now taking picks from their stripes: while none does, a pick needs no thread-local lookup. On a line of
+    // its own: it changes once per contended turn, while the fields above are read on every pick.
+    private PaddedInt _contendedThreads;
     private PaddedInt _shared;
 
     internal RoundRobinCursor(int? seed)
@@ -47,7 +52,7 @@ internal sealed class RoundRobinCursor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int Next(int length)
     {
-        if (t_contended == this)
+        if (_contendedThreads.Value != 0 && t_contended == this)
         {
             return NextContended(length);
         }
@@ -65,6 +70,13 @@ internal sealed class RoundRobinCursor
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int LostRace(int length)
     {
+        if (t_contended is { } other)
+        {
+            // The thread was taking picks from another cursor's stripes: it stops, and this cursor's take over.
+            Interlocked.Decrement(ref other._contendedThreads.Value);
+        }
+
+        Interlocked.Increment(ref _contendedThreads.Value);
         t_contended = this;
         t_contendedLeft = ContendedTurn;
         return NextContended(length);
@@ -76,6 +88,7 @@ internal sealed class RoundRobinCursor
         if (--t_contendedLeft <= 0)
         {
             t_contended = null;
+            Interlocked.Decrement(ref _contendedThreads.Value);
         }
 
         // Plain, not interlocked: a thread owns its stripe unless ids collide, and then two picks may land on the same
