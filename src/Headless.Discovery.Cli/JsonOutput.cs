@@ -47,9 +47,10 @@ internal static class JsonOutput
 
     /// <summary>
     /// One <c>watch --json</c> line:
-    /// <c>{"time":"…","service":"…","version":1,"stale":false,"endpoints":[{"address":"…","port":80,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":[]}</c>.
+    /// <c>{"time":"…","service":"…","version":1,"stale":false,"endpoints":[{"address":"…","port":80,"hostname":null,"healthy":null}],"added":["ip:port"],"removed":[],"events":[{"endpoint":"ip:port","kind":"unhealthy","reason":"…"}]}</c>.
     /// <c>healthy</c> is <see langword="true"/> or <see langword="false"/> once the pod has been probed (<c>--probe</c>),
-    /// <c>null</c> before that and without probing.
+    /// <c>null</c> before that and without probing. <c>events</c> are the health transitions of pods present before and
+    /// after (see <see cref="HealthEventsOf"/>).
     /// </summary>
     /// <param name="time">When the change was observed.</param>
     /// <param name="change">The change.</param>
@@ -90,6 +91,7 @@ internal static class JsonOutput
             writer.WriteEndArray();
             WriteKeys(writer, "added", change.Added);
             WriteKeys(writer, "removed", change.Removed);
+            WriteEvents(writer, change);
             writer.WriteEndObject();
         }
 
@@ -161,6 +163,52 @@ internal static class JsonOutput
         foreach (PodEndpoint endpoint in endpoints)
         {
             writer.WriteStringValue(endpoint.Key);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// The health transitions a change carries, one per pod and kind, in pod order: <c>healthy</c> and <c>unhealthy</c>
+    /// (active probes; with the last error as the reason), <c>ejected</c> (passive health, with the last error) and
+    /// <c>returned</c> — the events the library logs as 1200-1203 and counts in <c>headless_discovery.health.events</c>.
+    /// </summary>
+    internal static IEnumerable<(PodEndpoint Endpoint, string Kind, string? Reason)> HealthEventsOf(EndpointSetChange change)
+    {
+        foreach (EndpointStatus status in change.HealthChanged)
+        {
+            EndpointStatus? before = change.Previous?.GetStatus(status.Endpoint);
+            if ((before?.Health ?? EndpointHealth.Unknown) != status.Health && status.Health != EndpointHealth.Unknown)
+            {
+                bool healthy = status.Health == EndpointHealth.Healthy;
+                yield return (status.Endpoint, healthy ? "healthy" : "unhealthy", healthy ? null : status.LastError);
+            }
+
+            if ((before?.IsEjected ?? false) != status.IsEjected)
+            {
+                yield return (status.Endpoint, status.IsEjected ? "ejected" : "returned", status.IsEjected ? status.LastError : null);
+            }
+        }
+    }
+
+    private static void WriteEvents(Utf8JsonWriter writer, EndpointSetChange change)
+    {
+        writer.WriteStartArray("events");
+        foreach ((PodEndpoint endpoint, string kind, string? reason) in HealthEventsOf(change))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("endpoint", endpoint.Key);
+            writer.WriteString("kind", kind);
+            if (reason is null)
+            {
+                writer.WriteNull("reason");
+            }
+            else
+            {
+                writer.WriteString("reason", reason);
+            }
+
+            writer.WriteEndObject();
         }
 
         writer.WriteEndArray();

@@ -31,10 +31,53 @@ public class JsonOutputTests
         string json = JsonOutput.WatchLine(at, EndpointSetChange.Compute(v1, v2));
 
         Assert.Equal(
-            """{"time":"2026-01-02T03:04:05.678Z","service":"web.default.svc.cluster.local","version":2,"stale":false,"endpoints":[{"address":"10.0.0.2","port":80,"hostname":null,"healthy":null},{"address":"fd00::3","port":80,"hostname":null,"healthy":null}],"added":["[fd00::3]:80"],"removed":["10.0.0.1:80"]}""",
+            """{"time":"2026-01-02T03:04:05.678Z","service":"web.default.svc.cluster.local","version":2,"stale":false,"endpoints":[{"address":"10.0.0.2","port":80,"hostname":null,"healthy":null},{"address":"fd00::3","port":80,"hostname":null,"healthy":null}],"added":["[fd00::3]:80"],"removed":["10.0.0.1:80"],"events":[]}""",
             json);
         using JsonDocument doc = JsonDocument.Parse(json);
         Assert.Equal(DateTimeOffset.Parse("2026-01-02T03:04:05.678Z", System.Globalization.CultureInfo.InvariantCulture), doc.RootElement.GetProperty("time").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public void WatchLineNamesEachHealthTransitionWithItsReason()
+    {
+        PodEndpoint[] pods = [.. Enumerable.Range(1, 5).Select(i => new PodEndpoint(IPAddress.Parse($"10.0.0.{i}"), 80))];
+        EndpointSet v1 = EndpointSet.Create(
+            Service,
+            [
+                new EndpointStatus(pods[0]),
+                new EndpointStatus(pods[1], EndpointHealth.Healthy),
+                new EndpointStatus(pods[2], EndpointHealth.Unhealthy, lastError: "HTTP 500"),
+                new EndpointStatus(pods[3], EndpointHealth.Healthy, isEjected: true, lastError: "refused"),
+                new EndpointStatus(pods[4], EndpointHealth.Healthy),
+            ],
+            1,
+            DateTimeOffset.UnixEpoch,
+            TimeSpan.FromSeconds(5));
+        EndpointSet v2 = EndpointSet.Create(
+            Service,
+            [
+                new EndpointStatus(pods[0], EndpointHealth.Healthy),
+                new EndpointStatus(pods[1], EndpointHealth.Unhealthy, lastError: "timed out after 1000 ms"),
+                new EndpointStatus(pods[2], EndpointHealth.Healthy),
+                new EndpointStatus(pods[3], EndpointHealth.Healthy),
+                new EndpointStatus(pods[4], EndpointHealth.Unhealthy, isEjected: true, lastError: "HTTP 503"),
+            ],
+            2,
+            DateTimeOffset.UnixEpoch,
+            TimeSpan.FromSeconds(5));
+
+        WatchLine line = WatchLine.Parse(JsonOutput.WatchLine(DateTimeOffset.UnixEpoch, EndpointSetChange.Compute(v1, v2)));
+
+        Assert.Equal(
+            [
+                ("10.0.0.1:80", "healthy", null),
+                ("10.0.0.2:80", "unhealthy", "timed out after 1000 ms"),
+                ("10.0.0.3:80", "healthy", null),
+                ("10.0.0.4:80", "returned", null),
+                ("10.0.0.5:80", "unhealthy", "HTTP 503"),
+                ("10.0.0.5:80", "ejected", "HTTP 503"),
+            ],
+            line.Events);
     }
 
     [Fact]

@@ -11,7 +11,10 @@ internal sealed record WatchLine(DateTimeOffset Time, string Service, long Versi
     /// <summary>The <c>healthy</c> value of the endpoint <paramref name="key"/> (ip:port); throws when it is not listed.</summary>
     public bool? HealthOf(string key) => Healthy[Array.IndexOf(Endpoints, key) is >= 0 and int i ? i : throw new KeyNotFoundException(key)];
 
-    public static readonly string[] PropertyOrder = ["time", "service", "version", "stale", "endpoints", "added", "removed"];
+    /// <summary>The health transitions of the line (<c>events</c>): endpoint key, kind, reason.</summary>
+    public (string Endpoint, string Kind, string? Reason)[] Events { get; init; } = [];
+
+    public static readonly string[] PropertyOrder = ["time", "service", "version", "stale", "endpoints", "added", "removed", "events"];
 
     public static bool TryParse(string line, out WatchLine? parsed)
     {
@@ -46,6 +49,15 @@ internal sealed record WatchLine(DateTimeOffset Time, string Service, long Versi
             [.. root.GetProperty("removed").EnumerateArray().Select(x => x.GetString()!)])
         {
             Healthy = [.. healthy],
+            Events =
+            [
+                .. root.GetProperty("events").EnumerateArray().Select(e =>
+                {
+                    Assert.Equal(["endpoint", "kind", "reason"], e.EnumerateObject().Select(p => p.Name));
+                    Assert.Contains(e.GetProperty("kind").GetString(), new[] { "healthy", "unhealthy", "ejected", "returned" });
+                    return (e.GetProperty("endpoint").GetString()!, e.GetProperty("kind").GetString()!, e.GetProperty("reason").GetString());
+                }),
+            ],
         };
         return true;
     }

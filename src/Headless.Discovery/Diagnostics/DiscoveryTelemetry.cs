@@ -85,7 +85,13 @@ public static class DiscoveryTelemetry
         unit: "{pod}",
         description: "Pods for which a service holds health state: every member while probing, else the members reported failing since they joined.");
 
+    internal static readonly Counter<long> HealthEvents = Meter.CreateCounter<long>(
+        "headless_discovery.health.events",
+        unit: "{event}",
+        description: "Health transitions of pods, by kind: healthy and unhealthy (active probes), ejected and returned (passive health).");
+
     internal const string ServiceTag = "service";
+    internal const string KindTag = "kind";
     internal const string ResultTag = "result";
     internal const string OutcomeTag = "outcome";
     internal const string StateTag = "state";

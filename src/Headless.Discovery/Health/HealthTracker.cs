@@ -101,6 +101,10 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     }
 
     /// <summary>The gauge of pods holding health state. Caller holds <see cref="_lock"/>, so values go out in order.</summary>
+    /// <summary>Counts one health transition (<c>healthy</c>, <c>unhealthy</c>, <c>ejected</c>, <c>returned</c>): the events logged as 1200-1203.</summary>
+    private void RecordEvent(string kind) =>
+        DiscoveryTelemetry.HealthEvents.Add(1, _serviceTag, new KeyValuePair<string, object?>(DiscoveryTelemetry.KindTag, kind));
+
     private void RecordTrackedPods() => DiscoveryTelemetry.TrackedPods.Record(_states.Count, _serviceTag);
 
     /// <summary>Drops a pod that left. Caller holds <see cref="_lock"/>.</summary>
@@ -220,6 +224,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
                 Timeout.InfiniteTimeSpan));
         _ejectedCount++;
         DiscoveryTelemetry.Ejections.Add(1, _serviceTag);
+        RecordEvent("ejected");
         Log.Ejected(_logger, _service, state.Endpoint.ToString(), failures, duration, state.TimesEjected);
         _sink.OnStatus(state.ToStatus());
     }
@@ -241,6 +246,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
     {
         state.Return(_timeProvider.GetUtcNow());
         _ejectedCount--;
+        RecordEvent("returned");
         Log.EjectionEnded(_logger, _service, state.Endpoint.ToString(), reason);
     }
 
@@ -257,10 +263,12 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             EndpointHealth? from = state.RecordProbe(result, _timeProvider.GetUtcNow(), _active.HealthyThreshold, _active.UnhealthyThreshold);
             if (from is { } previous && state.Health == EndpointHealth.Healthy)
             {
+                RecordEvent("healthy");
                 Log.BecameHealthy(_logger, _service, endpoint.ToString(), previous, state.ConsecutiveSuccesses);
             }
             else if (from is { } before)
             {
+                RecordEvent("unhealthy");
                 Log.BecameUnhealthy(_logger, _service, endpoint.ToString(), before, state.ConsecutiveFailures, state.LastError);
             }
 

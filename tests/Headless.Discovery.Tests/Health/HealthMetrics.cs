@@ -16,6 +16,7 @@ internal sealed class HealthMetrics : IDisposable
     private readonly MeterListener _listener;
     private readonly object _lock = new();
     private readonly List<(long Count, TaskCompletionSource Reached)> _waiters = [];
+    private readonly Dictionary<string, long> _events = [];
     private long _probes;
     private long? _trackedPods;
 
@@ -27,14 +28,24 @@ internal sealed class HealthMetrics : IDisposable
             InstrumentPublished = static (instrument, listener) =>
             {
                 if (instrument.Meter.Name == DiscoveryTelemetry.Name
-                    && instrument.Name is "headless_discovery.probe.duration" or "headless_discovery.health.tracked_pods")
+                    && instrument.Name is "headless_discovery.probe.duration" or "headless_discovery.health.tracked_pods" or "headless_discovery.health.events")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             },
         };
         _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => OnProbe(tags));
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) => OnTrackedPods(value, tags));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "headless_discovery.health.events")
+            {
+                OnEvent(value, tags);
+            }
+            else
+            {
+                OnTrackedPods(value, tags);
+            }
+        });
         _listener.Start();
     }
 
@@ -62,6 +73,18 @@ internal sealed class HealthMetrics : IDisposable
             lock (_lock)
             {
                 return _trackedPods;
+            }
+        }
+    }
+
+    /// <summary>Health events counted so far (<c>headless_discovery.health.events</c>), by kind.</summary>
+    public IReadOnlyDictionary<string, long> Events
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, long>(_events);
             }
         }
     }
@@ -126,6 +149,25 @@ internal sealed class HealthMetrics : IDisposable
             {
                 _trackedPods = value;
             }
+        }
+    }
+
+    private void OnEvent(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (!IsOurs(tags))
+        {
+            return;
+        }
+
+        string? kind = null;
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            kind = tag.Key == "kind" ? tag.Value as string : kind;
+        }
+
+        lock (_lock)
+        {
+            _events[kind ?? "?"] = _events.GetValueOrDefault(kind ?? "?") + value;
         }
     }
 }
