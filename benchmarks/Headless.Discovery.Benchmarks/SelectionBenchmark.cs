@@ -41,6 +41,9 @@ public class SelectionBenchmark
     private OrdinalSelector _ordinal = null!;
     private IEndpointSelector _pickFirst = null!;
     private IEndpointSelector _subset = null!;
+    private IEndpointSelector _leastRequest3 = null!;
+    private IEndpointSelector _leastRequestScan = null!;
+    private IEndpointSelector _leastRequestLimited = null!;
     private Contention? _contention;
 
     [Params(3, 100, 1000)]
@@ -63,6 +66,9 @@ public class SelectionBenchmark
         _ordinal = EndpointSelectors.Ordinal(_service, ordinal: Endpoints - 1);
         _pickFirst = EndpointSelectors.PickFirst(_service);
         _subset = EndpointSelectors.Subset(_service, SubsetSize, "client-a");
+        _leastRequest3 = EndpointSelectors.LeastRequest(_service, 3);
+        _leastRequestScan = EndpointSelectors.LeastRequest(_service, Math.Min(Endpoints, 64));
+        _leastRequestLimited = EndpointSelectors.LeastRequest(_service, 2, maxLeasesPerPod: 1_000_000);
 
         // Build every table now: the first pick after a snapshot change pays for it, the benchmark measures the rest.
         _ = _roundRobin.Pick();
@@ -71,6 +77,9 @@ public class SelectionBenchmark
         _ = _hash.Pick(_keyHash);
         _ = _pickFirst.Pick();
         _ = _subset.Pick();
+        _ = _leastRequest3.Pick();
+        _ = _leastRequestScan.Pick();
+        _ = _leastRequestLimited.Pick();
         if (_ordinal.Pick().Ordinal != Endpoints - 1)
         {
             throw new InvalidOperationException("The ordinal selector picked the wrong pod.");
@@ -227,6 +236,48 @@ public class SelectionBenchmark
         for (int i = 0; i < Picks; i++)
         {
             last = _pickFirst.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(3) (pick)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint LeastRequest3()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _leastRequest3.Pick();
+        }
+
+        return last;
+    }
+
+    /// <summary>Every pod compared (choices = pods, at most 64): a full scan at 3 pods, 64 samples above.</summary>
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(min(pods, 64)) (pick)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint LeastRequestScan()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _leastRequestScan.Pick();
+        }
+
+        return last;
+    }
+
+    /// <summary>The per-pod limit's path: a lease reserves its slot by compare-and-swap.</summary>
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(2, limit) (lease + dispose)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint LeastRequestLimitedLease()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            using EndpointLease lease = _leastRequestLimited.Lease();
+            last = lease.Endpoint;
         }
 
         return last;

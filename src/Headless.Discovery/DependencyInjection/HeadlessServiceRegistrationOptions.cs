@@ -10,13 +10,22 @@ public sealed class HeadlessServiceRegistrationOptions
 {
     /// <summary>
     /// The selector that picks a pod for the service's HTTP client and for <c>IHeadlessServiceRegistry.GetSelector</c>:
-    /// <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c>, <c>PickFirst</c>,
+    /// <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c>, <c>LeastRequest</c> or <c>LeastRequest:&lt;choices&gt;</c>
+    /// (2 to 64 pods compared per pick, default 2), <c>PickFirst</c>,
     /// <c>Ordinal</c> or <c>Ordinal:&lt;n&gt;</c> (a StatefulSet ordinal, default 0, in whichever StatefulSet has it),
     /// <c>Ordinal:&lt;set&gt;:&lt;n&gt;</c> (pod <c>&lt;set&gt;-&lt;n&gt;</c>, e.g. <c>Ordinal:db:0</c>), <c>Subset:&lt;size&gt;</c> (this
     /// client's stable subset of that many pods, keyed by the machine name). Case-insensitive. Default: <c>RoundRobin</c>. (Consistent hashing needs a key per
     /// call: create it with <c>EndpointSelectors.ConsistentHash</c>.)
     /// </summary>
     public string Selector { get; set; } = "RoundRobin";
+
+    /// <summary>
+    /// The most outstanding leases one pod may hold through this service's selector (Envoy's per-host circuit breaking):
+    /// a pod at the limit is skipped, and when every pod is, a lease fails naming the limit. Applies to the
+    /// least-request selectors (<c>LeastRequest</c>, <c>PowerOfTwoChoices</c>), which count leases. 1 to 1 000 000;
+    /// <see langword="null"/> (the default) for no limit.
+    /// </summary>
+    public int? MaxLeasesPerPod { get; set; }
 
     /// <summary>
     /// How many endpoints host startup waits for before it goes on; 0 does not wait (the service still starts
@@ -45,6 +54,11 @@ public sealed class HeadlessServiceRegistrationOptions
         }
 
         problems.Range(MinEndpoints, 0, 100_000, nameof(MinEndpoints));
+        if (MaxLeasesPerPod is { } max)
+        {
+            problems.Range(max, 1, 1_000_000, nameof(MaxLeasesPerPod));
+        }
+
         if (StartupTimeout <= TimeSpan.Zero || StartupTimeout > TimeSpan.FromHours(1))
         {
             problems.Add(nameof(StartupTimeout), $"{StartupTimeout} must be greater than zero and at most one hour.");

@@ -79,7 +79,8 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
         {
             if (!_selectors.TryGetValue(key, out IEndpointSelector? selector))
             {
-                string? error = SelectorSpec.TryParse(_registrationOptions.Get(key).Selector, out SelectorSpec spec);
+                HeadlessServiceRegistrationOptions registration = _registrationOptions.Get(key);
+                string? error = SelectorSpec.TryParse(registration.Selector, out SelectorSpec spec);
                 if (error is not null)
                 {
                     throw new InvalidOperationException($"{HeadlessServiceConfiguration.SectionPath(key)}:Selector: {error}");
@@ -88,7 +89,8 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
                 selector = spec.Kind switch
                 {
                     SelectorKind.Random => EndpointSelectors.Random(service),
-                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.PowerOfTwoChoices(service),
+                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.LeastRequest(service, 2, registration.MaxLeasesPerPod),
+                    SelectorKind.LeastRequest => EndpointSelectors.LeastRequest(service, spec.Argument, registration.MaxLeasesPerPod),
                     SelectorKind.PickFirst => EndpointSelectors.PickFirst(service),
                     SelectorKind.Ordinal when spec.StatefulSet is { } set => EndpointSelectors.Ordinal(service, set, spec.Argument),
                     SelectorKind.Ordinal => EndpointSelectors.Ordinal(service, spec.Argument),

@@ -8,6 +8,7 @@ internal enum SelectorKind
     RoundRobin,
     Random,
     PowerOfTwoChoices,
+    LeastRequest,
     PickFirst,
     Ordinal,
     Subset,
@@ -15,11 +16,11 @@ internal enum SelectorKind
 
 /// <summary>A parsed <see cref="HeadlessServiceRegistrationOptions.Selector"/> value.</summary>
 /// <param name="Kind">The selector.</param>
-/// <param name="Argument">The ordinal or subset size (0 when none was given).</param>
+/// <param name="Argument">The ordinal, subset size or least-request choice count (0 when none was given; 2 for a bare LeastRequest).</param>
 /// <param name="StatefulSet">The StatefulSet of <c>Ordinal:&lt;set&gt;:&lt;n&gt;</c> (lower case), else <see langword="null"/>.</param>
 internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, string? StatefulSet = null)
 {
-    internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>";
+    internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, LeastRequest[:<choices>], PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>";
 
     /// <summary>Parses a selector specification.</summary>
     /// <returns>An error message, or <see langword="null"/> when <paramref name="text"/> is valid.</returns>
@@ -44,7 +45,7 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, st
         string? statefulSet = null;
         if (argumentText is not null)
         {
-            if (kind is not (SelectorKind.Ordinal or SelectorKind.Subset))
+            if (kind is not (SelectorKind.Ordinal or SelectorKind.Subset or SelectorKind.LeastRequest))
             {
                 return $"{kind} takes no argument; " + Expected + ".";
             }
@@ -74,6 +75,18 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, st
         if (kind == SelectorKind.Subset && argument < 1)
         {
             return "Subset needs a size of 1 or more, e.g. Subset:3.";
+        }
+
+        if (kind == SelectorKind.LeastRequest)
+        {
+            if (argumentText is null)
+            {
+                argument = 2;
+            }
+            else if (argument is < 2 or > LeastRequestSelector.MaxChoiceCount)
+            {
+                return $"LeastRequest compares 2 to {LeastRequestSelector.MaxChoiceCount} pods per pick, e.g. LeastRequest:3.";
+            }
         }
 
         spec = new SelectorSpec(kind, argument, statefulSet);

@@ -90,6 +90,11 @@ public static class DiscoveryTelemetry
         unit: "{event}",
         description: "Health transitions of pods, by kind: healthy and unhealthy (active probes), ejected and returned (passive health).");
 
+    internal static readonly Counter<long> LeaseRejections = Meter.CreateCounter<long>(
+        "headless_discovery.lease.rejections",
+        unit: "{pick}",
+        description: "Picks and leases refused because every available pod held its limit of outstanding leases (MaxLeasesPerPod).");
+
     internal const string ServiceTag = "service";
     internal const string KindTag = "kind";
     internal const string ResultTag = "result";

@@ -38,16 +38,18 @@ public struct EndpointLease : IDisposable
     /// <summary>
     /// The one way selectors hand out a lease: counts it on <paramref name="tracker"/>, then starts its clock.
     /// </summary>
-    /// <returns><see langword="false"/> (and a <see langword="default"/> lease) when <paramref name="endpoint"/> is <see langword="null"/>.</returns>
+    /// <returns>
+    /// <see langword="false"/> (and a <see langword="default"/> lease) when <paramref name="endpoint"/> is <see langword="null"/>
+    /// or its tracker has no room left (a per-pod lease limit reached since the choice).
+    /// </returns>
     internal static bool TryStart(IHeadlessService service, PodEndpoint? endpoint, LeaseTracker? tracker, out EndpointLease lease)
     {
-        if (endpoint is null)
+        if (endpoint is null || (tracker is not null && !tracker.TryAcquire()))
         {
             lease = default;
             return false;
         }
 
-        tracker?.Acquire();
         lease = new EndpointLease(service, endpoint, tracker);
         return true;
     }

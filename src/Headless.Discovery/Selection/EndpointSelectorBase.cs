@@ -16,6 +16,9 @@ internal abstract class EndpointSelectorBase : IEndpointSelector
         Service = service;
     }
 
+    /// <summary>How many times a lease chooses a pod before it gives up because each choice lost its slot to a race.</summary>
+    private const int LeaseAttempts = 4;
+
     public IHeadlessService Service { get; }
 
     public bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
@@ -28,8 +31,19 @@ internal abstract class EndpointSelectorBase : IEndpointSelector
 
     public bool TryLease(out EndpointLease lease)
     {
-        PodEndpoint? endpoint = Choose(out LeaseTracker? tracker);
-        return EndpointLease.TryStart(Service, endpoint, tracker, out lease);
+        // A pod can reach a lease limit between the choice and the reservation (another caller took its last slot):
+        // choose again, a few times, rather than fail while other pods have room.
+        for (int attempt = 0; attempt < LeaseAttempts; attempt++)
+        {
+            PodEndpoint? endpoint = Choose(out LeaseTracker? tracker);
+            if (EndpointLease.TryStart(Service, endpoint, tracker, out lease) || endpoint is null)
+            {
+                return endpoint is not null;
+            }
+        }
+
+        lease = default;
+        return false;
     }
 
     public EndpointLease Lease() => TryLease(out EndpointLease lease) ? lease : throw NoEndpoint();
@@ -44,10 +58,17 @@ internal abstract class EndpointSelectorBase : IEndpointSelector
     /// <returns>The pod to hand out, or <see langword="null"/> when none is available.</returns>
     protected abstract PodEndpoint? Choose(out LeaseTracker? tracker);
 
+    /// <summary>Why there is no pod to pick when the snapshot itself has available pods (a selector's own rule), or <see langword="null"/>.</summary>
+    protected virtual string? NoEndpointDetail(EndpointSet set) => null;
+
     /// <summary>The array behind <see cref="EndpointSet.Available"/>, without ImmutableArray's checks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static PodEndpoint[] AvailableOf(EndpointSet set) => ImmutableCollectionsMarshal.AsArray(set.Available)!;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private NoEndpointAvailableException NoEndpoint() => NoEndpointAvailableException.For(Service.Current);
+    private NoEndpointAvailableException NoEndpoint()
+    {
+        EndpointSet current = Service.Current;
+        return NoEndpointAvailableException.For(current, NoEndpointDetail(current));
+    }
 }

@@ -10,8 +10,8 @@ namespace Headless.Discovery;
 public static class EndpointSelectors
 {
     /// <summary>
-    /// Round robin over the available pods. A single thread sees an exact rotation; under concurrency each thread
-    /// advances its own striped cursor (no shared atomic counter), so the rotation is even only approximately.
+    /// Round robin over the available pods, opening at a random pod. One caller's consecutive picks rotate exactly,
+    /// whichever threads its awaits resume on; callers picking at the same moment share the pods evenly over time.
     /// </summary>
     /// <param name="service">The service to pick from.</param>
     /// <returns>The selector.</returns>
@@ -28,13 +28,31 @@ public static class EndpointSelectors
     /// <summary>
     /// Power of two choices (least outstanding requests): two random available pods, the one with fewer outstanding
     /// leases wins. Only <see cref="IEndpointSelector.Lease"/> / <see cref="IEndpointSelector.TryLease"/> count as
-    /// outstanding work; plain picks do not.
+    /// outstanding work; plain picks do not. The same as <see cref="LeastRequest"/> with two choices and no limit.
     /// </summary>
     /// <param name="service">The service to pick from.</param>
     /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
     /// <returns>The selector.</returns>
     public static IEndpointSelector PowerOfTwoChoices(IHeadlessService service, int? seed = null) =>
-        new PowerOfTwoChoicesSelector(service, seed);
+        new LeastRequestSelector(service, 2, null, seed);
+
+    /// <summary>
+    /// Least request (Envoy <c>LEAST_REQUEST</c> with <c>choice_count</c>): <paramref name="choiceCount"/> distinct random
+    /// available pods, the one with the fewest outstanding leases wins; with that many pods or fewer, all of them are
+    /// compared (so two pods are never "two choices" of the same pod). With <paramref name="maxLeasesPerPod"/> (Envoy's
+    /// per-host circuit breaking), a pod holding that many leases is skipped, and when every pod does,
+    /// <see cref="IEndpointSelector.TryLease"/> returns <see langword="false"/> and <see cref="IEndpointSelector.Lease"/>
+    /// throws a <see cref="NoEndpointAvailableException"/> that names the limit; the limit holds under concurrency.
+    /// Only leases count as outstanding; plain picks skip full pods but hold no slot.
+    /// </summary>
+    /// <param name="service">The service to pick from.</param>
+    /// <param name="choiceCount">Pods compared per pick, 2 to 64. Default 2.</param>
+    /// <param name="maxLeasesPerPod">The most outstanding leases one pod may hold, 1 or more; <see langword="null"/> (the default) for no limit.</param>
+    /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
+    /// <returns>The selector.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="choiceCount"/> or <paramref name="maxLeasesPerPod"/> is out of range.</exception>
+    public static IEndpointSelector LeastRequest(IHeadlessService service, int choiceCount = 2, int? maxLeasesPerPod = null, int? seed = null) =>
+        new LeastRequestSelector(service, choiceCount, maxLeasesPerPod, seed);
 
     /// <summary>
     /// Consistent hashing (Maglev): a key maps to a pod, every client with the same pods maps it alike, and one of N

@@ -216,6 +216,8 @@ public sealed class SelectorHealthTests
         Assert.Equal("RoundRobin over web.default.svc.cluster.local", EndpointSelectors.RoundRobin(service).ToString());
         Assert.Equal("Random over web.default.svc.cluster.local", EndpointSelectors.Random(service).ToString());
         Assert.Equal("PowerOfTwoChoices over web.default.svc.cluster.local", EndpointSelectors.PowerOfTwoChoices(service).ToString());
+        Assert.Equal("LeastRequest(3) over web.default.svc.cluster.local", EndpointSelectors.LeastRequest(service, 3).ToString());
+        Assert.Equal("LeastRequest(2, max 5 leases/pod) over web.default.svc.cluster.local", EndpointSelectors.LeastRequest(service, maxLeasesPerPod: 5).ToString());
         Assert.Equal("PickFirst over web.default.svc.cluster.local", EndpointSelectors.PickFirst(service).ToString());
         Assert.Equal("Subset over web.default.svc.cluster.local", EndpointSelectors.Subset(service, 2, "me").ToString());
         Assert.Equal("ConsistentHash over web.default.svc.cluster.local", EndpointSelectors.ConsistentHash(service).ToString());

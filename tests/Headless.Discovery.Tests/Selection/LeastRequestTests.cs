@@ -1,0 +1,180 @@
+using System.Diagnostics.Metrics;
+using CsCheck;
+using Headless.Discovery.Testing;
+using Headless.Discovery.TestSupport;
+using static Headless.Discovery.Tests.Selection.TestPods;
+
+namespace Headless.Discovery.Tests.Selection;
+
+/// <summary>Least request with a choice count (#13.3) and the per-pod lease limit (#13.4).</summary>
+public sealed class LeastRequestTests
+{
+    [Fact]
+    public void With_as_many_choices_as_pods_every_lease_goes_to_a_least_loaded_pod()
+    {
+        // n <= k: every pod is compared, so a lease lands on a pod with the fewest leases, whatever was leased and
+        // released before — with two pods it never takes the busier one (envoy#11004: P2C choosing one pod twice).
+        Gen<(int Pods, int Choices, int[] Ops)> cases =
+            from n in Gen.Int[1, 12]
+            from k in Gen.Int[Math.Max(2, n), 16]
+            from ops in Gen.Int[-1, 30].Array[1, 60]
+            select (n, k, ops);
+
+        Property.ForAll(cases, iterations: 200, seed: 0x13_03_0001UL, c =>
+        {
+            var service = new FakeHeadlessService(Pods(c.Pods));
+            IEndpointSelector selector = EndpointSelectors.LeastRequest(service, c.Choices, seed: c.Ops.Length);
+            PodEndpoint[] pods = [.. service.Current.Endpoints];
+            int[] held = new int[c.Pods];
+            var leases = new List<EndpointLease>();
+            foreach (int op in c.Ops)
+            {
+                if (op < 0 || leases.Count == 0)
+                {
+                    EndpointLease lease = selector.Lease();
+                    int i = Array.IndexOf(pods, lease.Endpoint);
+                    Assert.True(held[i] == held.Min(), $"leased pod {i} holding {held[i]} while another held {held.Min()}: [{string.Join(",", held)}]");
+                    held[i]++;
+                    leases.Add(lease);
+                }
+                else
+                {
+                    EndpointLease lease = leases[op % leases.Count];
+                    leases.Remove(lease);
+                    held[Array.IndexOf(pods, lease.Endpoint)]--;
+                    lease.Dispose();
+                }
+            }
+        });
+    }
+
+    [Fact]
+    public void Leases_fill_every_pod_to_exactly_its_limit_and_a_freed_slot_is_the_next_one_taken()
+    {
+        Gen<(int Pods, int Choices, int Limit)> cases = Gen.Select(Gen.Int[1, 20], Gen.Int[2, 6], Gen.Int[1, 4]);
+
+        Property.ForAll(cases, iterations: 150, seed: 0x13_04_0001UL, c =>
+        {
+            var service = new FakeHeadlessService(Pods(c.Pods));
+            IEndpointSelector selector = EndpointSelectors.LeastRequest(service, c.Choices, c.Limit, seed: c.Pods);
+            var leases = new List<EndpointLease>();
+            while (selector.TryLease(out EndpointLease lease))
+            {
+                leases.Add(lease);
+                Assert.True(leases.Count <= c.Pods * c.Limit, "more leases than pods x limit");
+            }
+
+            Assert.Equal(c.Pods * c.Limit, leases.Count);
+            Assert.All(service.Current.Endpoints, pod => Assert.Equal(c.Limit, leases.Count(l => l.Endpoint == pod)));
+            Assert.False(selector.TryPick(out _));
+
+            EndpointLease freed = leases[^1];
+            PodEndpoint pod = freed.Endpoint;
+            freed.Dispose();
+            Assert.Same(pod, selector.Pick());
+            Assert.True(selector.TryLease(out EndpointLease again));
+            Assert.Same(pod, again.Endpoint);
+        });
+    }
+
+    [Fact]
+    public void The_limit_holds_while_threads_lease_and_release_at_once()
+    {
+        const int Limit = 2;
+        var service = new FakeHeadlessService(Pods(3));
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, maxLeasesPerPod: Limit);
+        var holding = new int[3];
+        int worst = 0;
+        PodEndpoint[] pods = [.. service.Current.Endpoints];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                if (!selector.TryLease(out EndpointLease lease))
+                {
+                    continue;
+                }
+
+                int index = Array.IndexOf(pods, lease.Endpoint);
+                int now = Interlocked.Increment(ref holding[index]);
+                InterlockedMax(ref worst, now);
+                Interlocked.Decrement(ref holding[index]);
+                lease.Complete(true);
+            }
+        });
+
+        Assert.InRange(worst, 1, Limit);
+    }
+
+    [Fact]
+    public void Every_pod_at_its_limit_fails_a_lease_naming_the_limit_and_is_counted()
+    {
+        var service = new FakeHeadlessService(TestPods.ServiceName);
+        service.Publish(Pods(2));
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, maxLeasesPerPod: 1);
+        using EndpointLease first = selector.Lease();
+        using EndpointLease second = selector.Lease();
+        long rejected = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == DiscoveryTelemetry.Name && instrument.Name == "headless_discovery.lease.rejections")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "service" && (string?)tag.Value == service.Name.Value)
+                {
+                    Interlocked.Add(ref rejected, value);
+                }
+            }
+        });
+        listener.Start();
+
+        Assert.False(selector.TryLease(out _));
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Lease());
+        Assert.Contains("each of its 2 available pod(s) holds 1 outstanding lease(s), the per-pod limit", ex.Message, StringComparison.Ordinal);
+        Assert.Same(service.Current, ex.Snapshot);
+        Assert.Equal(2, Interlocked.Read(ref rejected));
+    }
+
+    [Fact]
+    public void Idle_pods_compared_in_full_share_the_picks()
+    {
+        var service = new FakeHeadlessService(Pods(4));
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, choiceCount: 4, seed: 7);
+        PodEndpoint[] picks = [.. Enumerable.Range(0, 400).Select(_ => selector.Pick())];
+        Assert.All(service.Current.Endpoints, pod => Assert.InRange(picks.Count(p => p == pod), 60, 140));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(65)]
+    public void A_choice_count_outside_2_to_64_is_refused(int choices)
+    {
+        var service = new FakeHeadlessService(Pods(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.LeastRequest(service, choices));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.LeastRequest(service, 2, maxLeasesPerPod: 0));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            int seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+}
