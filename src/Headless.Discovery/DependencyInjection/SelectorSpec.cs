@@ -72,24 +72,36 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, st
             }
         }
 
+        if (RangeError(kind, argumentText is null, ref argument) is { } rangeError)
+        {
+            return rangeError;
+        }
+
+        spec = new SelectorSpec(kind, argument, statefulSet);
+        return null;
+    }
+
+    /// <summary>The argument's range rule of <paramref name="kind"/>; a bare <c>LeastRequest</c> gets its default of 2 choices.</summary>
+    private static string? RangeError(SelectorKind kind, bool bare, ref int argument)
+    {
         if (kind == SelectorKind.Subset && argument < 1)
         {
             return "Subset needs a size of 1 or more, e.g. Subset:3.";
         }
 
-        if (kind == SelectorKind.LeastRequest)
+        if (kind != SelectorKind.LeastRequest)
         {
-            if (argumentText is null)
-            {
-                argument = 2;
-            }
-            else if (argument is < 2 or > LeastRequestSelector.MaxChoiceCount)
-            {
-                return $"LeastRequest compares 2 to {LeastRequestSelector.MaxChoiceCount} pods per pick, e.g. LeastRequest:3.";
-            }
+            return null;
         }
 
-        spec = new SelectorSpec(kind, argument, statefulSet);
-        return null;
+        if (bare)
+        {
+            argument = 2;
+            return null;
+        }
+
+        return argument is < 2 or > LeastRequestSelector.MaxChoiceCount
+            ? $"LeastRequest compares 2 to {LeastRequestSelector.MaxChoiceCount} pods per pick, e.g. LeastRequest:3."
+            : null;
     }
 }

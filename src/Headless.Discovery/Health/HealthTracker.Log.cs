@@ -4,7 +4,7 @@ namespace Headless.Discovery;
 
 internal sealed partial class HealthTracker
 {
-    /// <summary>Log events of health tracking: event ids 1200-1204 (panic, 1205-1206, is logged by the publisher).</summary>
+    /// <summary>Log events of health tracking: event ids 1200-1204 and 1207 (panic, 1205-1206, is logged by the publisher).</summary>
     private static partial class Log
     {
         [LoggerMessage(1200, LogLevel.Information, "Service {Service}: endpoint {Endpoint} is healthy (was {Previous}) after {Successes} passed probe(s).")]
@@ -21,5 +21,8 @@ internal sealed partial class HealthTracker
 
         [LoggerMessage(1204, LogLevel.Information, "Service {Service}: endpoint {Endpoint} failed {Failures} calls in a row but is not ejected: {Ejected} of {Total} endpoint(s) are ejected already (MaxEjectionPercent {MaxPercent}).")]
         public static partial void EjectionSkipped(ILogger logger, string service, string endpoint, int failures, int ejected, int total, double maxPercent);
+
+        [LoggerMessage(1207, LogLevel.Warning, "Service {Service}: endpoint {Endpoint} ejected for {Duration} as an outlier: {Reason} (ejection #{Times}).")]
+        public static partial void EjectedAsOutlier(ILogger logger, string service, string endpoint, TimeSpan duration, string reason, int times);
     }
 }

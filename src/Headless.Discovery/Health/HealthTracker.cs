@@ -96,15 +96,16 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             }
 
             _members = members;
+            SyncOutcomeCounters(members);
             RecordTrackedPods();
         }
     }
 
-    /// <summary>The gauge of pods holding health state. Caller holds <see cref="_lock"/>, so values go out in order.</summary>
     /// <summary>Counts one health transition (<c>healthy</c>, <c>unhealthy</c>, <c>ejected</c>, <c>returned</c>): the events logged as 1200-1203.</summary>
     private void RecordEvent(string kind) =>
         DiscoveryTelemetry.HealthEvents.Add(1, _serviceTag, new KeyValuePair<string, object?>(DiscoveryTelemetry.KindTag, kind));
 
+    /// <summary>The gauge of pods holding health state. Caller holds <see cref="_lock"/>, so values go out in order.</summary>
     private void RecordTrackedPods() => DiscoveryTelemetry.TrackedPods.Record(_states.Count, _serviceTag);
 
     /// <summary>Drops a pod that left. Caller holds <see cref="_lock"/>.</summary>
@@ -143,6 +144,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             return;
         }
 
+        CountOutcome(endpoint, succeeded);
         if (!_states.TryGetValue(endpoint, out EndpointHealthState? state))
         {
             // A pod without state has no failure streak to reset; its first failure creates its state (members only).
@@ -179,19 +181,28 @@ internal sealed partial class HealthTracker : IAsyncDisposable
                 return null;
             }
 
-            if (!_states.TryGetValue(endpoint, out EndpointHealthState? state))
-            {
-                state = new EndpointHealthState(endpoint);
-                _states[endpoint] = state;
-                RecordTrackedPods();
-            }
-
-            return state;
+            return StateOf(endpoint);
         }
     }
 
-    /// <summary>Ejects the pod if the policy allows. Caller holds <see cref="_lock"/>.</summary>
-    private void TryEject(EndpointHealthState state, int failures)
+    /// <summary>The state of member <paramref name="endpoint"/>, created when it has none. Caller holds <see cref="_lock"/>.</summary>
+    private EndpointHealthState StateOf(PodEndpoint endpoint)
+    {
+        if (!_states.TryGetValue(endpoint, out EndpointHealthState? state))
+        {
+            state = new EndpointHealthState(endpoint);
+            _states[endpoint] = state;
+            RecordTrackedPods();
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// Ejects the pod if the policy allows: after <paramref name="failures"/> failed calls in a row, or as an outlier of
+    /// an interval's statistics (<paramref name="outlier"/> says why). Caller holds <see cref="_lock"/>.
+    /// </summary>
+    private void TryEject(EndpointHealthState state, int failures, string? outlier = null)
     {
         // A state no longer in the map belongs to a pod that left (a late outcome).
         if (_disposed || state.IsEjected || !_states.TryGetValue(state.Endpoint, out EndpointHealthState? current) || current != state)
@@ -201,7 +212,7 @@ internal sealed partial class HealthTracker : IAsyncDisposable
 
         if (!PassiveHealthPolicy.CanEject(_ejectedCount, _members.Length, _passive.MaxEjectionPercent))
         {
-            if (failures == _passive.ConsecutiveFailures)
+            if (outlier is null && failures == _passive.ConsecutiveFailures)
             {
                 Log.EjectionSkipped(_logger, _service, state.Endpoint.ToString(), failures, _ejectedCount, _members.Length, _passive.MaxEjectionPercent);
             }
@@ -225,7 +236,15 @@ internal sealed partial class HealthTracker : IAsyncDisposable
         _ejectedCount++;
         DiscoveryTelemetry.Ejections.Add(1, _serviceTag);
         RecordEvent("ejected");
-        Log.Ejected(_logger, _service, state.Endpoint.ToString(), failures, duration, state.TimesEjected);
+        if (outlier is null)
+        {
+            Log.Ejected(_logger, _service, state.Endpoint.ToString(), failures, duration, state.TimesEjected);
+        }
+        else
+        {
+            Log.EjectedAsOutlier(_logger, _service, state.Endpoint.ToString(), duration, outlier, state.TimesEjected);
+        }
+
         _sink.OnStatus(state.ToStatus());
     }
 
@@ -303,6 +322,11 @@ internal sealed partial class HealthTracker : IAsyncDisposable
             {
                 state.StopEjectionTimer();
             }
+        }
+
+        if (_judge is not null)
+        {
+            await _judge.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_monitor is not null)

@@ -123,7 +123,7 @@ public sealed class HeadlessServiceOptionsTests
                 {
                     _ when type == typeof(string) => $"value{seed}",
                     _ when type == typeof(int) => 1000 + seed,
-                    _ when type == typeof(double) => 0.25 + seed,
+                    _ when type == typeof(double) || type == typeof(double?) => 0.25 + seed,
                     _ when type == typeof(bool) => !(bool)property.GetValue(options)!,
                     _ when type == typeof(TimeSpan) => TimeSpan.FromMilliseconds(1000 + seed),
                     _ when type.IsEnum => Enum.GetValues(type).Cast<object>().Last(),
