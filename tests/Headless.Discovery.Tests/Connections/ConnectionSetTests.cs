@@ -1,3 +1,4 @@
+using Headless.Discovery.TestSupport;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Headless.Discovery;
@@ -64,7 +65,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
 
         Interlocked.Increment(ref _opened);
         int open = _openPerPod.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
-        InterlockedMax(ref _maxOpenPerPod, open);
+        AtomicMax.Raise(ref _maxOpenPerPod, open);
         return new TestConnection(endpoint, socket, this);
     }
 
@@ -86,14 +87,6 @@ public sealed class ConnectionSetTests : IAsyncLifetime
             }
 
             return ValueTask.CompletedTask;
-        }
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int current;
-        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
-        {
         }
     }
 

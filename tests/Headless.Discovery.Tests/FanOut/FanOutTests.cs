@@ -1,3 +1,4 @@
+using Headless.Discovery.TestSupport;
 using System.Collections.Concurrent;
 using System.Net;
 using Headless.Discovery;
@@ -43,7 +44,7 @@ public sealed class FanOutTests : IAsyncLifetime
     private async ValueTask<int> GetAsync(PodEndpoint endpoint, CancellationToken cancellationToken)
     {
         int now = Interlocked.Increment(ref _inFlight);
-        InterlockedMax(ref _maxInFlight, now);
+        AtomicMax.Raise(ref _maxInFlight, now);
         TaskCompletionSource cancelled = _cancelled.GetOrAdd(endpoint, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         using CancellationTokenRegistration registration = cancellationToken.Register(() => cancelled.TrySetResult());
         try
@@ -59,14 +60,6 @@ public sealed class FanOutTests : IAsyncLifetime
         finally
         {
             Interlocked.Decrement(ref _inFlight);
-        }
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int current;
-        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
-        {
         }
     }
 

@@ -189,7 +189,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         var probe = new DelegateProbe(async (_, ct) =>
         {
             int now = Interlocked.Increment(ref current);
-            InterlockedMax(ref max, now);
+            AtomicMax.Raise(ref max, now);
             if (Interlocked.Increment(ref calls) == 3)
             {
                 threeIn.TrySetResult();
@@ -210,21 +210,6 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
         await WaitForProbesAsync(service, 10);
         Assert.Equal(10, Volatile.Read(ref calls));
         Assert.Equal(3, Volatile.Read(ref max));
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int seen = Volatile.Read(ref target);
-        while (value > seen)
-        {
-            int previous = Interlocked.CompareExchange(ref target, value, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
     }
 
     [Fact]

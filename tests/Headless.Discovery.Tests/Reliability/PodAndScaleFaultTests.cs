@@ -1,3 +1,4 @@
+using Headless.Discovery.TestSupport;
 using System.Collections.Concurrent;
 using System.Net;
 using Headless.Discovery;
@@ -145,7 +146,7 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         var probe = new DelegateProbe(async (endpoint, ct) =>
         {
             int now = Interlocked.Increment(ref inFlight);
-            InterlockedMax(ref maxInFlight, now);
+            AtomicMax.Raise(ref maxInFlight, now);
             probed.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
             await Task.Yield();
             Interlocked.Decrement(ref inFlight);
@@ -190,21 +191,6 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         Assert.All(joined, p => Assert.Equal(1, probed[p]));
         Assert.All(pods.Skip(100), p => Assert.Equal(1, probed[p]));
         Assert.True(service.Current.Version > healthy.Version);
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int current = Volatile.Read(ref target);
-        while (value > current)
-        {
-            int seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
     }
 
     private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger

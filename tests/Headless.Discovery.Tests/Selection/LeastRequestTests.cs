@@ -97,7 +97,7 @@ public sealed class LeastRequestTests
 
                 int index = Array.IndexOf(pods, lease.Endpoint);
                 int now = Interlocked.Increment(ref holding[index]);
-                InterlockedMax(ref worst, now);
+                AtomicMax.Raise(ref worst, now);
                 Interlocked.Decrement(ref holding[index]);
                 lease.Complete(true);
             }
@@ -161,20 +161,5 @@ public sealed class LeastRequestTests
         var service = new FakeHeadlessService(Pods(2));
         Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.LeastRequest(service, choices));
         Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.LeastRequest(service, 2, maxLeasesPerPod: 0));
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int current = Volatile.Read(ref target);
-        while (value > current)
-        {
-            int seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
     }
 }
