@@ -295,7 +295,7 @@ public sealed partial class HeadlessService : IHeadlessService
     {
         if (!_disposed)
         {
-            _ = _refresh.RequestEarly();
+            _refresh.RequestEarly();
         }
     }
 

@@ -100,35 +100,32 @@ internal sealed partial class RefreshLoop : IAsyncDisposable
     /// never later than the round already scheduled. Requests before that round runs make one round; a request while a
     /// round runs makes the next one early. Returns at once; a no-op before <see cref="Start"/> and after disposal.
     /// </summary>
-    /// <returns><see langword="true"/> when this request moved the next round earlier.</returns>
-    public bool RequestEarly()
+    public void RequestEarly()
     {
         lock (_lifecycleLock)
         {
             if (_disposed || _timer is null)
             {
-                return false;
+                return;
             }
 
             DateTimeOffset now = _timeProvider.GetUtcNow();
             _requestedDuringRound |= _roundRunning;
             DateTimeOffset due = EarliestAllowed(now);
-            if (due >= _nextRefreshDue)
+            if (due < _nextRefreshDue)
             {
-                return false;
+                _nextRefreshDue = due;
+                _timer.Change(due - now, Timeout.InfiniteTimeSpan);
+                Log.EarlyRefreshRequested(_logger, _service.Value, due - now);
             }
-
-            _nextRefreshDue = due;
-            _timer.Change(due - now, Timeout.InfiniteTimeSpan);
-            Log.EarlyRefreshRequested(_logger, _service.Value, due - now);
-            return true;
         }
     }
 
     /// <summary>The earliest an early round may start: one minimum interval after the last round started. Caller holds <see cref="_lifecycleLock"/>.</summary>
     private DateTimeOffset EarliestAllowed(DateTimeOffset now)
     {
-        DateTimeOffset allowed = _lastRoundStartedAt == DateTimeOffset.MinValue ? now : _lastRoundStartedAt + _schedule.MinInterval;
+        // Before the first round, MinValue + the interval is long past: at once.
+        DateTimeOffset allowed = _lastRoundStartedAt + _schedule.MinInterval;
         return allowed > now ? allowed : now;
     }
 

@@ -38,11 +38,10 @@ internal sealed class DnsAddressQuery(DnsQueryRunner runner, DnsAnswerReader rea
             return first;
         }
 
+        // The preferred family is empty, so combining the two is the other family's answer (or both empty).
         bool v4First = preferred == QueryType.A;
         AddressLookup second = await LookupAsync(name, v4First ? QueryType.AAAA : QueryType.A, cancellationToken).ConfigureAwait(false);
-        return second.Outcome is ResolutionOutcome.Success or ResolutionOutcome.Failed
-            ? second
-            : Combine(service, v4First ? first : second, v4First ? second : first);
+        return Combine(service, v4First ? first : second, v4First ? second : first);
     }
 
     private async ValueTask<AddressLookup> LookupBothAsync(string service, string name, CancellationToken cancellationToken)

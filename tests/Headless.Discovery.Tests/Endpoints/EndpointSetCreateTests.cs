@@ -56,4 +56,13 @@ public sealed class EndpointSetCreateTests
         Assert.Equal("10.0.0.1:80: Unhealthy (ejected)", new EndpointStatus(pod, EndpointHealth.Unhealthy, isEjected: true).ToString());
         Assert.Equal("10.0.0.1:80: Healthy", new EndpointStatus(pod, EndpointHealth.Healthy).ToString());
     }
+
+    [Fact]
+    public void A_probe_result_describes_itself_and_a_failure_always_has_a_reason()
+    {
+        Assert.Equal("probe failed", ProbeResult.Unhealthy(string.Empty).Error);
+        Assert.Equal("HTTP 500", ProbeResult.Unhealthy("HTTP 500").Error);
+        Assert.Equal("healthy in 1.5 ms", ProbeResult.Healthy(TimeSpan.FromMilliseconds(1.5)).ToString());
+        Assert.Equal("unhealthy in 2 ms: HTTP 500", ProbeResult.Unhealthy("HTTP 500", TimeSpan.FromMilliseconds(2)).ToString());
+    }
 }

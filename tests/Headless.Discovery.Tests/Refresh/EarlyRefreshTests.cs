@@ -127,6 +127,40 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_requests_while_a_round_runs_still_make_the_next_round_early()
+    {
+        var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
+        HeadlessService service = Create(resolver);
+        await StartAsync(service);
+        _time.Advance(TimeSpan.FromSeconds(10));
+
+        resolver.Block();
+        Task refresh = service.RefreshAsync().AsTask();
+        await resolver.Entered.WaitAsync(Generous);
+        service.RequestRefresh();
+        service.RequestRefresh();
+        Task<TimeSpan> armed = _time.NextArmed();
+        resolver.Release();
+        await refresh.WaitAsync(Generous);
+
+        Assert.Equal(Min, await armed.WaitAsync(Generous));
+    }
+
+    [Fact]
+    public async Task Starting_twice_runs_one_first_round()
+    {
+        var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
+        HeadlessService service = Create(resolver);
+        service.Start();
+        service.Start();
+        await StartAsync(service);
+        await service.RefreshAsync().AsTask().WaitAsync(Generous);
+
+        // The first round, then the one asked for: a second Start made no loop of its own.
+        Assert.Equal(2, resolver.Calls);
+    }
+
+    [Fact]
     public async Task Requests_before_start_and_after_disposal_do_nothing()
     {
         var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(1), Ttl));
@@ -199,6 +233,26 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
 
         EndpointSet back = await NextWithAsync(service, s => s.Count == 2);
         Assert.Equal(_time.GetUtcNow(), back.ResolvedAt);
+    }
+
+    [Fact]
+    public void A_refusal_inside_an_aggregate_asks_for_a_refresh_and_one_buried_too_deep_is_not_looked_for()
+    {
+        var service = new FakeHeadlessService(Pods(1));
+        PodEndpoint pod = service.Current.Endpoints[0];
+        service.ReportFailure(pod, new AggregateException(new TimeoutException("slow"), new SocketException((int)SocketError.ConnectionRefused)));
+        Assert.Equal(1, service.RefreshRequests);
+
+        Exception buried = new SocketException((int)SocketError.ConnectionRefused);
+        for (int i = 0; i < 8; i++)
+        {
+            buried = new InvalidOperationException("wrapped", buried);
+        }
+
+        service.ReportFailure(pod, buried);
+        Assert.Equal(1, service.RefreshRequests);
+        service.ReportFailure(pod, buried.InnerException!);
+        Assert.Equal(2, service.RefreshRequests);
     }
 
     [Fact]
