@@ -45,7 +45,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
     {
         JsonElement pods = await PodsWhenAsync(s => s.Count == 3);
 
-        Assert.Equal(["time", "service", "version", "stale", "endpoints", "added", "removed"], pods.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["time", "service", "version", "stale", "endpoints", "added", "removed", "events"], pods.EnumerateObject().Select(p => p.Name));
         Assert.Equal(Name, pods.GetProperty("service").GetString());
         Assert.False(pods.GetProperty("stale").GetBoolean());
         Assert.Equal(RunningPodKeys(), Keys(pods));
