@@ -37,8 +37,9 @@ public static class EndpointSelectors
         new LeastRequestSelector(service, 2, null, seed);
 
     /// <summary>
-    /// Least request (Envoy <c>LEAST_REQUEST</c> with <c>choice_count</c>): <paramref name="choiceCount"/> distinct random
-    /// available pods, the one with the fewest outstanding leases wins; with that many pods or fewer, all of them are
+    /// Least request (Envoy <c>LEAST_REQUEST</c> with <c>choice_count</c>): <paramref name="choiceCount"/> random available
+    /// pods (two distinct ones for two choices, else drawn independently as in Envoy), the one with the fewest
+    /// outstanding leases wins; with that many pods or fewer, all of them are
     /// compared (so two pods are never "two choices" of the same pod). With <paramref name="maxLeasesPerPod"/> (Envoy's
     /// per-host circuit breaking), a pod holding that many leases is skipped, and when every pod does,
     /// <see cref="IEndpointSelector.TryLease"/> returns <see langword="false"/> and <see cref="IEndpointSelector.Lease"/>

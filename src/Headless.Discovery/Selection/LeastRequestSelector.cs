@@ -3,8 +3,8 @@ using System.Runtime.CompilerServices;
 namespace Headless.Discovery;
 
 /// <summary>
-/// Least request (Envoy's <c>LEAST_REQUEST</c>): <c>k</c> distinct random available pods, the one with the fewest
-/// outstanding leases wins; with <c>k</c> or fewer pods, every pod is compared (from a random start, so ties spread).
+/// Least request (Envoy's <c>LEAST_REQUEST</c>): <c>k</c> random available pods (two distinct ones for <c>k</c> = 2,
+/// else drawn independently, as in Envoy), the one with the fewest outstanding leases wins; with <c>k</c> or fewer pods, every pod is compared (from a random start, so ties spread).
 /// With a per-pod limit, a pod holding that many leases is skipped; when every sampled pod is at the limit the others
 /// are scanned, and when all are, there is no pod to pick. A lease reserves its slot atomically, so the limit holds
 /// under concurrency. Outstanding counts follow the pod identity across snapshots; plain picks count nothing.
@@ -100,25 +100,20 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
         return Sample(counters);
     }
 
-    /// <summary>The least loaded of <see cref="_choiceCount"/> distinct random pods below the limit; a scan when none is.</summary>
+    /// <summary>
+    /// The least loaded of <see cref="_choiceCount"/> random pods below the limit, drawn independently as in Envoy (a pod
+    /// may be drawn twice; with more pods than choices that only costs a comparison); a scan when none is below it.
+    /// </summary>
     private int Sample(OutstandingCounter[] counters)
     {
-        Span<int> chosen = stackalloc int[_choiceCount];
         int n = counters.Length;
         int best = -1;
-        int bestValue = int.MaxValue;
-        for (int c = 0; c < chosen.Length; c++)
+        int bestValue = _limit;
+        for (int c = 0; c < _choiceCount; c++)
         {
-            int i;
-            do
-            {
-                i = _random.Next(n);
-            }
-            while (chosen[..c].Contains(i));
-
-            chosen[c] = i;
+            int i = _random.Next(n);
             int value = counters[i].Value;
-            if (value < bestValue && value < _limit)
+            if (value < bestValue)
             {
                 best = i;
                 bestValue = value;
