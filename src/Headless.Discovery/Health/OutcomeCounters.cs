@@ -59,13 +59,14 @@ internal static class OutlierRules
     /// deviation). Failure percentage: among pods with at least its request volume, when there are at least its minimum
     /// hosts, a pod whose failures are more than the threshold percent of its calls. A pod both rules name is listed once.
     /// </summary>
+    /// <remarks>The minimum hosts are at least 1 (validated), so a rule never judges an empty set.</remarks>
     public static List<(int Index, string Reason)> Find(long[] successes, long[] failures, PassiveHealthOptions options)
     {
         var found = new List<(int Index, string Reason)>();
         if (options.SuccessRateStdevFactor is { } factor)
         {
             int[] candidates = Candidates(successes, failures, options.SuccessRateRequestVolume);
-            if (candidates.Length >= options.SuccessRateMinimumHosts && candidates.Length > 0)
+            if (candidates.Length >= options.SuccessRateMinimumHosts)
             {
                 double[] rates = [.. candidates.Select(i => Rate(successes[i], failures[i]))];
                 double mean = rates.Average();
@@ -84,7 +85,7 @@ internal static class OutlierRules
         if (options.FailurePercentageThreshold is { } percent)
         {
             int[] candidates = Candidates(successes, failures, options.FailurePercentageRequestVolume);
-            if (candidates.Length >= options.FailurePercentageMinimumHosts && candidates.Length > 0)
+            if (candidates.Length >= options.FailurePercentageMinimumHosts)
             {
                 foreach (int i in candidates)
                 {

@@ -81,7 +81,7 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
         int n = counters.Length;
         if (n <= _choiceCount)
         {
-            return n <= 1 ? (n == 1 && counters[0].Value < _limit ? 0 : -1) : Scan(counters);
+            return Scan(counters);
         }
 
         if (_choiceCount == 2)
@@ -127,7 +127,7 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
     private int Scan(OutstandingCounter[] counters)
     {
         int n = counters.Length;
-        int start = _random.Next(n);
+        int start = n > 1 ? _random.Next(n) : 0;
         int best = -1;
         int bestValue = _limit;
         for (int k = 0; k < n; k++)

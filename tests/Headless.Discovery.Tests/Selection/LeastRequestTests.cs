@@ -17,7 +17,7 @@ public sealed class LeastRequestTests
         Gen<(int Pods, int Choices, int[] Ops)> cases =
             from n in Gen.Int[1, 12]
             from k in Gen.Int[Math.Max(2, n), 16]
-            from ops in Gen.Int[-1, 30].Array[1, 60]
+            from ops in Gen.Int[0, 99].Array[1, 80]
             select (n, k, ops);
 
         Property.ForAll(cases, iterations: 200, seed: 0x13_03_0001UL, c =>
@@ -29,7 +29,8 @@ public sealed class LeastRequestTests
             var leases = new List<EndpointLease>();
             foreach (int op in c.Ops)
             {
-                if (op < 0 || leases.Count == 0)
+                // Two leases for each release, so that loads build up and differ.
+                if (op % 3 != 0 || leases.Count == 0)
                 {
                     EndpointLease lease = selector.Lease();
                     int i = Array.IndexOf(pods, lease.Endpoint);
@@ -39,7 +40,7 @@ public sealed class LeastRequestTests
                 }
                 else
                 {
-                    EndpointLease lease = leases[op % leases.Count];
+                    EndpointLease lease = leases[(op / 3) % leases.Count];
                     leases.Remove(lease);
                     held[Array.IndexOf(pods, lease.Endpoint)]--;
                     lease.Dispose();
@@ -115,6 +116,7 @@ public sealed class LeastRequestTests
         using EndpointLease first = selector.Lease();
         using EndpointLease second = selector.Lease();
         long rejected = 0;
+        long rejectedEmpty = 0;
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
@@ -133,9 +135,21 @@ public sealed class LeastRequestTests
                 {
                     Interlocked.Add(ref rejected, value);
                 }
+                else if (tag.Key == "service" && (string?)tag.Value == "empty.default.svc.cluster.local")
+                {
+                    Interlocked.Add(ref rejectedEmpty, value);
+                }
             }
         });
         listener.Start();
+
+        // No pods at all is not a rejection by the limit: nothing counted, the usual message.
+        var empty = new FakeHeadlessService(ServiceName.Parse("empty.default.svc.cluster.local"));
+        empty.Publish([]);
+        IEndpointSelector limitedOverNothing = EndpointSelectors.LeastRequest(empty, maxLeasesPerPod: 1);
+        Assert.False(limitedOverNothing.TryLease(out _));
+        Assert.Contains("has no ready pods", Assert.Throws<NoEndpointAvailableException>(() => limitedOverNothing.Pick()).Message, StringComparison.Ordinal);
+        Assert.Equal(0, Interlocked.Read(ref rejectedEmpty));
 
         Assert.False(selector.TryLease(out _));
         var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Lease());
