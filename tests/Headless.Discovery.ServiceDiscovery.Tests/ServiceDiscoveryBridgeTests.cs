@@ -307,12 +307,16 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
         Assert.Equal(pods.Pods.Select(p => p.Name).Order(), answered.Distinct().Order());
         Assert.Equal(30, pods.Pods.Sum(p => p.RequestCount));
 
-        // A pod goes away: after our refresh, no request reaches it.
+        // A pod goes away: once ME.SD has taken our change (its token fires off the publishing thread, after the
+        // refresh), no request reaches it.
+        Task fired = WhenChanged((await ResolveAsync(sp)).ChangeToken);
         LoopbackPod gone = pods.Pods[0];
         string goneName = gone.Name;
         await pods.RemovePodAsync(gone);
         pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(5));
         await Backend(sp).RefreshAsync().AsTask().WaitAsync(Generous);
+        await fired.WaitAsync(Generous);
+        Assert.Equal(2, (await ResolveAsync(sp)).Endpoints.Count);
 
         answered.Clear();
         for (int i = 0; i < 20; i++)
