@@ -147,6 +147,28 @@ public class UsageTests
         Assert.Contains("Usage:", cli.Stdout.Text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("ipv4", DnsAddressFamily.IPv4)]
+    [InlineData("6", DnsAddressFamily.IPv6)]
+    [InlineData("Both", DnsAddressFamily.Both)]
+    [InlineData("ipv4-preferred", DnsAddressFamily.IPv4Preferred)]
+    [InlineData("IPv6Preferred", DnsAddressFamily.IPv6Preferred)]
+    public async Task EveryAddressFamilySpellingReachesTheResolver(string flag, DnsAddressFamily expected)
+    {
+        HeadlessServiceOptions? seen = null;
+        var cli = new CliHarness
+        {
+            Services = CliHarness.WithResolver((options, _) =>
+            {
+                seen = options;
+                return ResolutionResult.Success([new PodEndpoint(IPAddress.Loopback, options.Port)], TimeSpan.FromSeconds(1));
+            }),
+        };
+
+        Assert.Equal(0, await cli.RunAsync("resolve", "web", "--dns-server", "127.0.0.1:5353", "--address-family", flag));
+        Assert.Equal(expected, seen!.AddressFamily);
+    }
+
     [Fact]
     public async Task OptionsReachTheResolver()
     {

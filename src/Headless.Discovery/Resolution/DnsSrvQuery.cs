@@ -15,6 +15,14 @@ namespace Headless.Discovery;
 /// </summary>
 internal sealed class DnsSrvQuery(DnsQueryRunner runner, DnsAnswerReader reader, DnsAddressQuery addresses, DnsAddressFamily family, ILogger logger)
 {
+    // The family a preferred-family setting keeps when a target has it (decided once, not per target).
+    private readonly System.Net.Sockets.AddressFamily? _preferred = family switch
+    {
+        DnsAddressFamily.IPv4Preferred => System.Net.Sockets.AddressFamily.InterNetwork,
+        DnsAddressFamily.IPv6Preferred => System.Net.Sockets.AddressFamily.InterNetworkV6,
+        _ => null,
+    };
+
     public async ValueTask<ResolutionResult> ResolveAsync(ServiceName service, CancellationToken cancellationToken)
     {
         string name = service.Value;
@@ -161,16 +169,8 @@ internal sealed class DnsSrvQuery(DnsQueryRunner runner, DnsAnswerReader reader,
     /// With a preferred family, the family to keep of a target's volunteered addresses: the preferred one when the target
     /// has any, else <see langword="null"/> (keep all, which are then all of the other family). Without one, <see langword="null"/>.
     /// </summary>
-    private System.Net.Sockets.AddressFamily? PreferredPresent(List<(IPAddress Address, uint Ttl)> list)
-    {
-        System.Net.Sockets.AddressFamily preferred = family switch
-        {
-            DnsAddressFamily.IPv4Preferred => System.Net.Sockets.AddressFamily.InterNetwork,
-            DnsAddressFamily.IPv6Preferred => System.Net.Sockets.AddressFamily.InterNetworkV6,
-            _ => System.Net.Sockets.AddressFamily.Unspecified,
-        };
-        return preferred != System.Net.Sockets.AddressFamily.Unspecified && list.Exists(a => a.Address.AddressFamily == preferred) ? preferred : null;
-    }
+    private System.Net.Sockets.AddressFamily? PreferredPresent(List<(IPAddress Address, uint Ttl)> list) =>
+        _preferred is { } preferred && list.Exists(a => a.Address.AddressFamily == preferred) ? preferred : null;
 
     /// <summary>Looks the <paramref name="pending"/> targets up and adds their endpoints; returns how many lookups failed, and the first failure.</summary>
     private async ValueTask<(int Failed, Exception? First)> LookUpAsync(string name, List<string> pending, SrvTargets targets, CancellationToken cancellationToken)

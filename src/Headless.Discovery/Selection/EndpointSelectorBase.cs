@@ -36,9 +36,14 @@ internal abstract class EndpointSelectorBase : IEndpointSelector
         for (int attempt = 0; attempt < LeaseAttempts; attempt++)
         {
             PodEndpoint? endpoint = Choose(out LeaseTracker? tracker);
-            if (EndpointLease.TryStart(Service, endpoint, tracker, out lease) || endpoint is null)
+            if (endpoint is null)
             {
-                return endpoint is not null;
+                break;
+            }
+
+            if (EndpointLease.TryStart(Service, endpoint, tracker, out lease))
+            {
+                return true;
             }
         }
 

@@ -11,7 +11,7 @@ namespace Headless.Discovery;
 /// </summary>
 internal sealed class LeastRequestSelector : EndpointSelectorBase
 {
-    /// <summary>The most pods one pick compares before it scans them all.</summary>
+    /// <summary>The largest choice count: the most pods one pick draws and compares.</summary>
     internal const int MaxChoiceCount = 64;
 
     private readonly FastRandom _random;
@@ -93,8 +93,10 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
                 b++;
             }
 
-            int best = counters[b].Value < counters[a].Value ? b : a;
-            return counters[best].Value < _limit ? best : Scan(counters);
+            // Each count read once: they move under concurrent leases, and the pick path pays for every read.
+            int va = counters[a].Value;
+            int vb = counters[b].Value;
+            return vb < va ? (vb < _limit ? b : Scan(counters)) : (va < _limit ? a : Scan(counters));
         }
 
         return Sample(counters);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using CsCheck;
 using Headless.Discovery.Tests.Refresh;
 using Headless.Discovery.TestSupport;
@@ -65,6 +66,26 @@ public sealed class OutlierDetectionTests : HealthTestBase
         // The counts start over: the next interval, with nothing reported, ejects nobody else.
         Time.Advance(Every);
         Assert.Equal([pods[5]], Ejected(service));
+    }
+
+    [Fact]
+    public async Task An_outlier_ejection_is_logged_once_with_its_reason()
+    {
+        using var logs = new Headless.Discovery.Tests.DependencyInjection.ListLoggerProvider();
+        using var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(logs));
+        Resolver.Fallback = ScriptedAnswers.Ok(3600, 1, 2, 3, 4, 5, 6);
+        var options = new HeadlessServiceOptions();
+        options.PassiveHealth.Interval = Every;
+        options.PassiveHealth.ConsecutiveFailures = 1000;
+        await using var service = new HeadlessService(ServiceName.Parse("outlier-log.default.svc.cluster.local"), Resolver, options, Time, loggerFactory);
+        PodEndpoint[] pods = [.. (await service.GetEndpointsAsync().AsTask().WaitAsync(Generous)).Endpoints];
+        Report(service, pods, [198, 199, 200, 197, 200, 100], [2, 1, 0, 3, 0, 100]);
+
+        Time.Advance(Every);
+
+        (int EventId, Microsoft.Extensions.Logging.LogLevel Level, string Message) logged = Assert.Single(logs.Entries, e => e.EventId == 1207);
+        Assert.Contains(pods[5].ToString(), logged.Message, StringComparison.Ordinal);
+        Assert.Contains("success rate 50.0 % over 200 calls", logged.Message, StringComparison.Ordinal);
     }
 
     [Theory]

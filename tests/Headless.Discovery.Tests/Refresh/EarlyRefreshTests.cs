@@ -1,3 +1,5 @@
+using CsCheck;
+using Headless.Discovery.TestSupport;
 using System.Net;
 using System.Net.Sockets;
 using Headless.Discovery.Testing;
@@ -89,6 +91,39 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
         early = _time.NextArmed();
         service.RequestRefresh();
         Assert.Equal(Min, await early.WaitAsync(Generous));
+    }
+
+    [Fact]
+    public async Task A_request_waits_out_whatever_remains_of_the_minimum_interval()
+    {
+        // Over minimum intervals and request times: a request made a while after the last round arms the next round
+        // for exactly what is left of the minimum interval, or runs it at once when nothing is left.
+        Gen<(int MinSeconds, int ElapsedMs)> cases = Gen.Select(Gen.Int[1, 60], Gen.Int[0, 90_000]);
+        await Property.ForAllAsync(cases, iterations: 40, seed: 0x13_05_0001UL, async c =>
+        {
+            TimeSpan min = TimeSpan.FromSeconds(c.MinSeconds);
+            var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
+            HeadlessService service = Create(resolver, Options(o => o.MinRefreshInterval = min));
+            await StartAsync(service);
+            _time.Advance(TimeSpan.FromMilliseconds(c.ElapsedMs));
+
+            TimeSpan left = min - TimeSpan.FromMilliseconds(c.ElapsedMs);
+            Task<TimeSpan> armed = _time.NextArmed();
+            service.RequestRefresh();
+            if (left > TimeSpan.Zero)
+            {
+                Assert.Equal(left, await armed.WaitAsync(Generous));
+                Assert.Equal(1, resolver.Calls);
+            }
+            else
+            {
+                // The round runs without any time passing, and re-arms for the answer's TTL.
+                Assert.Equal(Ttl, await armed.WaitAsync(Generous));
+                Assert.Equal(2, resolver.Calls);
+            }
+
+            await service.DisposeAsync();
+        });
     }
 
     [Fact]
@@ -188,7 +223,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
         // The refused call asks for a round one minimum interval after the last one; the TTL is five minutes away.
         service.ReportFailure(endpoint, refused);
         _time.Advance(Min);
-        EndpointSet after = await NextWithAsync(service, s => s.Count == 2);
+        EndpointSet after = await service.WaitAsync(s => s.Count == 2, CancellationToken.None).AsTask().WaitAsync(Generous);
 
         Assert.DoesNotContain(endpoint, after.Endpoints);
     }
@@ -217,7 +252,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
         dns.SetAddresses(Svc.Value, [IPAddress.Parse("127.0.0.71"), IPAddress.Parse("127.0.0.72")], Ttl);
         _time.Advance(TimeSpan.FromSeconds(30));
 
-        EndpointSet back = await NextWithAsync(service, s => s.Count == 2);
+        EndpointSet back = await service.WaitAsync(s => s.Count == 2, CancellationToken.None).AsTask().WaitAsync(Generous);
         Assert.Equal(_time.GetUtcNow(), back.ResolvedAt);
     }
 
@@ -252,20 +287,6 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
 
         service.ReportFailure(service.Current.Endpoints[0], new HttpRequestException("refused", new SocketException((int)SocketError.ConnectionRefused)));
         Assert.Equal(1, service.RefreshRequests);
-    }
-
-    private static async Task<EndpointSet> NextWithAsync(HeadlessService service, Func<EndpointSet, bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Generous);
-        await foreach (EndpointSetChange change in service.WatchAsync(timeout.Token))
-        {
-            if (condition(change.Current))
-            {
-                return change.Current;
-            }
-        }
-
-        throw new TimeoutException("the condition never held");
     }
 
     private static async Task ConnectAsync(PodEndpoint endpoint)
