@@ -28,6 +28,13 @@ public sealed class HeadlessServiceRegistrationOptions
     public int? MaxLeasesPerPod { get; set; }
 
     /// <summary>
+    /// Slow start for pods that join later (keys <c>SlowStart:Window</c>, <c>SlowStart:Aggression</c>,
+    /// <c>SlowStart:MinWeightPercent</c>), for the <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c> and
+    /// <c>LeastRequest</c> selectors; <see langword="null"/> (the default) for none.
+    /// </summary>
+    public SlowStartOptions? SlowStart { get; set; }
+
+    /// <summary>
     /// How many endpoints host startup waits for before it goes on; 0 does not wait (the service still starts
     /// resolving with the host). 0 to 100 000. Default: 0.
     /// </summary>
@@ -48,10 +55,16 @@ public sealed class HeadlessServiceRegistrationOptions
     /// <summary>Adds every problem of these options to <paramref name="problems"/>.</summary>
     internal void Collect(OptionProblems problems)
     {
-        if (SelectorSpec.TryParse(Selector, out _) is { } selectorError)
+        if (SelectorSpec.TryParse(Selector, out SelectorSpec spec) is { } selectorError)
         {
             problems.Add(nameof(Selector), $"'{Selector}': {selectorError}");
         }
+        else if (SlowStart is not null && !spec.Ramps)
+        {
+            problems.Add(nameof(SlowStart), $"the {spec.Kind} selector does not ramp pods; slow start applies to RoundRobin, Random, PowerOfTwoChoices and LeastRequest.");
+        }
+
+        SlowStart?.Collect(problems.Under(nameof(SlowStart)));
 
         problems.Range(MinEndpoints, 0, 100_000, nameof(MinEndpoints));
         if (MaxLeasesPerPod is { } max)

@@ -88,14 +88,14 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
 
                 selector = spec.Kind switch
                 {
-                    SelectorKind.Random => EndpointSelectors.Random(service),
-                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.LeastRequest(service, 2, registration.MaxLeasesPerPod),
-                    SelectorKind.LeastRequest => EndpointSelectors.LeastRequest(service, spec.Argument, registration.MaxLeasesPerPod),
+                    SelectorKind.Random => EndpointSelectors.Random(service, registration.SlowStart),
+                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.LeastRequest(service, 2, registration.MaxLeasesPerPod, registration.SlowStart),
+                    SelectorKind.LeastRequest => EndpointSelectors.LeastRequest(service, spec.Argument, registration.MaxLeasesPerPod, registration.SlowStart),
                     SelectorKind.PickFirst => EndpointSelectors.PickFirst(service),
                     SelectorKind.Ordinal when spec.StatefulSet is { } set => EndpointSelectors.Ordinal(service, set, spec.Argument),
                     SelectorKind.Ordinal => EndpointSelectors.Ordinal(service, spec.Argument),
                     SelectorKind.Subset => EndpointSelectors.Subset(service, spec.Argument, Environment.MachineName),
-                    _ => EndpointSelectors.RoundRobin(service),
+                    _ => EndpointSelectors.RoundRobin(service, registration.SlowStart),
                 };
                 _selectors.Add(key, selector);
             }

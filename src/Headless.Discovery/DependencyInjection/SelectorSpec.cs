@@ -20,6 +20,9 @@ internal enum SelectorKind
 /// <param name="StatefulSet">The StatefulSet of <c>Ordinal:&lt;set&gt;:&lt;n&gt;</c> (lower case), else <see langword="null"/>.</param>
 internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, string? StatefulSet = null)
 {
+    /// <summary>Whether the selector can ramp joining pods (<see cref="SlowStartOptions"/>).</summary>
+    internal bool Ramps => Kind is SelectorKind.RoundRobin or SelectorKind.Random or SelectorKind.PowerOfTwoChoices or SelectorKind.LeastRequest;
+
     internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, LeastRequest[:<choices>], PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>";
 
     /// <summary>Parses a selector specification.</summary>

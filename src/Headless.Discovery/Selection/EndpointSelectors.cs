@@ -14,16 +14,20 @@ public static class EndpointSelectors
     /// whichever threads its awaits resume on; callers picking at the same moment share the pods evenly over time.
     /// </summary>
     /// <param name="service">The service to pick from.</param>
+    /// <param name="slowStart">Ramps the share of pods that join later; <see langword="null"/> (the default) for none.</param>
     /// <returns>The selector.</returns>
-    public static IEndpointSelector RoundRobin(IHeadlessService service) =>
-        new RoundRobinSelector(service);
+    /// <exception cref="InvalidOptionsException"><paramref name="slowStart"/> has an option out of range (every one is named).</exception>
+    public static IEndpointSelector RoundRobin(IHeadlessService service, SlowStartOptions? slowStart = null) =>
+        SlowStart.For(service, slowStart) is { } ramp ? new RampingSelector(service, roundRobin: true, ramp, seed: null) : new RoundRobinSelector(service);
 
     /// <summary>Uniformly random among the available pods.</summary>
     /// <param name="service">The service to pick from.</param>
+    /// <param name="slowStart">Ramps the share of pods that join later; <see langword="null"/> (the default) for none.</param>
     /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
     /// <returns>The selector.</returns>
-    public static IEndpointSelector Random(IHeadlessService service, int? seed = null) =>
-        new RandomSelector(service, seed);
+    /// <exception cref="InvalidOptionsException"><paramref name="slowStart"/> has an option out of range (every one is named).</exception>
+    public static IEndpointSelector Random(IHeadlessService service, SlowStartOptions? slowStart = null, int? seed = null) =>
+        SlowStart.For(service, slowStart) is { } ramp ? new RampingSelector(service, roundRobin: false, ramp, seed) : new RandomSelector(service, seed);
 
     /// <summary>
     /// Power of two choices (least outstanding requests): two random available pods, the one with fewer outstanding
@@ -49,11 +53,19 @@ public static class EndpointSelectors
     /// <param name="service">The service to pick from.</param>
     /// <param name="choiceCount">Pods compared per pick, 2 to 64. Default 2.</param>
     /// <param name="maxLeasesPerPod">The most outstanding leases one pod may hold, 1 or more; <see langword="null"/> (the default) for no limit.</param>
+    /// <param name="slowStart">
+    /// Ramps the share of pods that join later; <see langword="null"/> (the default) for none. While a pod ramps, the
+    /// pods compared are drawn in proportion to their weights and the fewest outstanding leases per unit of weight wins.
+    /// </param>
     /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
     /// <returns>The selector.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="choiceCount"/> or <paramref name="maxLeasesPerPod"/> is out of range.</exception>
-    public static IEndpointSelector LeastRequest(IHeadlessService service, int choiceCount = 2, int? maxLeasesPerPod = null, int? seed = null) =>
-        new LeastRequestSelector(service, choiceCount, maxLeasesPerPod, seed);
+    /// <exception cref="InvalidOptionsException"><paramref name="slowStart"/> has an option out of range (every one is named).</exception>
+    public static IEndpointSelector LeastRequest(IHeadlessService service, int choiceCount = 2, int? maxLeasesPerPod = null, SlowStartOptions? slowStart = null, int? seed = null)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return new LeastRequestSelector(service, choiceCount, maxLeasesPerPod, seed, SlowStart.For(service, slowStart));
+    }
 
     /// <summary>
     /// Consistent hashing (Maglev): a key maps to a pod, every client with the same pods maps it alike, and one of N

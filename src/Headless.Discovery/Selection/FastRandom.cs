@@ -25,6 +25,10 @@ internal sealed class FastRandom
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int Next(int n) => (int)(((ulong)NextUInt32() * (uint)n) >> 32);
 
+    /// <summary>A number in [0, 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal double NextDouble() => NextUInt32() * (1.0 / 4294967296.0);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint NextUInt32() => _seeded ? (uint)(Mix((ulong)Interlocked.Add(ref _counter, unchecked((long)0x9E3779B97F4A7C15UL))) >> 32) : NextThreadLocal();
 

@@ -17,11 +17,12 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
     private readonly FastRandom _random;
     private readonly int _choiceCount;
     private readonly int _limit;
+    private readonly SlowStart? _slowStart;
     private readonly Lock _rebuild = new();
     private Dictionary<PodEndpoint, OutstandingCounter> _counters = [];
     private Table _table;
 
-    internal LeastRequestSelector(IHeadlessService service, int choiceCount, int? maxLeasesPerPod, int? seed)
+    internal LeastRequestSelector(IHeadlessService service, int choiceCount, int? maxLeasesPerPod, int? seed, SlowStart? slowStart = null)
         : base(service)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(choiceCount, 2);
@@ -34,6 +35,7 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
         _choiceCount = choiceCount;
         _limit = maxLeasesPerPod ?? int.MaxValue;
         _random = new FastRandom(seed);
+        _slowStart = slowStart;
         _table = Build(service.Current);
     }
 
@@ -58,9 +60,9 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
     }
 
     /// <summary><c>PowerOfTwoChoices over …</c>, or <c>LeastRequest(k, max L leases/pod) over …</c>.</summary>
-    public override string ToString() => _choiceCount == 2 && _limit == int.MaxValue
+    public override string ToString() => _choiceCount == 2 && _limit == int.MaxValue && _slowStart is null
         ? $"PowerOfTwoChoices over {Service.Name}"
-        : $"LeastRequest({_choiceCount}{(_limit == int.MaxValue ? string.Empty : $", max {_limit} leases/pod")}) over {Service.Name}";
+        : $"LeastRequest({_choiceCount}{(_limit == int.MaxValue ? string.Empty : $", max {_limit} leases/pod")}{(_slowStart is null ? string.Empty : ", " + _slowStart.Description)}) over {Service.Name}";
 
     protected override string? NoEndpointDetail(EndpointSet set) =>
         _limit != int.MaxValue && set.Available.Length > 0
@@ -78,6 +80,11 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
         }
 
         OutstandingCounter[] counters = table.Counters;
+        if (table.Ramp is { } ramp && ramp.IsRamping(out long now))
+        {
+            return ChooseRamping(counters, ramp, now);
+        }
+
         int n = counters.Length;
         if (n <= _choiceCount)
         {
@@ -119,6 +126,36 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
             {
                 best = i;
                 bestValue = value;
+            }
+        }
+
+        return best >= 0 ? best : Scan(counters);
+    }
+
+    /// <summary>
+    /// While pods ramp (slow start): <see cref="_choiceCount"/> pods drawn in proportion to their weights (even when the
+    /// pods are few: the draw is the ramp), the one with the fewest outstanding leases per unit of weight wins, the first
+    /// drawn on a tie, so an idle pod's share follows its weight and a busy ramping pod holds that share of the leases;
+    /// a scan when every drawn pod is at the limit.
+    /// </summary>
+    private int ChooseRamping(OutstandingCounter[] counters, RampTable ramp, long now)
+    {
+        int best = -1;
+        double bestScore = double.MaxValue;
+        for (int c = 0; c < _choiceCount; c++)
+        {
+            int i = ramp.Draw(now, _random);
+            int value = counters[i].Value;
+            if (value >= _limit)
+            {
+                continue;
+            }
+
+            double score = value / ramp.Weight(i, now);
+            if (score < bestScore)
+            {
+                best = i;
+                bestScore = score;
             }
         }
 
@@ -176,8 +213,8 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
         }
 
         _counters = next;
-        return new Table(current, available, counters);
+        return new Table(current, available, counters, _slowStart?.Build(available));
     }
 
-    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Endpoints, OutstandingCounter[] Counters);
+    private sealed record Table(EndpointSet Snapshot, PodEndpoint[] Endpoints, OutstandingCounter[] Counters, RampTable? Ramp);
 }
