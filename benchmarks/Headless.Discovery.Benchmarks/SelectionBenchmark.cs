@@ -44,6 +44,11 @@ public class SelectionBenchmark
     private IEndpointSelector _leastRequest3 = null!;
     private IEndpointSelector _leastRequestScan = null!;
     private IEndpointSelector _leastRequestLimited = null!;
+    private HeadlessService _rampService = null!;
+    private HeadlessService _rampedService = null!;
+    private IEndpointSelector _roundRobinRamping = null!;
+    private IEndpointSelector _leastRequestRamping = null!;
+    private IEndpointSelector _roundRobinRamped = null!;
     private Contention? _contention;
 
     [Params(3, 100, 1000)]
@@ -84,6 +89,48 @@ public class SelectionBenchmark
         {
             throw new InvalidOperationException("The ordinal selector picked the wrong pod.");
         }
+
+        await SetupSlowStartAsync();
+    }
+
+    /// <summary>
+    /// Slow start: the last pod joins after the selectors' first pick. On one service it ramps for the whole run (a
+    /// one-hour window on the system clock: every pick reads the clock and weighs the pod); on the other, a fake clock
+    /// has already passed the window (the path once every ramp is over).
+    /// </summary>
+    private async Task SetupSlowStartAsync()
+    {
+        var options = new SlowStartOptions { Window = TimeSpan.FromHours(1) };
+        var ramping = new ScriptedResolver(_endpoints[..^1]);
+        var ramped = new ScriptedResolver(_endpoints[..^1]);
+        var clock = new JumpingClock();
+        _rampService = new HeadlessService(Fixtures.Service, ramping, Fixtures.QuietOptions());
+        _rampedService = new HeadlessService(Fixtures.Service, ramped, Fixtures.QuietOptions(), clock);
+        await _rampService.RefreshAsync();
+        await _rampedService.RefreshAsync();
+        _roundRobinRamping = EndpointSelectors.RoundRobin(_rampService, options);
+        _leastRequestRamping = EndpointSelectors.LeastRequest(_rampService, slowStart: options);
+        _roundRobinRamped = EndpointSelectors.RoundRobin(_rampedService, options);
+        IEndpointSelector[] selectors = [_roundRobinRamping, _leastRequestRamping, _roundRobinRamped];
+        Array.ForEach(selectors, s => s.Pick());
+
+        ramping.Fallback = ResolutionResult.Success(_endpoints, TimeSpan.FromSeconds(5));
+        ramped.Fallback = ramping.Fallback;
+        await _rampService.RefreshAsync();
+        await _rampedService.RefreshAsync();
+        Array.ForEach(selectors, s => s.Pick());
+        clock.Jump(TimeSpan.FromHours(2));
+        _ = _roundRobinRamped.Pick();
+    }
+
+    /// <summary>The system clock, moved ahead on request.</summary>
+    private sealed class JumpingClock : TimeProvider
+    {
+        private long _ahead;
+
+        public void Jump(TimeSpan by) => _ahead += (long)(by.TotalSeconds * TimestampFrequency);
+
+        public override long GetTimestamp() => base.GetTimestamp() + _ahead;
     }
 
     [GlobalCleanup]
@@ -93,6 +140,8 @@ public class SelectionBenchmark
         _contention = null;
         await _meSd.DisposeAsync();
         await _service.DisposeAsync();
+        await _rampService.DisposeAsync();
+        await _rampedService.DisposeAsync();
     }
 
     // ---- single-threaded ----
@@ -277,6 +326,46 @@ public class SelectionBenchmark
         for (int i = 0; i < Picks; i++)
         {
             using EndpointLease lease = _leastRequestLimited.Lease();
+            last = lease.Endpoint;
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "RoundRobin + slow start (1 pod ramping)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint RoundRobinRamping()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _roundRobinRamping.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "RoundRobin + slow start (window over)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint RoundRobinRamped()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            last = _roundRobinRamped.Pick();
+        }
+
+        return last;
+    }
+
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(2) + slow start (1 pod ramping, lease + dispose)")]
+    [BenchmarkCategory(Single)]
+    public PodEndpoint LeastRequestRampingLease()
+    {
+        PodEndpoint last = null!;
+        for (int i = 0; i < Picks; i++)
+        {
+            using EndpointLease lease = _leastRequestRamping.Lease();
             last = lease.Endpoint;
         }
 

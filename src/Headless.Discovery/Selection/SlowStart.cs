@@ -12,6 +12,7 @@ internal sealed class SlowStart
     internal const long FullWeight = long.MinValue;
 
     private readonly TimeProvider _clock;
+    private readonly bool _coarse;
     private readonly long _window;
     private readonly double _exponent;
     private readonly double _minWeight;
@@ -21,7 +22,11 @@ internal sealed class SlowStart
     private SlowStart(SlowStartOptions options, TimeProvider clock)
     {
         _clock = clock;
-        _window = Math.Max(1, (long)(options.Window.TotalSeconds * clock.TimestampFrequency));
+
+        // On the system clock, the ramp reads Environment.TickCount64 (milliseconds, a few ns) rather than the
+        // high-resolution timestamp (tens of ns on some VMs): windows are at least 100 ms long.
+        _coarse = ReferenceEquals(clock, TimeProvider.System);
+        _window = Math.Max(1, _coarse ? (long)options.Window.TotalMilliseconds : (long)(options.Window.TotalSeconds * clock.TimestampFrequency));
         _exponent = 1 / options.Aggression;
         _minWeight = options.MinWeightPercent / 100;
         Description = $"slow start {OptionProblems.Format(options.Window)}";
@@ -30,7 +35,8 @@ internal sealed class SlowStart
     /// <summary><c>slow start 30 s</c>, for a selector's <c>ToString</c>.</summary>
     internal string Description { get; }
 
-    internal TimeProvider Clock => _clock;
+    /// <summary>The time now, in the unit of <see cref="_window"/>.</summary>
+    internal long Now() => _coarse ? Environment.TickCount64 : _clock.GetTimestamp();
 
     /// <summary>The slow start <paramref name="options"/> ask for over <paramref name="service"/>, or <see langword="null"/> for none.</summary>
     /// <exception cref="InvalidOptionsException">An option is out of range (every one is named).</exception>
@@ -53,7 +59,7 @@ internal sealed class SlowStart
     /// </summary>
     internal RampTable? Build(PodEndpoint[] available)
     {
-        long now = _clock.GetTimestamp();
+        long now = Now();
         var next = new Dictionary<PodEndpoint, long>(available.Length);
         long[]? starts = null;
         for (int i = 0; i < available.Length; i++)
@@ -215,7 +221,7 @@ internal sealed class RampTable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool Check(out long now)
     {
-        now = _owner.Clock.GetTimestamp();
+        now = _owner.Now();
         if (now - _until >= 0)
         {
             _done = true;

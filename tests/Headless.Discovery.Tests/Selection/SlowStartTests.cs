@@ -125,6 +125,22 @@ public sealed class SlowStartTests
         Assert.All(service.Current.Endpoints, pod => AssertShare(0.25, counts.GetValueOrDefault(pod), Picks, $"{pod}"));
     }
 
+    [Theory]
+    [InlineData(Kind.Random)]
+    [InlineData(Kind.LeastRequest2)]
+    public void On_the_system_clock_a_pod_that_just_joined_starts_at_the_minimum_weight(Kind kind)
+    {
+        // The system clock takes the millisecond tick path: a unit mix-up there would give the pod a full share at once.
+        var service = new FakeHeadlessService(timeProvider: TimeProvider.System);
+        service.Publish(Pods(1));
+        IEndpointSelector selector = Create(kind, service, new SlowStartOptions { Window = TimeSpan.FromHours(1), MinWeightPercent = 10 }, seed: 11);
+        selector.Pick();
+        service.Publish(Pods(2));
+        selector.Pick();
+
+        AssertShare(0.1 / 1.1, Shares(selector, Picks).GetValueOrDefault(Pod(1)), Picks, "joined pod");
+    }
+
     [Fact]
     public void Round_robin_rotates_exactly_again_once_the_window_has_passed()
     {
