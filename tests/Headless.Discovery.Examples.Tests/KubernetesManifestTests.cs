@@ -1,0 +1,83 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Headless.Discovery.Examples.Tests;
+
+/// <summary>
+/// Every Kubernetes manifest under <c>examples/</c> is valid YAML, and each set of them shows what the library needs of
+/// a cluster: a headless Service (<c>clusterIP: None</c>) with named ports (SRV records), and <c>POD_NAMESPACE</c> from
+/// the downward API wherever a container names a service in its namespace.
+/// </summary>
+public sealed class KubernetesManifestTests
+{
+    public static TheoryData<string> ManifestDirectories() => [.. Directories()];
+
+    [Fact]
+    public void The_examples_have_manifests() =>
+        Assert.Contains(Path.Combine("examples", "Headless.Discovery.Grpc", "k8s"), Directories());
+
+    private static IEnumerable<string> Directories() =>
+        Directory.GetFiles(Path.Combine(RepositoryRoot(), "examples"), "*.yaml", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(RepositoryRoot(), Path.GetDirectoryName(f)!))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+
+    [Theory]
+    [MemberData(nameof(ManifestDirectories))]
+    public void Manifests_are_valid_yaml_with_a_headless_service_named_ports_and_the_namespace_from_the_downward_API(string directory)
+    {
+        List<YamlMappingNode> documents = [];
+        foreach (string file in Directory.GetFiles(Path.Combine(RepositoryRoot(), directory), "*.yaml"))
+        {
+            var stream = new YamlStream();
+            using (var reader = new StreamReader(file))
+            {
+                stream.Load(reader);
+            }
+
+            documents.AddRange(stream.Documents.Select(d => Assert.IsType<YamlMappingNode>(d.RootNode)));
+        }
+
+        // The discovered service is headless; an app's own front Service (a plain ClusterIP) may sit beside it.
+        YamlMappingNode[] headless = [.. documents.Where(d => Scalar(d, "kind") == "Service" && Scalar(Map(d, "spec"), "clusterIP") == "None")];
+        Assert.NotEmpty(headless);
+        Assert.All(headless, service =>
+        {
+            IEnumerable<YamlNode> ports = Seq(Map(service, "spec"), "ports");
+            Assert.NotEmpty(ports);
+            Assert.All(ports, port => Assert.False(string.IsNullOrEmpty(Scalar((YamlMappingNode)port, "name")), "every port is named (SRV)"));
+        });
+
+        YamlMappingNode[] containers = [.. documents
+            .Where(d => Scalar(d, "kind") is "Deployment" or "StatefulSet")
+            .SelectMany(d => Seq(Map(Map(Map(d, "spec"), "template"), "spec"), "containers").Cast<YamlMappingNode>())];
+        YamlMappingNode[] clients = [.. containers.Where(c => c.ToString().Contains("HeadlessDiscovery__Services__", StringComparison.Ordinal))];
+        Assert.NotEmpty(clients);
+        Assert.All(clients, client =>
+        {
+            YamlMappingNode pod = Assert.Single(Seq(client, "env").Cast<YamlMappingNode>(), e => Scalar(e, "name") == "POD_NAMESPACE");
+            Assert.Equal("metadata.namespace", Scalar(Map(Map(pod, "valueFrom"), "fieldRef"), "fieldPath"));
+        });
+    }
+
+    private static string? Scalar(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? value) ? (value as YamlScalarNode)?.Value : null;
+
+    private static YamlMappingNode Map(YamlMappingNode node, string key) => Assert.IsType<YamlMappingNode>(node.Children[new YamlScalarNode(key)]);
+
+    private static IEnumerable<YamlNode> Seq(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? value) ? ((YamlSequenceNode)value).Children : [];
+
+    private static string RepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Headless.Discovery.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root was not found above " + AppContext.BaseDirectory);
+    }
+}
