@@ -83,35 +83,49 @@ internal sealed partial class HeadlessDestinationResolver : IDestinationResolver
             }
 
             EndpointSet set = watch.Service.Current;
-            ImmutableArray<PodEndpoint> pods = _options.ApplyDiscoveryHealth ? set.Available : set.Endpoints;
-            string[] podNames = PodDestinations.Names(pods);
-            Uri? health = Uri.TryCreate(config.Health, UriKind.Absolute, out Uri? h) && string.Equals(FindKey(h.Host), key, StringComparison.Ordinal) ? h : null;
-            string host = PodDestinations.HostHeader(config.Host, address);
-            for (int i = 0; i < pods.Length; i++)
-            {
-                // Two configured destinations of one cluster may name the same pods (or a pod's name may be a configured
-                // name): then the configured name tells them apart, the same way on every resolution.
-                string podName = expanding.Count > 1 || passThrough.Contains(podNames[i]) ? name + "/" + podNames[i] : podNames[i];
-                resolved[podName] = config with
-                {
-                    Address = PodDestinations.Rewrite(address, pods[i]),
-                    Health = health is null ? config.Health : PodDestinations.Rewrite(health, pods[i]),
-                    Host = host,
-                };
-            }
-
-            if (pods.IsEmpty)
-            {
-                Log.NoPod(_logger, name, key, set.Service.Value, set.Version, set.Count);
-            }
-            else
-            {
-                Log.Expanded(_logger, name, key, pods.Length, set.Count, set.Version);
-            }
+            AddPods(resolved, name, config, address, key, set, prefixed: expanding.Count > 1, passThrough);
         }
 
         IChangeToken token = tokens.Count == 1 ? tokens.Values.First() : new CompositeChangeToken([.. tokens.Values]);
         return new ResolvedDestinationCollection(resolved, token);
+    }
+
+    /// <summary>Adds one destination per pod of <paramref name="set"/> for the configured destination <paramref name="name"/>.</summary>
+    private void AddPods(
+        Dictionary<string, DestinationConfig> resolved,
+        string name,
+        DestinationConfig config,
+        Uri address,
+        string key,
+        EndpointSet set,
+        bool prefixed,
+        HashSet<string> passThrough)
+    {
+        ImmutableArray<PodEndpoint> pods = _options.ApplyDiscoveryHealth ? set.Available : set.Endpoints;
+        string[] podNames = PodDestinations.Names(pods);
+        Uri? health = Uri.TryCreate(config.Health, UriKind.Absolute, out Uri? h) && string.Equals(FindKey(h.Host), key, StringComparison.Ordinal) ? h : null;
+        string host = PodDestinations.HostHeader(config.Host, address);
+        for (int i = 0; i < pods.Length; i++)
+        {
+            // Two configured destinations of one cluster may name the same pods (or a pod's name may be a configured
+            // name): then the configured name tells them apart, the same way on every resolution.
+            string podName = prefixed || passThrough.Contains(podNames[i]) ? name + "/" + podNames[i] : podNames[i];
+            resolved[podName] = config with
+            {
+                Address = PodDestinations.Rewrite(address, pods[i]),
+                Health = health is null ? config.Health : PodDestinations.Rewrite(health, pods[i]),
+                Host = host,
+            };
+        }
+
+        if (pods.IsEmpty)
+        {
+            Log.NoPod(_logger, name, key, set.Service.Value, set.Version, set.Count);
+        }
+        else
+        {
+            Log.Expanded(_logger, name, key, pods.Length, set.Count, set.Version);
+        }
     }
 
     /// <summary>
