@@ -65,9 +65,17 @@ public sealed class RedisReplicaSet : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                Role role = await pod.Connection.GetServer(pod.Endpoint.EndPoint).RoleAsync();
+                IServer server = pod.Connection.GetServer(pod.Endpoint.EndPoint);
+                Role role = await server.RoleAsync();
                 if (role is Role.Master)
                 {
+                    if (server.IsReplica)
+                    {
+                        // A promoted replica: the client keeps refusing writes to it, so the set replaces the
+                        // connection (one per pod, never two) with one that sees the new role.
+                        await ReconnectAsync(pod, cancellationToken);
+                    }
+
                     _primary = pod.Endpoint;
                     return pod.Endpoint;
                 }
@@ -108,6 +116,7 @@ public sealed class RedisReplicaSet : IAsyncDisposable
 
                 using (lease)
                 {
+                    // A pod that is no longer the primary refuses the write, which sends us looking again.
                     IDatabase db = lease.Connection.GetDatabase();
                     await db.StringSetAsync(key, value, flags: CommandFlags.DemandMaster).WaitAsync(cancellationToken);
                     long acknowledged = (long)await db.ExecuteAsync("WAIT", replicas, 5000).WaitAsync(cancellationToken);
@@ -155,6 +164,14 @@ public sealed class RedisReplicaSet : IAsyncDisposable
             new FanOutOptions { PerPodTimeout = TimeSpan.FromSeconds(5) },
             cancellationToken);
         return [.. result.Results.Where(r => r.IsSuccess && r.Value.IsReplica).Select(r => (r.Endpoint, r.Value.Value))];
+    }
+
+    private async Task ReconnectAsync(PodConnection<ConnectionMultiplexer> stale, CancellationToken cancellationToken)
+    {
+        _connections.ReportBroken(stale.Endpoint);
+        await _connections.WaitAsync(
+            now => now.Any(c => c.Endpoint.Equals(stale.Endpoint) && !ReferenceEquals(c.Connection, stale.Connection)),
+            cancellationToken);
     }
 
     /// <summary>Closes every connection.</summary>

@@ -1,93 +1,11 @@
-using System.Reflection;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
+using Headless.Discovery.TestSupport;
 
 namespace Headless.Discovery.Grpc.Tests;
 
 /// <summary>README's gRPC quick start compiles as pasted into a web project (whose Greeter comes from a proto).</summary>
 public sealed class ReadmeQuickStartTests
 {
-    // The implicit usings of a Microsoft.NET.Sdk.Web project, and the namespace of the proto's generated Greeter.
-    private const string Usings = """
-        global using System;
-        global using System.Collections.Generic;
-        global using System.IO;
-        global using System.Linq;
-        global using System.Net.Http;
-        global using System.Net.Http.Json;
-        global using System.Threading;
-        global using System.Threading.Tasks;
-        global using Microsoft.AspNetCore.Builder;
-        global using Microsoft.AspNetCore.Hosting;
-        global using Microsoft.AspNetCore.Http;
-        global using Microsoft.AspNetCore.Routing;
-        global using Microsoft.Extensions.Configuration;
-        global using Microsoft.Extensions.DependencyInjection;
-        global using Microsoft.Extensions.Hosting;
-        global using Microsoft.Extensions.Logging;
-        global using Headless.Discovery.Grpc.Tests;
-        """;
-
     [Fact]
-    public void The_grpc_quick_start_compiles_as_pasted()
-    {
-        string snippet = ReadmeSnippet("## gRPC");
-        CSharpCompilation compilation = CSharpCompilation.Create(
-            "ReadmeQuickStart",
-            [CSharpSyntaxTree.ParseText(Usings), CSharpSyntaxTree.ParseText(snippet)],
-            References(),
-            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
-
-        Diagnostic[] errors = [.. compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)];
-        Assert.True(errors.Length == 0, string.Join(Environment.NewLine, errors.Select(e => e.ToString())) + Environment.NewLine + snippet);
-    }
-
-    /// <summary>The first <c>csharp</c> code block after <paramref name="heading"/> in the repository's README.</summary>
-    internal static string ReadmeSnippet(string heading)
-    {
-        string[] lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "README.md"));
-        int start = Array.IndexOf(lines, heading);
-        Assert.True(start >= 0, $"README.md has no '{heading}' heading.");
-        int open = Array.FindIndex(lines, start, l => l.StartsWith("```csharp", StringComparison.Ordinal));
-        int close = Array.FindIndex(lines, open + 1, l => l.StartsWith("```", StringComparison.Ordinal));
-        return string.Join(Environment.NewLine, lines[(open + 1)..close]);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Headless.Discovery.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (Headless.Discovery.sln) was not found above " + AppContext.BaseDirectory);
-    }
-
-    private static IEnumerable<MetadataReference> References()
-    {
-        // The runtime's and the shared frameworks' assemblies, and every assembly beside the tests (packages, ours).
-        string[] platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
-        string[] local = Directory.GetFiles(Path.GetDirectoryName(Assembly.GetExecutingAssembly().Location)!, "*.dll");
-        return platform.Concat(local)
-            .GroupBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase)
-            .Select(g => g.First())
-            .Where(IsManaged)
-            .Select(path => MetadataReference.CreateFromFile(path));
-    }
-
-    private static bool IsManaged(string path)
-    {
-        try
-        {
-            AssemblyName.GetAssemblyName(path);
-            return true;
-        }
-        catch (BadImageFormatException)
-        {
-            return false;
-        }
-    }
+    public void The_grpc_quick_start_compiles_as_pasted() =>
+        ReadmeSnippet.AssertCompiles("## gRPC", ReadmeSnippet.WebUsings + "\nglobal using Headless.Discovery.Grpc.Tests;");
 }
