@@ -17,12 +17,18 @@ public partial class ProcessTests(DnsmasqFixture dnsmasq)
     private static Process Start(params string[] args)
     {
         string dll = typeof(CliApp).Assembly.Location;
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+
+        // Through env(1), which gives the CLI the default SIGINT and SIGQUIT a terminal would: a test run started in
+        // the background (`.ci/run &`) has them ignored, a child inherits that, and .NET then installs no handler —
+        // the SIGINT test would wait for an exit that never comes.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT,QUIT");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(dll);
         foreach (string arg in args)
         {
