@@ -50,6 +50,49 @@ public sealed class LeastRequestTests
     }
 
     [Fact]
+    public void With_more_pods_than_choices_a_pick_compares_a_sample_not_every_pod()
+    {
+        // Envoy's least request: k random pods, not the global least. 19 pods hold a lease, one holds none; a sample
+        // of three includes the idle pod with probability 1 - (19/20)^3 = 14.3 %, so that is about its share.
+        var service = new FakeHeadlessService(Pods(20));
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, choiceCount: 3, seed: 23);
+        PodEndpoint idle = service.Current.Endpoints[19];
+        var leases = service.Current.Endpoints.Take(19).Select(pod =>
+        {
+            EndpointLease lease;
+            while (!(lease = selector.Lease()).Endpoint.Equals(pod))
+            {
+                lease.Dispose();
+            }
+
+            return lease;
+        }).ToList();
+
+        int picks = 4000;
+        int idlePicks = Enumerable.Range(0, picks).Count(_ => selector.Pick().Equals(idle));
+        Assert.InRange((double)idlePicks / picks, 0.143 - 0.03, 0.143 + 0.03);
+        leases.ForEach(l => l.Dispose());
+    }
+
+    [Fact]
+    public void When_both_drawn_pods_are_full_a_pick_takes_the_one_pod_with_room()
+    {
+        // Five pods, four at their limit: two random choices mostly draw full pods; the pick must still find the fifth.
+        var service = new FakeHeadlessService(Pods(5));
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, 2, maxLeasesPerPod: 1, seed: 17);
+        var leases = Enumerable.Range(0, 5).Select(_ => selector.Lease()).ToList();
+        EndpointLease freed = leases[2];
+        freed.Dispose();
+        for (int i = 0; i < 60; i++)
+        {
+            Assert.True(selector.TryPick(out PodEndpoint? pod));
+            Assert.Same(freed.Endpoint, pod);
+        }
+
+        leases.ForEach(l => l.Dispose());
+    }
+
+    [Fact]
     public void Leases_fill_every_pod_to_exactly_its_limit_and_a_freed_slot_is_the_next_one_taken()
     {
         Gen<(int Pods, int Choices, int Limit)> cases = Gen.Select(Gen.Int[1, 20], Gen.Int[2, 6], Gen.Int[1, 4]);

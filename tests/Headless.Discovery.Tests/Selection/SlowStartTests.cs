@@ -56,7 +56,8 @@ public sealed class SlowStartTests
     {
         // Pods present at the start take full shares; each later pod joins at its own time and, at the moment measured,
         // takes weight / (sum of weights) of the picks — for every selector that ramps, any window, shape and floor.
-        Gen<(Kind Kind, int Present, double[] JoinAt, double Window, double Aggression, double MinPercent, double At, int Seed)> cases =
+        // With Replace, the present pods leave when the first pod joins: then every pod ramps, each from its own time.
+        Gen<(Kind Kind, int Present, double[] JoinAt, double Window, double Aggression, double MinPercent, double At, int Seed, bool Replace)> cases =
             from kind in Gen.Enum<Kind>()
             from present in Gen.Int[1, 6]
             from joinAt in Gen.Double[0, 0.9].Array[1, 3]
@@ -65,7 +66,8 @@ public sealed class SlowStartTests
             from minPercent in Gen.Double[1, 60]
             from at in Gen.Double[0, 1.3]
             from seed in Gen.Int
-            select (kind, present, joinAt, window, aggression, minPercent, at, seed);
+            from replace in Gen.Bool
+            select (kind, present, joinAt, window, aggression, minPercent, at, seed, replace);
 
         Property.ForAll(cases, iterations: 120, seed: 0x13_01_0001UL, c =>
         {
@@ -87,6 +89,11 @@ public sealed class SlowStartTests
                 clock.Advance(at - now);
                 now = at;
                 PodEndpoint joiner = Pod(100 + j);
+                if (j == 0 && c.Replace)
+                {
+                    pods.Clear();
+                }
+
                 pods.Add(joiner);
                 joinedAt[joiner] = at;
                 service.Publish(pods);
@@ -216,6 +223,109 @@ public sealed class SlowStartTests
 
         Assert.Equal(["SlowStart.Window", "SlowStart.Aggression", "SlowStart.MinWeightPercent"], ex.Problems.Select(p => p.Path));
         Assert.Equal("slowStart", ex.ParamName);
+    }
+
+    [Fact]
+    public void Pods_seen_at_startup_stay_at_full_weight_when_a_pod_joins_later()
+    {
+        // The selector's first pods are the start: half a window later a fifth pod joins and only it ramps.
+        var clock = new FakeTimeProvider();
+        var service = new FakeHeadlessService(timeProvider: clock);
+        IEndpointSelector selector = EndpointSelectors.Random(service, new SlowStartOptions { Window = TimeSpan.FromSeconds(100), MinWeightPercent = 10 }, seed: 21);
+        Assert.False(selector.TryPick(out _));
+        service.Publish(Pods(4));
+        selector.Pick();
+        clock.Advance(TimeSpan.FromSeconds(50));
+        service.Publish(Pods(5));
+        selector.Pick();
+
+        Dictionary<PodEndpoint, int> counts = Shares(selector, Picks);
+        Assert.All(Pods(4), pod => AssertShare(1 / 4.1, counts.GetValueOrDefault(pod), Picks, $"{pod}"));
+        AssertShare(0.1 / 4.1, counts.GetValueOrDefault(Pod(4)), Picks, "joined pod");
+    }
+
+    [Fact]
+    public void While_a_pod_ramps_round_robin_still_rotates_exactly_over_the_pods_at_full_weight()
+    {
+        var clock = new FakeTimeProvider();
+        var service = new FakeHeadlessService(timeProvider: clock);
+        service.Publish(Pods(3));
+        IEndpointSelector selector = Create(Kind.RoundRobin, service, new SlowStartOptions { Window = TimeSpan.FromMinutes(10) }, seed: 4);
+        selector.Pick();
+        service.Publish(Pods(4));
+        selector.Pick();
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        PodEndpoint[] full = [.. Enumerable.Range(0, 300).Select(_ => selector.Pick()).Where(p => p != Pod(3))];
+        for (int i = 3; i < full.Length; i++)
+        {
+            Assert.Same(full[i - 3], full[i]);
+        }
+
+        Assert.Equal(3, full.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(Kind.RoundRobin)]
+    [InlineData(Kind.Random)]
+    [InlineData(Kind.LeastRequest2)]
+    public void When_most_draws_fall_on_barely_ramped_pods_the_exact_pass_keeps_the_shares(Kind kind)
+    {
+        // One full pod and 30 pods that just joined at 1 %: a draw stands about once in 24, so many picks give up
+        // on drawing and take the one exact weighted pass.
+        var clock = new FakeTimeProvider();
+        var service = new FakeHeadlessService(timeProvider: clock);
+        service.Publish(Pods(1));
+        IEndpointSelector selector = Create(kind, service, new SlowStartOptions { Window = TimeSpan.FromHours(1), MinWeightPercent = 1 }, seed: 8);
+        selector.Pick();
+        service.Publish(Pods(31));
+        selector.Pick();
+
+        Dictionary<PodEndpoint, int> counts = Shares(selector, Picks);
+        AssertShare(1 / 1.3, counts.GetValueOrDefault(Pod(0)), Picks, "the full pod");
+        AssertShare(0.3 / 1.3, Picks - counts.GetValueOrDefault(Pod(0)), Picks, "the 30 ramping pods together");
+    }
+
+    [Fact]
+    public void With_a_lease_limit_a_ramping_least_request_finds_the_one_pod_with_room_and_fails_naming_the_limit_when_none_has()
+    {
+        var clock = new FakeTimeProvider();
+        var service = new FakeHeadlessService(timeProvider: clock);
+        service.Publish(Pods(4));
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, 2, maxLeasesPerPod: 2, new SlowStartOptions { Window = TimeSpan.FromHours(1) }, seed: 5);
+        selector.Pick();
+        service.Publish(Pods(5));
+        selector.Pick();
+
+        // Every pod but the ramping one at its limit: draws land mostly on full pods, a scan finds the ramping one.
+        var leases = new List<EndpointLease>();
+        while (leases.Count(l => l.Endpoint != Pod(4)) < 8)
+        {
+            leases.Add(selector.Lease());
+        }
+
+        leases.Where(l => l.Endpoint == Pod(4)).ToList().ForEach(l => { l.Dispose(); leases.Remove(l); });
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.True(selector.TryPick(out PodEndpoint? pod));
+            Assert.Equal(Pod(4), pod);
+        }
+
+        leases.Add(selector.Lease());
+        leases.Add(selector.Lease());
+        Assert.False(selector.TryPick(out _));
+        Assert.False(selector.TryLease(out _));
+        Assert.Contains("2 outstanding lease(s), the per-pod limit", Assert.Throws<NoEndpointAvailableException>(() => selector.Pick()).Message, StringComparison.Ordinal);
+        leases.ForEach(l => l.Dispose());
+    }
+
+    [Fact]
+    public void On_the_system_clock_the_window_is_counted_in_the_milliseconds_the_ramp_reads()
+    {
+        var service = new FakeHeadlessService(timeProvider: TimeProvider.System);
+        SlowStart ramp = SlowStart.For(service, new SlowStartOptions { Window = TimeSpan.FromHours(1) })!;
+        Assert.Equal(3_600_000, ramp.End(0));
+        Assert.InRange(ramp.Now(), Environment.TickCount64 - 1000, Environment.TickCount64);
     }
 
     [Fact]
