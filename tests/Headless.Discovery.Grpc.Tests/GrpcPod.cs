@@ -1,5 +1,6 @@
 using System.Net;
 using Grpc.Core;
+using Headless.Discovery.Examples.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

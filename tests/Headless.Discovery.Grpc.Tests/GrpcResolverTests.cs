@@ -4,6 +4,7 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
+using Headless.Discovery.Examples.Grpc;
 using Headless.Discovery.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

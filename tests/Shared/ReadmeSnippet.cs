@@ -10,26 +10,6 @@ namespace Headless.Discovery.TestSupport;
 /// </summary>
 internal static class ReadmeSnippet
 {
-    /// <summary>The implicit usings of a <c>Microsoft.NET.Sdk.Web</c> project (a superset of a console project's).</summary>
-    public const string WebUsings = """
-        global using System;
-        global using System.Collections.Generic;
-        global using System.IO;
-        global using System.Linq;
-        global using System.Net.Http;
-        global using System.Net.Http.Json;
-        global using System.Threading;
-        global using System.Threading.Tasks;
-        global using Microsoft.AspNetCore.Builder;
-        global using Microsoft.AspNetCore.Hosting;
-        global using Microsoft.AspNetCore.Http;
-        global using Microsoft.AspNetCore.Routing;
-        global using Microsoft.Extensions.Configuration;
-        global using Microsoft.Extensions.DependencyInjection;
-        global using Microsoft.Extensions.Hosting;
-        global using Microsoft.Extensions.Logging;
-        """;
-
     /// <summary>The implicit usings of a <c>Microsoft.NET.Sdk</c> console project.</summary>
     public const string ConsoleUsings = """
         global using System;
@@ -39,6 +19,20 @@ internal static class ReadmeSnippet
         global using System.Net.Http;
         global using System.Threading;
         global using System.Threading.Tasks;
+        """;
+
+    /// <summary>The implicit usings of a <c>Microsoft.NET.Sdk.Web</c> project: a console project's and ASP.NET Core's.</summary>
+    public const string WebUsings = ConsoleUsings + """
+
+        global using System.Net.Http.Json;
+        global using Microsoft.AspNetCore.Builder;
+        global using Microsoft.AspNetCore.Hosting;
+        global using Microsoft.AspNetCore.Http;
+        global using Microsoft.AspNetCore.Routing;
+        global using Microsoft.Extensions.Configuration;
+        global using Microsoft.Extensions.DependencyInjection;
+        global using Microsoft.Extensions.Hosting;
+        global using Microsoft.Extensions.Logging;
         """;
 
     /// <summary>The first <c>csharp</c> code block after <paramref name="heading"/> in the repository's README.</summary>
