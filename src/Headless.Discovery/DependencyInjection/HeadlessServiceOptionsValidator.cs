@@ -28,6 +28,14 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
             }
         }
 
+        if (string.IsNullOrWhiteSpace(options.Name) && section is null)
+        {
+            // Nothing names this service, in configuration or in code: most likely a typo'd key (for example in
+            // AddHeadlessServiceEndpoints, which registers the key it is given). Say so rather than "Name is required".
+            failures.Add(NotRegistered(name));
+            return ValidateOptionsResult.Fail(failures);
+        }
+
         var problems = new OptionProblems();
         options.Collect(problems);
         failures.AddRange(problems.All.Select(p => Describe(name, p)));
@@ -57,6 +65,65 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
         var problems = new OptionProblems();
         options.Collect(problems);
         return problems.All.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.All.Select(p => Describe(name, p)));
+    }
+
+    /// <summary>
+    /// <c>HeadlessDiscovery:Services:backnd: no headless service 'backnd' is registered; registered: backend (did you
+    /// mean 'backend'?)</c>: the keys listed are those whose options name a service, in configuration or code.
+    /// </summary>
+    private string NotRegistered(string key)
+    {
+        string[] named = [.. keys.Snapshot().Where(k => k != key && IsNamed(k))];
+        string? closest = named.OrderBy(k => Distance(k, key)).FirstOrDefault(k => Distance(k, key) <= Math.Max(2, key.Length / 3));
+        return $"{HeadlessServiceConfiguration.SectionPath(key)}: no headless service '{key}' is registered; registered: "
+            + (named.Length == 0 ? "none" : string.Join(", ", named))
+            + (closest is null ? "." : $" (did you mean '{closest}'?).")
+            + $" Give it a Name in configuration ({HeadlessServiceConfiguration.SectionPath(key)}:Name) or in AddHeadlessService(\"{key}\", o => o.Name = …).";
+    }
+
+    /// <summary>Whether configuration or code gives <paramref name="key"/> a service name (its options built without validation).</summary>
+    private bool IsNamed(string key)
+    {
+        if (configuration.GetSection(key)?[nameof(HeadlessServiceOptions.Name)] is { Length: > 0 })
+        {
+            return true;
+        }
+
+        var options = new HeadlessServiceOptions();
+        foreach (IConfigureOptions<HeadlessServiceOptions> configure in services.GetServices<IConfigureOptions<HeadlessServiceOptions>>())
+        {
+            if (configure is IConfigureNamedOptions<HeadlessServiceOptions> named)
+            {
+                named.Configure(key, options);
+            }
+            else
+            {
+                configure.Configure(options);
+            }
+        }
+
+        return !string.IsNullOrWhiteSpace(options.Name);
+    }
+
+    /// <summary>Levenshtein distance, ignoring case: how far a typo is from a key.</summary>
+    private static int Distance(string a, string b)
+    {
+        a = a.ToUpperInvariant();
+        b = b.ToUpperInvariant();
+        int[] row = [.. Enumerable.Range(0, b.Length + 1)];
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+
+        return row[b.Length];
     }
 
     /// <summary>
