@@ -25,7 +25,12 @@ public sealed class HeadlessServiceOptions
     /// system's. A bare IPv6 address whose last group also reads as a port (<c>::1:53</c>) is refused as ambiguous, as
     /// are unspecified, multicast and broadcast addresses.
     /// </summary>
-    public IList<string> DnsServers { get; } = new List<string>();
+    /// <exception cref="ArgumentNullException">Set to <see langword="null"/>.</exception>
+    public IList<string> DnsServers
+    {
+        get;
+        set => field = value ?? throw new ArgumentNullException(nameof(value));
+    } = new List<string>();
 
     /// <summary>Which address records to query. Default: <see cref="DnsAddressFamily.IPv4"/>.</summary>
     public DnsAddressFamily AddressFamily { get; set; } = DnsAddressFamily.IPv4;

@@ -128,6 +128,7 @@ public sealed class HeadlessServiceOptionsTests
                     _ when type == typeof(TimeSpan) => TimeSpan.FromMilliseconds(1000 + seed),
                     _ when type.IsEnum => Enum.GetValues(type).Cast<object>().Last(),
                     _ when type == typeof(IEndpointProbe) => new DelegateProbe((_, _) => ValueTask.FromResult(ProbeResult.Healthy())),
+                    _ when type == typeof(IList<string>) => new List<string> { $"127.0.0.{seed % 250}:53" },
                     _ => throw new InvalidOperationException($"Add a value for {type} ({property.Name}) to this test."),
                 };
                 property.SetValue(options, value);
@@ -146,7 +147,13 @@ public sealed class HeadlessServiceOptionsTests
         {
             object? e = property.GetValue(expected);
             object? a = property.GetValue(actual);
-            if (property.CanWrite || e is null || e is string || e.GetType().IsValueType)
+            if (e is IList<string> list)
+            {
+                // A list is copied, not shared: the copy holds the same entries in a list of its own.
+                Assert.Equal(list, Assert.IsAssignableFrom<IList<string>>(a));
+                Assert.NotSame(e, a);
+            }
+            else if (property.CanWrite || e is null || e is string || e.GetType().IsValueType)
             {
                 Assert.True(Equals(e, a), $"{path}.{property.Name}: expected {e}, got {a}");
             }
