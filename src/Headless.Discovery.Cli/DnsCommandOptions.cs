@@ -122,7 +122,7 @@ internal sealed class DnsCommandOptions
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
         if (!DurationParser.TryParse(text, out TimeSpan value))
         {
-            result.AddError($"{OptionName(result)} '{text}' is not a duration: use e.g. 500ms, 5s, 1m, 1m30s or 00:00:05.");
+            result.AddError($"{OptionName(result)} '{text}' is not a duration: {DurationParser.Expected}.");
             return default;
         }
 

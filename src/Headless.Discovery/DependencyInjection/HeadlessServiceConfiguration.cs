@@ -14,6 +14,9 @@ namespace Headless.Discovery;
 internal sealed class HeadlessServiceConfiguration(IServiceProvider services, HeadlessServiceKeys keys)
     : IConfigureNamedOptions<HeadlessServiceOptions>, IConfigureNamedOptions<HeadlessServiceRegistrationOptions>
 {
+    // Per key and option type: the values of the last binding that were no duration (path, value), for validation.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, Type Type), List<(string Path, string Value)>> _invalidDurations = new();
+
     /// <summary>The configuration path of a service key.</summary>
     public static string SectionPath(string key) =>
         HeadlessDiscoveryServiceCollectionExtensions.ConfigurationSectionName + ":Services:" + key;
@@ -41,8 +44,25 @@ internal sealed class HeadlessServiceConfiguration(IServiceProvider services, He
             return;
         }
 
-        GetSection(name)?.Bind(options);
+        if (GetSection(name) is not { } section)
+        {
+            return;
+        }
+
+        // Durations are read the way the CLI reads them (500ms, 5s, 1m, 00:00:05); the others go to validation.
+        var invalid = new List<(string Path, string Value)>();
+        new DurationSection(section, [options.GetType()], invalid).Bind(options);
+        _invalidDurations[(name, options.GetType())] = invalid;
     }
+
+    /// <summary>
+    /// <c>HeadlessDiscovery:Services:backend:MinRefreshInterval: '5 seconds' is not a duration: …</c>, for each value of
+    /// the last binding of <paramref name="key"/>'s <paramref name="type"/> options that is no duration.
+    /// </summary>
+    public IEnumerable<string> DurationProblems(string key, Type type) =>
+        _invalidDurations.TryGetValue((key, type), out List<(string Path, string Value)>? invalid)
+            ? invalid.Select(i => $"{i.Path}: '{i.Value}' is not a duration: {DurationParser.Expected}.")
+            : [];
 
     /// <summary>
     /// Lists the keys of <paramref name="section"/> that no option of <paramref name="types"/> binds (typos would
@@ -59,16 +79,7 @@ internal sealed class HeadlessServiceConfiguration(IServiceProvider services, He
     {
         foreach (IConfigurationSection child in section.GetChildren())
         {
-            PropertyInfo? property = null;
-            foreach (Type type in types)
-            {
-                property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-                if (property is not null)
-                {
-                    break;
-                }
-            }
-
+            PropertyInfo? property = DurationSection.FindProperty(types, child.Key);
             if (property is null)
             {
                 unknown.Add(child.Path);
@@ -76,8 +87,7 @@ internal sealed class HeadlessServiceConfiguration(IServiceProvider services, He
             }
 
             Type propertyType = property.PropertyType;
-            bool isOptionObject = propertyType.IsClass && propertyType != typeof(string) && !typeof(IEnumerable).IsAssignableFrom(propertyType);
-            if (isOptionObject && depth < 4)
+            if (DurationSection.IsOptionObject(propertyType) && depth < 4)
             {
                 Check(child, [propertyType], unknown, depth + 1);
             }

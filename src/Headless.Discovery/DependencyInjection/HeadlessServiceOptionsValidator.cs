@@ -18,7 +18,7 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
             return ValidateOptionsResult.Skip;
         }
 
-        var failures = new List<string>();
+        var failures = new List<string>(configuration.DurationProblems(name, typeof(HeadlessServiceOptions)));
         IConfigurationSection? section = configuration.GetSection(name);
         if (section is not null)
         {
@@ -64,7 +64,8 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
 
         var problems = new OptionProblems();
         options.Collect(problems);
-        return problems.All.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.All.Select(p => Describe(name, p)));
+        string[] failures = [.. configuration.DurationProblems(name, typeof(HeadlessServiceRegistrationOptions)), .. problems.All.Select(p => Describe(name, p))];
+        return failures.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
     /// <summary>

@@ -1,13 +1,17 @@
 using System.Globalization;
 
-namespace Headless.Discovery.Cli;
+namespace Headless.Discovery;
 
 /// <summary>
-/// Parses durations given on the command line: <c>500ms</c>, <c>5s</c>, <c>1.5s</c>, <c>1m</c>, <c>2h</c>, combinations
+/// Parses durations as people write them, on the command line and in configuration: <c>500ms</c>, <c>5s</c>, <c>1.5s</c>, <c>1m</c>, <c>2h</c>, combinations
 /// such as <c>1m30s</c>, and plain <see cref="TimeSpan"/> text (<c>00:00:05</c>).
 /// </summary>
+/// <remarks>Compiled into the CLI as well (a linked file), so that both read the same spellings.</remarks>
 internal static class DurationParser
 {
+    /// <summary>What a duration looks like, for error messages.</summary>
+    public const string Expected = "use e.g. 500ms, 5s, 1m, 1m30s or 00:00:05";
+
     /// <summary>Parses <paramref name="text"/>; negative durations are rejected.</summary>
     /// <param name="text">The text to parse.</param>
     /// <param name="value">The duration when the text is valid.</param>
