@@ -115,13 +115,14 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
     {
         // Get validates (the same validator ValidateOnStart runs), so a bad option throws here naming the key.
         HeadlessServiceOptions options = _options.Get(key);
-        _registrationOptions.Get(key);
+        HeadlessServiceRegistrationOptions registration = _registrationOptions.Get(key);
         IEndpointResolver? resolver = _services.GetKeyedService<IEndpointResolver>(key);
         KubernetesDnsEnvironment? environment = _services.GetService<KubernetesDnsEnvironment>();
         HeadlessService service = resolver is null
             ? new HeadlessService(options, _timeProvider, _loggerFactory, environment)
             : new HeadlessService(ServiceName.Qualify(options.Name!, environment), resolver, options, _timeProvider, _loggerFactory);
         Log.ServiceCreated(_logger, key, service.Name.Value, resolver is null ? "DNS" : resolver.GetType().Name);
+        Log.EffectiveOptions(_logger, key, EffectiveOptions.Describe(service.Name, options, registration));
         return service;
     }
 
@@ -174,6 +175,9 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
     {
         [LoggerMessage(1400, LogLevel.Debug, "Headless service '{Key}' created for {Service} (endpoints from {Source}).")]
         public static partial void ServiceCreated(ILogger logger, string key, string service, string source);
+
+        [LoggerMessage(1402, LogLevel.Information, "Headless service '{Key}': {Options}.")]
+        public static partial void EffectiveOptions(ILogger logger, string key, string options);
 
         [LoggerMessage(1401, LogLevel.Debug, "Disposed {Count} headless service(s) with the container.")]
         public static partial void Disposed(ILogger logger, int count);
