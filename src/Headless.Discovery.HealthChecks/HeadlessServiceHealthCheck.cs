@@ -42,11 +42,16 @@ internal sealed partial class HeadlessServiceHealthCheck(
         EndpointSet set = service.Current;
         DateTimeOffset now = timeProvider.GetUtcNow();
 
-        int usable = 0;
+        // Probed healthy, unknown (not probed: no probe, or not yet) and unavailable (unhealthy or ejected), apart.
+        int probedHealthy = 0, unknown = 0;
         foreach (EndpointStatus endpointStatus in set.Statuses)
         {
-            usable += endpointStatus.IsAvailable ? 1 : 0;
+            probedHealthy += endpointStatus.IsAvailable && endpointStatus.Health == EndpointHealth.Healthy ? 1 : 0;
+            unknown += endpointStatus.IsAvailable && endpointStatus.Health == EndpointHealth.Unknown ? 1 : 0;
         }
+
+        var counts = new PodCounts(probedHealthy, unknown, set.Count - probedHealthy - unknown, options.CountUnknownPods);
+        int usable = counts.Usable;
 
         TimeSpan? staleFor = set.StaleSince is { } since ? now - since : null;
         var data = new Dictionary<string, object>(StringComparer.Ordinal)
@@ -56,7 +61,9 @@ internal sealed partial class HeadlessServiceHealthCheck(
             ["version"] = set.Version,
             ["endpoints"] = set.Count,
             ["usable"] = usable,
-            ["healthy"] = set.HealthyCount,
+            ["healthy"] = probedHealthy,
+            ["unknown"] = unknown,
+            ["unavailable"] = counts.Unavailable,
             ["unhealthy"] = set.UnhealthyCount,
             ["ejected"] = set.EjectedCount,
             ["minHealthy"] = options.MinHealthy,
@@ -71,7 +78,7 @@ internal sealed partial class HeadlessServiceHealthCheck(
         }
 
         HealthStatus failure = context.Registration.FailureStatus;
-        (HealthStatus status, string description) = Evaluate(set, usable, staleFor, failure);
+        (HealthStatus status, string description) = Evaluate(set, counts, staleFor, failure);
         HealthStatus? previous = state.Exchange(context.Registration.Name, status);
         if (previous is not null && previous != status)
         {
@@ -81,11 +88,12 @@ internal sealed partial class HeadlessServiceHealthCheck(
         return Task.FromResult(new HealthCheckResult(status, description, set.LastError, data));
     }
 
-    private (HealthStatus Status, string Description) Evaluate(EndpointSet set, int usable, TimeSpan? staleFor, HealthStatus failure)
+    private (HealthStatus Status, string Description) Evaluate(EndpointSet set, PodCounts pods, TimeSpan? staleFor, HealthStatus failure)
     {
+        int usable = pods.Usable;
         string counts = string.Create(
             CultureInfo.InvariantCulture,
-            $"{set.Service}: {usable} of {set.Count} pod(s) usable (healthy {set.HealthyCount}, unhealthy {set.UnhealthyCount}, ejected {set.EjectedCount}); at least {options.MinHealthy} required");
+            $"{set.Service}: {usable} of {set.Count} pod(s) usable (probed healthy {pods.ProbedHealthy}, not probed {pods.Unknown}{(pods.CountUnknown ? string.Empty : ": not counted")}, unavailable {pods.Unavailable}: unhealthy {set.UnhealthyCount}, ejected {set.EjectedCount}); at least {options.MinHealthy} required");
         if (!set.IsInitialized && options.MinHealthy > 0)
         {
             return (failure, $"{set.Service}: not resolved yet.");
@@ -120,6 +128,12 @@ internal sealed partial class HeadlessServiceHealthCheck(
         [LoggerMessage(1600, LogLevel.Information, "Headless service check '{Key}': {Previous} -> {Current}: {Description}")]
         public static partial void StatusChanged(ILogger logger, string key, HealthStatus previous, HealthStatus current, string description);
     }
+}
+
+/// <summary>A snapshot's pods by what is known of them; <see cref="Usable"/> counts unknown ones only when asked to.</summary>
+internal readonly record struct PodCounts(int ProbedHealthy, int Unknown, int Unavailable, bool CountUnknown)
+{
+    public int Usable => ProbedHealthy + (CountUnknown ? Unknown : 0);
 }
 
 /// <summary>The last status of each check registration, so transitions are logged once.</summary>

@@ -6,10 +6,19 @@ namespace Headless.Discovery.HealthChecks;
 public sealed class HeadlessServiceHealthCheckOptions
 {
     /// <summary>
-    /// The fewest usable pods (neither unhealthy nor ejected; not-yet-probed pods count) for the check to pass; fewer
-    /// reports the registration's failure status (Unhealthy by default). 0 to 100 000. Default: 1.
+    /// The fewest usable pods (neither unhealthy nor ejected; pods of unknown health count unless
+    /// <see cref="CountUnknownPods"/> is off) for the check to pass; fewer reports the registration's failure status
+    /// (Unhealthy by default). 0 to 100 000. Default: 1.
     /// </summary>
     public int MinHealthy { get; set; } = 1;
+
+    /// <summary>
+    /// Whether pods of unknown health count toward <see cref="MinHealthy"/>: pods not probed yet, and every pod when the
+    /// service has no active probe (<c>ActiveHealth:Probe</c> is <c>none</c>). Then "healthy" means the pods resolve
+    /// and were not ejected by failed calls, not that they answer. Turn it off to require pods an active probe found
+    /// healthy. Default: <see langword="true"/>.
+    /// </summary>
+    public bool CountUnknownPods { get; set; } = true;
 
     /// <summary>
     /// How long the endpoint set may stay stale (DNS failing, last known good endpoints kept) before the check fails

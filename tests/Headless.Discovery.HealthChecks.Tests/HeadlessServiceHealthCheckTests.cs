@@ -82,6 +82,36 @@ public sealed class HeadlessServiceHealthCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_a_probe_pods_are_reported_as_not_probed_apart_from_probed_healthy_and_unavailable()
+    {
+        // No active probe: every pod's health is unknown. They count toward MinHealthy by default, and the check says
+        // what it knows: the pods resolve, none has been probed.
+        HealthCheckService checks = Build(b => b.AddHeadlessServiceCheck("backend", minHealthy: 2));
+        _resolver.Fallback = ResolutionResult.Success(Pods(3), TimeSpan.FromSeconds(5));
+        await RefreshAsync();
+
+        HealthReportEntry entry = await CheckAsync(checks);
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+        Assert.Equal(0, entry.Data["healthy"]);
+        Assert.Equal(3, entry.Data["unknown"]);
+        Assert.Equal(0, entry.Data["unavailable"]);
+        Assert.Contains("3 of 3 pod(s) usable (probed healthy 0, not probed 3, unavailable 0: unhealthy 0, ejected 0)", entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_unknown_pods_not_counted_pods_nobody_probed_do_not_make_the_check_pass()
+    {
+        HealthCheckService checks = Build(b => b.AddHeadlessServiceCheck("backend", minHealthy: 1, configure: o => o.CountUnknownPods = false));
+        _resolver.Fallback = ResolutionResult.Success(Pods(3), TimeSpan.FromSeconds(5));
+        await RefreshAsync();
+
+        HealthReportEntry entry = await CheckAsync(checks);
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Equal(0, entry.Data["usable"]);
+        Assert.Contains("0 of 3 pod(s) usable (probed healthy 0, not probed 3: not counted, unavailable 0: unhealthy 0, ejected 0)", entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Too_few_pods_reports_the_failure_status()
     {
         HealthCheckService checks = Build(b => b
