@@ -42,15 +42,7 @@ internal sealed partial class HeadlessServiceHealthCheck(
         EndpointSet set = service.Current;
         DateTimeOffset now = timeProvider.GetUtcNow();
 
-        // Probed healthy, unknown (not probed: no probe, or not yet) and unavailable (unhealthy or ejected), apart.
-        int probedHealthy = 0, unknown = 0;
-        foreach (EndpointStatus endpointStatus in set.Statuses)
-        {
-            probedHealthy += endpointStatus.IsAvailable && endpointStatus.Health == EndpointHealth.Healthy ? 1 : 0;
-            unknown += endpointStatus.IsAvailable && endpointStatus.Health == EndpointHealth.Unknown ? 1 : 0;
-        }
-
-        var counts = new PodCounts(probedHealthy, unknown, set.Count - probedHealthy - unknown, options.CountUnknownPods);
+        PodCounts counts = PodCounts.Of(set, options.CountUnknownPods);
         int usable = counts.Usable;
 
         TimeSpan? staleFor = set.StaleSince is { } since ? now - since : null;
@@ -61,8 +53,8 @@ internal sealed partial class HeadlessServiceHealthCheck(
             ["version"] = set.Version,
             ["endpoints"] = set.Count,
             ["usable"] = usable,
-            ["healthy"] = probedHealthy,
-            ["unknown"] = unknown,
+            ["healthy"] = counts.ProbedHealthy,
+            ["unknown"] = counts.Unknown,
             ["unavailable"] = counts.Unavailable,
             ["unhealthy"] = set.UnhealthyCount,
             ["ejected"] = set.EjectedCount,
@@ -134,6 +126,19 @@ internal sealed partial class HeadlessServiceHealthCheck(
 internal readonly record struct PodCounts(int ProbedHealthy, int Unknown, int Unavailable, bool CountUnknown)
 {
     public int Usable => ProbedHealthy + (CountUnknown ? Unknown : 0);
+
+    /// <summary>Probed healthy, unknown (not probed: no probe, or not yet) and unavailable (unhealthy or ejected) pods of <paramref name="set"/>.</summary>
+    public static PodCounts Of(EndpointSet set, bool countUnknown)
+    {
+        int probedHealthy = 0, unknown = 0;
+        foreach (EndpointStatus status in set.Statuses)
+        {
+            probedHealthy += status.IsAvailable && status.Health == EndpointHealth.Healthy ? 1 : 0;
+            unknown += status.IsAvailable && status.Health == EndpointHealth.Unknown ? 1 : 0;
+        }
+
+        return new PodCounts(probedHealthy, unknown, set.Count - probedHealthy - unknown, countUnknown);
+    }
 }
 
 /// <summary>The last status of each check registration, so transitions are logged once.</summary>
