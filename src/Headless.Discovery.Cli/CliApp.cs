@@ -29,7 +29,21 @@ internal static class CliApp
 
         var context = new CliContext(stdout, stderr, services);
         RootCommand root = CreateRootCommand(context);
-        ParseResult parseResult = root.Parse(args);
+
+        // No command at all: the help, not "Required command was not provided."
+        ParseResult parseResult = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (args.Length > 0 && !args[0].StartsWith('-') && root.Subcommands.All(c => c.Name != args[0]))
+        {
+            // A mistyped command: one line that says so and what was meant, not one per unrecognized token.
+            string[] names = [.. root.Subcommands.Select(c => c.Name)];
+            string? meant = EditDistance.Closest(args[0], names);
+            await context.ErrorLineAsync(meant is null
+                ? $"'{args[0]}' is not a command; the commands are {string.Join(", ", names)}."
+                : $"'{args[0]}' is not a command; did you mean '{meant}'?").ConfigureAwait(false);
+            await context.ErrorLineAsync($"Run '{ToolName} --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
         if (parseResult.Errors.Count > 0)
         {
             foreach (System.CommandLine.Parsing.ParseError error in parseResult.Errors)

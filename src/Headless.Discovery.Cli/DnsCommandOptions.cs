@@ -120,6 +120,12 @@ internal sealed class DnsCommandOptions
     internal static TimeSpan? ParseDuration(ArgumentResult result, bool allowZero)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (text.TrimStart().StartsWith('-') && DurationParser.TryParse(text.TrimStart()[1..], out _))
+        {
+            result.AddError($"{OptionName(result)} must be {(allowZero ? "zero or more" : "greater than zero")} ('{text}' is negative).");
+            return default;
+        }
+
         if (!DurationParser.TryParse(text, out TimeSpan value))
         {
             result.AddError($"{OptionName(result)} '{text}' is not a duration: {DurationParser.Expected}.");

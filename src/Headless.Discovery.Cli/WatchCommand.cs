@@ -10,7 +10,7 @@ internal static class WatchCommand
         var options = new DnsCommandOptions();
         var minRefresh = DnsCommandOptions.DurationOption(OptionFlags.MinRefreshInterval, "Shortest time between two refreshes, whatever the TTL says, e.g. 500ms, 1s. Default: 1s.");
         var maxRefresh = DnsCommandOptions.DurationOption(OptionFlags.MaxRefreshInterval, "Longest time between two refreshes, whatever the TTL says, e.g. 5s, 1m. Default: 30s.");
-        var duration = DnsCommandOptions.DurationOption("--duration", "Stop after this long and exit 0, e.g. 30s, 5m. Default: run until Ctrl+C or SIGTERM.", allowZero: true);
+        var duration = DnsCommandOptions.DurationOption("--duration", "Stop after this long and exit 0, e.g. 30s, 5m. Default: run until Ctrl+C or SIGTERM.");
 
         var health = new HealthCommandOptions(probeRequired: false);
         var command = new Command(

@@ -10,7 +10,6 @@ public class UsageTests
     };
 
     [Theory]
-    [InlineData]
     [InlineData("frobnicate")]
     [InlineData("resolve")]
     [InlineData("resolve", "web", "--port", "70000")]
@@ -100,6 +99,47 @@ public class UsageTests
 
         Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains(flag, cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BareInvocationPrintsTheHelp()
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync();
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Usage:", cli.Stdout.Text, StringComparison.Ordinal);
+        Assert.Contains("resolve", cli.Stdout.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required command was not provided", cli.Stderr.Text + cli.Stdout.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("resolv", "resolve")]
+    [InlineData("wach", "watch")]
+    [InlineData("fan-out", "fanout")]
+    public async Task AMistypedCommandGetsADidYouMean(string typed, string meant)
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync(typed, "web.default");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains($"headless-discovery: '{typed}' is not a command; did you mean '{meant}'?", cli.Stderr.Lines);
+        Assert.DoesNotContain("Required command was not provided", cli.Stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("-5s", "--duration must be greater than zero ('-5s' is negative)")]
+    [InlineData("0s", "--duration must be greater than zero")]
+    public async Task ADurationThatCannotRunSaysWhy(string value, string expected)
+    {
+        CliHarness cli = NeverResolving();
+
+        int exitCode = await cli.RunAsync("watch", "web.default", "--duration", value);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains(expected, cli.Stderr.Text, StringComparison.Ordinal);
     }
 
     [Fact]

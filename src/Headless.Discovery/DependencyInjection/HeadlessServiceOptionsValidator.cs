@@ -75,7 +75,7 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
     private string NotRegistered(string key)
     {
         string[] named = [.. keys.Snapshot().Where(k => k != key && IsNamed(k))];
-        string? closest = named.OrderBy(k => Distance(k, key)).FirstOrDefault(k => Distance(k, key) <= Math.Max(2, key.Length / 3));
+        string? closest = EditDistance.Closest(key, named);
         return $"{HeadlessServiceConfiguration.SectionPath(key)}: no headless service '{key}' is registered; registered: "
             + (named.Length == 0 ? "none" : string.Join(", ", named))
             + (closest is null ? "." : $" (did you mean '{closest}'?).")
@@ -104,27 +104,6 @@ internal sealed class HeadlessServiceOptionsValidator(IServiceProvider services,
         }
 
         return !string.IsNullOrWhiteSpace(options.Name);
-    }
-
-    /// <summary>Levenshtein distance, ignoring case: how far a typo is from a key.</summary>
-    private static int Distance(string a, string b)
-    {
-        a = a.ToUpperInvariant();
-        b = b.ToUpperInvariant();
-        int[] row = [.. Enumerable.Range(0, b.Length + 1)];
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-
-        return row[b.Length];
     }
 
     /// <summary>
