@@ -42,9 +42,16 @@ internal static class FanOutJson
     public static int? HttpStatusOf(FanOutPodResult<int> result) =>
         result.IsSuccess ? result.Value : result.Exception is HttpRequestException { StatusCode: HttpStatusCode code } ? (int)code : null;
 
-    public static string? ErrorOf(FanOutPodResult<int> result) => result.Status switch
+    /// <summary>Why a fan-out decided its goal without calling any pod, or <see langword="null"/>.</summary>
+    public static string? NotCalledReason(FanOutResult<int> result) =>
+        result.Mode.Kind == FanOutModeKind.Quorum && result.Mode.QuorumCount > result.Results.Length
+            ? string.Create(CultureInfo.InvariantCulture, $"not called: {result.Mode} needs {result.Mode.QuorumCount} pods and the service has {result.Results.Length}")
+            : null;
+
+    public static string? ErrorOf(FanOutResult<int> fanOut, FanOutPodResult<int> result) => result.Status switch
     {
-        FanOutPodStatus.Succeeded or FanOutPodStatus.Skipped => null,
+        FanOutPodStatus.Skipped => NotCalledReason(fanOut),
+        FanOutPodStatus.Succeeded => null,
         FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + ErrorText.Explain(result.Exception),
         FanOutPodStatus.Cancelled => "cancelled: the mode's goal was decided without this pod",
         _ => result.Exception is null ? "failed" : ErrorText.Explain(result.Exception),
@@ -77,7 +84,7 @@ internal static class FanOutJson
                 }
 
                 writer.WriteNumber("latencyMs", Math.Round(pod.Latency.TotalMilliseconds, 3));
-                if (ErrorOf(pod) is { } error)
+                if (ErrorOf(result, pod) is { } error)
                 {
                     writer.WriteString("error", error);
                 }

@@ -61,7 +61,7 @@ internal sealed class HealthCommandOptions
         health.Probe = parseResult.GetValue(Probe) ?? "none";
         if (_probeRequired && string.Equals(health.Probe.Trim(), "none", StringComparison.OrdinalIgnoreCase))
         {
-            throw new UsageException($"{OptionFlags.Probe} must be tcp or http:<path> here.");
+            throw new UsageException($"{OptionFlags.Probe} none probes nothing: the probe command needs tcp, http:<path> or https:<path> (e.g. {OptionFlags.Probe} http:/healthz).");
         }
 
         health.Interval = parseResult.GetValue(Interval) ?? health.Interval;

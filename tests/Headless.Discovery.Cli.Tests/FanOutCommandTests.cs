@@ -109,6 +109,27 @@ public sealed class FanOutCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_quorum_larger_than_the_service_calls_no_pod_and_says_why()
+    {
+        CliHarness cli = Cli();
+        int pods = _pods.Pods.Count;
+
+        Assert.Equal(ExitCodes.GoalNotMet, await cli.RunAsync(Args("--mode", "quorum:9", "--json")));
+        using JsonDocument doc = JsonDocument.Parse(Assert.Single(cli.Stdout.Lines));
+        string reason = $"not called: quorum:9 needs 9 pods and the service has {pods}";
+        Assert.All(doc.RootElement.GetProperty("results").EnumerateArray(), r =>
+        {
+            Assert.Equal("skipped", r.GetProperty("status").GetString());
+            Assert.Equal(reason, r.GetProperty("error").GetString());
+        });
+        Assert.All(_pods.Pods, p => Assert.Equal(0, p.RequestCount));
+
+        CliHarness text = Cli();
+        await text.RunAsync(Args("--mode", "quorum:9"));
+        Assert.EndsWith($"goal NOT met: {reason}", text.Stdout.Lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task First_exits_0_on_the_first_healthy_answer()
     {
         CliHarness cli = Cli();
