@@ -8,12 +8,14 @@ internal static class TextOutput
 {
     public static IEnumerable<string> Resolve(ServiceName service, ResolutionResult result)
     {
+        // A records carry no port: without --port every pod is port 0, which is no port to connect to. Say so once.
+        bool noPort = result.Endpoints.Length > 0 && result.Endpoints.All(e => e.Port == 0);
         yield return string.Create(
             CultureInfo.InvariantCulture,
-            $"{service}: {Pods(result.Endpoints.Length)}, ttl {JsonOutput.TtlSeconds(result.Ttl)}s");
+            $"{service}: {Pods(result.Endpoints.Length)}, ttl {JsonOutput.TtlSeconds(result.Ttl)}s{(noPort ? " (A records carry no port: give --port, or --use-srv for the named port's)" : string.Empty)}");
         foreach (PodEndpoint endpoint in result.Endpoints)
         {
-            yield return "  " + Describe(endpoint);
+            yield return "  " + (noPort ? Describe(endpoint).Replace(endpoint.Key, endpoint.Address.ToString(), StringComparison.Ordinal) : Describe(endpoint));
         }
     }
 

@@ -61,6 +61,20 @@ public sealed class ResolveCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithoutAPortTheTextOutputListsAddressesAndSaysHowToGetOne()
+    {
+        _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.2"), IPAddress.Parse("10.0.0.1")]);
+        CliHarness cli = Cli();
+
+        int exitCode = await cli.RunAsync("resolve", Name, "--dns-server", _dns.NameServer);
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(
+            ["web.default.svc.cluster.local: 2 pods, ttl 5s (A records carry no port: give --port, or --use-srv for the named port's)", "  10.0.0.1", "  10.0.0.2"],
+            cli.Stdout.Lines);
+    }
+
+    [Fact]
     public async Task TextOutputListsOneEndpointPerLine()
     {
         _dns.SetAddresses(Name, [IPAddress.Parse("10.0.0.2"), IPAddress.Parse("10.0.0.1")]);
