@@ -34,26 +34,12 @@ internal static class CliApp
         ParseResult parseResult = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (args.Length > 0 && !args[0].StartsWith('-') && root.Subcommands.All(c => c.Name != args[0]))
         {
-            // A mistyped command: one line that says so and what was meant, not one per unrecognized token.
-            string[] names = [.. root.Subcommands.Select(c => c.Name)];
-            string? meant = EditDistance.Closest(args[0], names);
-            await context.ErrorLineAsync(meant is null
-                ? $"'{args[0]}' is not a command; the commands are {string.Join(", ", names)}."
-                : $"'{args[0]}' is not a command; did you mean '{meant}'?").ConfigureAwait(false);
-            await context.ErrorLineAsync($"Run '{ToolName} --help' for usage.").ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return await UnknownCommandAsync(context, root, args[0]).ConfigureAwait(false);
         }
 
         if (parseResult.Errors.Count > 0)
         {
-            foreach (System.CommandLine.Parsing.ParseError error in parseResult.Errors)
-            {
-                await context.ErrorLineAsync(error.Message).ConfigureAwait(false);
-            }
-
-            string command = parseResult.CommandResult.Command is RootCommand ? string.Empty : " " + parseResult.CommandResult.Command.Name;
-            await context.ErrorLineAsync($"Run '{ToolName}{command} --help' for usage.").ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return await ParseErrorsAsync(context, parseResult).ConfigureAwait(false);
         }
 
         var invocation = new InvocationConfiguration
@@ -104,5 +90,29 @@ internal static class CliApp
         root.Subcommands.Add(ProbeCommand.Create(context));
         root.Subcommands.Add(DemoCommand.Create(context));
         return root;
+    }
+
+    private static async Task<int> ParseErrorsAsync(CliContext context, ParseResult parseResult)
+    {
+        foreach (System.CommandLine.Parsing.ParseError error in parseResult.Errors)
+        {
+            await context.ErrorLineAsync(error.Message).ConfigureAwait(false);
+        }
+
+        string command = parseResult.CommandResult.Command is RootCommand ? string.Empty : " " + parseResult.CommandResult.Command.Name;
+        await context.ErrorLineAsync($"Run '{ToolName}{command} --help' for usage.").ConfigureAwait(false);
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>A mistyped command: one line that says so and what was meant, not one per unrecognized token.</summary>
+    private static async Task<int> UnknownCommandAsync(CliContext context, RootCommand root, string typed)
+    {
+        string[] names = [.. root.Subcommands.Select(c => c.Name)];
+        string? meant = EditDistance.Closest(typed, names);
+        await context.ErrorLineAsync(meant is null
+            ? $"'{typed}' is not a command; the commands are {string.Join(", ", names)}."
+            : $"'{typed}' is not a command; did you mean '{meant}'?").ConfigureAwait(false);
+        await context.ErrorLineAsync($"Run '{ToolName} --help' for usage.").ConfigureAwait(false);
+        return ExitCodes.Usage;
     }
 }
