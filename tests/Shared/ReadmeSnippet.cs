@@ -49,16 +49,25 @@ internal static class ReadmeSnippet
     /// <summary>Fails with the compiler's errors unless the block under <paramref name="heading"/> compiles.</summary>
     /// <param name="heading">The README heading, e.g. <c>## gRPC</c>.</param>
     /// <param name="usings">The project's implicit usings, and whatever the snippet assumes (a proto's namespace).</param>
-    public static void AssertCompiles(string heading, string usings)
+    public static void AssertCompiles(string heading, string usings) => Compile(heading, usings, OutputKind.ConsoleApplication);
+
+    /// <summary>
+    /// Compiles the block under <paramref name="heading"/> (failing with the compiler's errors) and loads it, so a test
+    /// can run what README shows.
+    /// </summary>
+    public static Assembly Compile(string heading, string usings, OutputKind kind)
     {
         string snippet = Under(heading);
         CSharpCompilation compilation = CSharpCompilation.Create(
-            "ReadmeQuickStart",
+            "ReadmeSnippet" + Guid.NewGuid().ToString("N"),
             [CSharpSyntaxTree.ParseText(usings), CSharpSyntaxTree.ParseText(snippet)],
             References(),
-            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
-        Diagnostic[] errors = [.. compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)];
-        Assert.True(errors.Length == 0, string.Join(Environment.NewLine, errors.Select(e => e.ToString())) + Environment.NewLine + snippet);
+            new CSharpCompilationOptions(kind, nullableContextOptions: NullableContextOptions.Enable));
+        using var image = new MemoryStream();
+        Microsoft.CodeAnalysis.Emit.EmitResult emitted = compilation.Emit(image);
+        Diagnostic[] errors = [.. emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)];
+        Assert.True(emitted.Success && errors.Length == 0, string.Join(Environment.NewLine, errors.Select(e => e.ToString())) + Environment.NewLine + snippet);
+        return Assembly.Load(image.ToArray());
     }
 
     private static string RepositoryRoot()

@@ -19,7 +19,9 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _namePrefix;
-    private readonly Dictionary<(EmbeddedDnsServer Server, string Service), HashSet<string>> _published = [];
+    // Every (server, service) the set was synced to, with what it published and how: ScaleAsync, AddPodAsync and
+    // RemovePodAsync publish the pods again to each of them, so DNS follows the set without another SyncToDns.
+    private readonly Dictionary<(EmbeddedDnsServer Server, string Service), Published> _published = [];
     private LoopbackPod[] _pods = [];
     private int _port;
     private bool _disposed;
@@ -79,7 +81,9 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return await AddCoreAsync(cancellationToken).ConfigureAwait(false);
+            LoopbackPod pod = await AddCoreAsync(cancellationToken).ConfigureAwait(false);
+            Republish();
+            return pod;
         }
         finally
         {
@@ -102,6 +106,7 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
             }
 
             Volatile.Write(ref _pods, [.. _pods.Where(p => p != pod)]);
+            Republish();
             await pod.DisposeAsync().ConfigureAwait(false);
             return true;
         }
@@ -133,8 +138,11 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
             {
                 var last = _pods[^1];
                 Volatile.Write(ref _pods, _pods[..^1]);
+                Republish();
                 await last.DisposeAsync().ConfigureAwait(false);
             }
+
+            Republish();
         }
         finally
         {
@@ -144,7 +152,8 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
 
     /// <summary>
     /// Publishes the running pods into <paramref name="server"/> the way CoreDNS publishes a headless Service's ready
-    /// pods: A records of <paramref name="serviceName"/> (the pods' addresses, by ordinal), one A record per pod at
+    /// pods, now and after every later <see cref="ScaleAsync"/>, <see cref="AddPodAsync"/> and
+    /// <see cref="RemovePodAsync"/> (a pod leaves DNS before it stops, as a terminating pod leaves the endpoints): A records of <paramref name="serviceName"/> (the pods' addresses, by ordinal), one A record per pod at
     /// <c>&lt;pod name&gt;.&lt;serviceName&gt;</c>, and, when <paramref name="srvName"/> is given, SRV records there pointing
     /// at those host names and <see cref="Port"/>. Host names published earlier for pods that are gone or stopped are
     /// removed. With no running pod the service name is removed, so it gets NXDOMAIN, as in Kubernetes.
@@ -164,7 +173,7 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
         lock (_published)
         {
             var key = (server, service);
-            var previous = _published.GetValueOrDefault(key) ?? [];
+            var previous = _published.GetValueOrDefault(key)?.Hostnames ?? [];
             foreach (var stale in previous.Except(hostnames, StringComparer.Ordinal))
             {
                 server.RemoveName(stale);
@@ -196,9 +205,37 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
                 }
             }
 
-            _published[key] = [.. hostnames];
+            _published[key] = new Published([.. hostnames], ttl, srvName);
         }
     }
+
+    /// <summary>Publishes the pods again wherever <see cref="SyncToDns"/> published them. Caller holds the gate.</summary>
+    private void Republish()
+    {
+        KeyValuePair<(EmbeddedDnsServer Server, string Service), Published>[] targets;
+        lock (_published)
+        {
+            targets = [.. _published];
+        }
+
+        foreach (var ((server, service), published) in targets)
+        {
+            try
+            {
+                SyncToDns(server, service, published.Ttl, published.SrvName);
+            }
+            catch (ObjectDisposedException)
+            {
+                // A server the test has already stopped: nothing to keep in step any more.
+                lock (_published)
+                {
+                    _published.Remove((server, service));
+                }
+            }
+        }
+    }
+
+    private sealed record Published(HashSet<string> Hostnames, TimeSpan? Ttl, string? SrvName);
 
     /// <summary>Stops and disposes every pod. Idempotent.</summary>
     /// <returns>A task that completes when every pod is stopped.</returns>
