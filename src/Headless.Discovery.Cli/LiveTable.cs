@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Headless.Discovery.Cli;
 
@@ -21,7 +22,7 @@ internal static class LiveTable
     public static async Task RunAsync(IHeadlessService live, TimeProvider time, CancellationToken cancellationToken)
     {
         EndpointSet initial = await live.GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
-        await AnsiConsole.Live(Build(initial, live.GetHealthDetails(), time.GetUtcNow()))
+        await AnsiConsole.Live(Build(initial, live.GetHealthDetails(), time.GetUtcNow(), AnsiConsole.Profile.Width))
             .AutoClear(false)
             .Overflow(VerticalOverflow.Ellipsis)
             .StartAsync(async context =>
@@ -48,7 +49,7 @@ internal static class LiveTable
                             await tick.ConfigureAwait(false);
                         }
 
-                        context.UpdateTarget(Build(live.Current, live.GetHealthDetails(), time.GetUtcNow()));
+                        context.UpdateTarget(Build(live.Current, live.GetHealthDetails(), time.GetUtcNow(), AnsiConsole.Profile.Width));
                         context.Refresh();
                     }
                 }
@@ -68,34 +69,57 @@ internal static class LiveTable
             }).ConfigureAwait(false);
     }
 
-    /// <summary>The table for one moment.</summary>
-    internal static Table Build(EndpointSet set, ImmutableArray<EndpointStatus> details, DateTimeOffset now)
+    /// <summary>
+    /// The table for one moment, for a terminal <paramref name="width"/> columns wide. Addresses never wrap (a wrapped
+    /// <c>127.0.0.51:8080</c> reads as two pods): below <see cref="WideWidth"/> the pod column shows the hostname's
+    /// first label (the service is in the title), the headers get short, latency and failures go below
+    /// <see cref="NarrowWidth"/>, and the last error takes what is left, cut with an ellipsis.
+    /// </summary>
+    internal static Table Build(EndpointSet set, ImmutableArray<EndpointStatus> details, DateTimeOffset now, int width = 200)
     {
         string state = set.IsStale ? $" [yellow]{Markup.Escape(TextOutput.Stale(set))}[/]"
             : set.Count == 0 ? $" [grey]({Markup.Escape(TextOutput.Empty(set))})[/]"
             : string.Empty;
         string panic = set.IsPanic ? " [red]PANIC: too few available, selecting among all[/]" : string.Empty;
+        bool wide = width >= WideWidth, latency = width >= NarrowWidth;
         var table = new Table()
             .Border(TableBorder.Rounded)
-            .Title(Markup.Escape($"{set.Service} v{set.Version}: {TextOutput.Pods(set.Count)}, {set.HealthyCount} healthy, {set.UnhealthyCount} unhealthy") + state + panic)
-            .AddColumn("address")
-            .AddColumn("hostname")
-            .AddColumn("health")
-            .AddColumn(new TableColumn("last latency").RightAligned())
-            .AddColumn(new TableColumn("failures").RightAligned())
-            .AddColumn(new TableColumn("since change").RightAligned())
-            .AddColumn("last error");
+            .Title(Markup.Escape($"{set.Service} v{set.Version}: {TextOutput.Pods(set.Count)}, {set.HealthyCount} healthy, {set.UnhealthyCount} unhealthy") + state + panic);
+        var rows = new List<Cell[]>();
         for (int i = 0; i < set.Count && i < MaxRows; i++)
         {
             EndpointStatus status = i < details.Length && details[i].Endpoint.Equals(set.Endpoints[i]) ? details[i] : set.Statuses[i];
-            table.AddRow(
-                new Text(set.Endpoints[i].Key),
-                new Text(set.Endpoints[i].Hostname ?? "-"),
-                HealthCell(status),
-                new Text(ProbeCommand.Ms(status.LastLatency)),
-                new Text(status.ConsecutiveFailures.ToString(CultureInfo.InvariantCulture)),
-                new Text(status.LastTransitionAt is { } at ? DurationParser.Format(Truncate(now - at)) : "-"),
-                new Text(status.LastError ?? string.Empty));
+            PodEndpoint pod = set.Endpoints[i];
+            rows.Add(
+            [
+                new(pod.Key, null),
+                new(wide ? pod.Hostname ?? "-" : pod.Hostname?.Split('.')[0] ?? "-", null),
+                new(string.Empty, HealthCell(status)),
+                new(ProbeCommand.Ms(status.LastLatency), null),
+                new(status.ConsecutiveFailures.ToString(CultureInfo.InvariantCulture), null),
+                new(status.LastTransitionAt is { } at ? DurationParser.Format(Truncate(now - at)) : "-", null),
+                new(status.LastError ?? string.Empty, null),
+            ]);
+        }
+
+        string[] headers = wide
+            ? ["address", "hostname", "health", "last latency", "failures", "since change", "last error"]
+            : ["address", "pod", "health", "latency", "fails", "since", "last error"];
+        int[] shown = latency ? [0, 1, 2, 3, 4, 5, 6] : [0, 1, 2, 5, 6];
+        int[] widths = [.. shown.Select(c => Math.Max(headers[c].Length, rows.Count == 0 ? 0 : rows.Max(r => c == 2 ? "unhealthy".Length : r[c].Text.Length)))];
+
+        // The last error takes what the others leave: each column costs its width + 3 (padding and border), plus one.
+        widths[^1] = wide ? widths[^1] : Math.Max(headers[6].Length, width - 1 - widths[..^1].Sum() - (3 * widths.Length));
+        for (int k = 0; k < shown.Length; k++)
+        {
+            var column = new TableColumn(headers[shown[k]]).NoWrap();
+            column = shown[k] is 3 or 4 or 5 ? column.RightAligned() : column;
+            table.AddColumn(wide && shown[k] == 6 ? column : column.Width(widths[k]));
+        }
+
+        foreach (Cell[] row in rows)
+        {
+            table.AddRow([.. shown.Select(c => row[c].Markup ?? (IRenderable)new Text(row[c].Text) { Overflow = Overflow.Ellipsis })]);
         }
 
         if (set.Count > MaxRows)
@@ -105,6 +129,14 @@ internal static class LiveTable
 
         return table;
     }
+
+    /// <summary>Below this many columns the table drops to short headers and the hostname's first label.</summary>
+    internal const int WideWidth = 110;
+
+    /// <summary>Below this many columns the latency and failure counts go too.</summary>
+    internal const int NarrowWidth = 76;
+
+    private readonly record struct Cell(string Text, Markup? Markup);
 
     private static Markup HealthCell(EndpointStatus status)
     {

@@ -42,4 +42,35 @@ public sealed class LiveTableTests
             AnsiConsole.Console = previous;
         }
     }
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(60)]
+    public void Addresses_never_wrap_at_narrow_widths_the_other_columns_give_way(int width)
+    {
+        // Three pods with hostnames, one with a long last error: the widest a row gets.
+        var pods = Enumerable.Range(0, 3).Select(i => new PodEndpoint(IPAddress.Parse($"127.0.0.{51 + i}"), 8080, $"web-{i}.web.default.svc.cluster.local")).ToArray();
+        EndpointStatus[] statuses =
+        [
+            new(pods[0], EndpointHealth.Healthy),
+            new(pods[1], EndpointHealth.Unhealthy, lastError: "connection refused (127.0.0.52:8080): the pod is not listening", consecutiveFailures: 3),
+            new(pods[2], EndpointHealth.Unknown),
+        ];
+        EndpointSet set = EndpointSet.Create(ServiceName.Parse("web.default.svc.cluster.local"), statuses, 3, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(5));
+
+        var output = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = width;
+        console.Write(LiveTable.Build(set, set.Statuses, DateTimeOffset.UnixEpoch, width));
+
+        string[] lines = output.ToString().Split('\n');
+        Assert.All(lines, line => Assert.True(line.TrimEnd('\r').Length <= width, $"wider than {width}: '{line}'"));
+        Assert.All(pods, pod => Assert.Contains(lines, line => line.Contains(pod.Key, StringComparison.Ordinal)));
+    }
 }
