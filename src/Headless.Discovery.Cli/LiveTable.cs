@@ -119,7 +119,8 @@ internal static class LiveTable
 
         foreach (Cell[] row in rows)
         {
-            table.AddRow([.. shown.Select(c => row[c].Markup ?? (IRenderable)new Text(row[c].Text) { Overflow = Overflow.Ellipsis })]);
+            // Cut to the column here: the renderer would wrap a long error over several lines whatever the column says.
+            table.AddRow([.. shown.Select((c, k) => row[c].Markup ?? (IRenderable)new Text(Fit(row[c].Text, wide && c == 6 ? int.MaxValue : widths[k])))]);
         }
 
         if (set.Count > MaxRows)
@@ -137,6 +138,13 @@ internal static class LiveTable
     internal const int NarrowWidth = 76;
 
     private readonly record struct Cell(string Text, Markup? Markup);
+
+    /// <summary><paramref name="text"/> on one line of at most <paramref name="width"/> characters, cut with an ellipsis.</summary>
+    private static string Fit(string text, int width)
+    {
+        string line = text.ReplaceLineEndings(" ");
+        return line.Length <= width ? line : line[..Math.Max(0, width - 1)] + "…";
+    }
 
     private static Markup HealthCell(EndpointStatus status)
     {

@@ -71,6 +71,11 @@ public sealed class LiveTableTests
 
         string[] lines = output.ToString().Split('\n');
         Assert.All(lines, line => Assert.True(line.TrimEnd('\r').Length <= width, $"wider than {width}: '{line}'"));
+
+        // One line per pod: the table is its title, three rules, a header and the three rows.
+        Assert.Equal(3, lines.Count(l => l.StartsWith("│ 127.", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.StartsWith("│  ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(pods[1].Key, StringComparison.Ordinal) && l.Contains('…', StringComparison.Ordinal));
         Assert.All(pods, pod => Assert.Contains(lines, line => line.Contains(pod.Key, StringComparison.Ordinal)));
     }
 }
