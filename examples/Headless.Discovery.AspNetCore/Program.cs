@@ -7,7 +7,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 
 // No backend configured: play a cluster on loopback (embedded DNS + 3 HTTP pods), like `headless-discovery demo`.
-// In Kubernetes: HeadlessDiscovery__Services__backend__Name=headless-nginx (and Port), nothing else.
+// In Kubernetes: HeadlessDiscovery__Services__backend__Name=headless-nginx (and Port), nothing else. The container
+// image is built without this (-p:LocalCluster=false): no test DNS server in production, and a missing Name fails
+// startup naming the key.
+#if LOCAL_CLUSTER
 if (string.IsNullOrWhiteSpace(builder.Configuration["HeadlessDiscovery:Services:backend:Name"]))
 {
     LocalCluster cluster = await LocalCluster.StartAsync();
@@ -15,6 +18,7 @@ if (string.IsNullOrWhiteSpace(builder.Configuration["HeadlessDiscovery:Services:
     builder.Services.AddSingleton(cluster);
     Console.WriteLine($"No HeadlessDiscovery:Services:backend:Name configured: serving {LocalCluster.ServiceName} from an embedded DNS server on {cluster.Dns.NameServer} with {cluster.Pods.Pods.Count} loopback pods.");
 }
+#endif
 
 builder.Services.AddHeadlessService("backend");
 builder.Services.AddHealthChecks().AddHeadlessServiceCheck("backend", minHealthy: 1);

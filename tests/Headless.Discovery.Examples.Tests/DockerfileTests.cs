@@ -43,6 +43,10 @@ public sealed partial class DockerfileTests
             string[] publish = [.. run.Groups["args"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(a => a == "/app" ? Path.Combine(context, "app") : a)];
             (int exit, string output) = await RunAsync(context, ["publish", .. publish]);
             Assert.True(exit == 0, $"dotnet publish failed in the Dockerfile's context:\n{output}");
+
+            // Production images carry no test tooling: the embedded DNS server and what it brings (#15.11).
+            string[] shipped = [.. Directory.GetFiles(Path.Combine(context, "app"), "*.dll").Select(Path.GetFileName)!];
+            Assert.DoesNotContain(shipped, f => f!.StartsWith("ARSoft", StringComparison.Ordinal) || f.StartsWith("BouncyCastle", StringComparison.Ordinal) || f == "Headless.Discovery.Testing.dll");
         }
         finally
         {

@@ -107,11 +107,13 @@ public sealed class LoopbackPodTests
         pod.Behavior = PodBehavior.Reset;
         using var http = CreateHttpClient();
 
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri($"http://{pod.EndPoint}/")));
+        // Usually an HttpRequestException around the reset; when the reset lands while the handler is still reading the
+        // socket's remote end point, SocketsHttpHandler lets that SocketException out unwrapped (seen once under load).
+        Exception ex = await Assert.ThrowsAnyAsync<Exception>(() => http.GetAsync(new Uri($"http://{pod.EndPoint}/")));
 
+        Assert.True(ex is HttpRequestException { InnerException: not null } or SocketException, ex.ToString());
         Assert.Equal(1, pod.AcceptedConnections);
         Assert.Equal(0, pod.RequestCount);
-        Assert.NotNull(ex.InnerException);
     }
 
     [Fact]
