@@ -163,7 +163,7 @@ public sealed class RedisReplicaSet : IAsyncDisposable
             },
             new FanOutOptions { PerPodTimeout = TimeSpan.FromSeconds(5) },
             cancellationToken);
-        return [.. result.Results.Where(r => r.IsSuccess && r.Value.IsReplica).Select(r => (r.Endpoint, r.Value.Value))];
+        return [.. result.Results.Where(r => r.Succeeded && r.Value.IsReplica).Select(r => (r.Endpoint, r.Value.Value))];
     }
 
     private async Task ReconnectAsync(PodConnection<ConnectionMultiplexer> stale, CancellationToken cancellationToken)

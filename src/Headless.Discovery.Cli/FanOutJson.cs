@@ -40,7 +40,7 @@ internal static class FanOutJson
     };
 
     public static int? HttpStatusOf(FanOutPodResult<int> result) =>
-        result.IsSuccess ? result.Value : result.Exception is HttpRequestException { StatusCode: HttpStatusCode code } ? (int)code : null;
+        result.Succeeded ? result.Value : result.Exception is HttpRequestException { StatusCode: HttpStatusCode code } ? (int)code : null;
 
     /// <summary>Why a fan-out decided its goal without calling any pod, or <see langword="null"/>.</summary>
     public static string? NotCalledReason(FanOutResult<int> result) =>

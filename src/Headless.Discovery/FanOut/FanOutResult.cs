@@ -60,7 +60,7 @@ public sealed class FanOutPodResult<T>
     public TimeSpan Latency { get; }
 
     /// <summary><see langword="true"/> when <see cref="Status"/> is <see cref="FanOutPodStatus.Succeeded"/>.</summary>
-    public bool IsSuccess => Status == FanOutPodStatus.Succeeded;
+    public bool Succeeded => Status == FanOutPodStatus.Succeeded;
 
     /// <summary>The pod, status and latency.</summary>
     public override string ToString() => $"{Endpoint}: {Status} in {Latency.TotalMilliseconds:0.#} ms{(Exception is null ? string.Empty : " (" + Exception.Message + ")")}";
@@ -142,7 +142,7 @@ public sealed class FanOutResult<T>
     public TimeSpan Elapsed { get; }
 
     /// <summary>The values of the successful calls, in snapshot order.</summary>
-    public IEnumerable<T> Values => Results.Where(r => r.IsSuccess).Select(r => r.Value!);
+    public IEnumerable<T> Values => Results.Where(r => r.Succeeded).Select(r => r.Value!);
 
     /// <summary>A summary line.</summary>
     public override string ToString() => $"{Snapshot.Service} {Mode}: {Succeeded} succeeded, {Failed} failed, goal {(GoalMet ? "met" : "not met")}{(DeadlineExceeded ? " (deadline exceeded)" : string.Empty)}";

@@ -174,7 +174,7 @@ internal sealed partial class FanOutRun<T>
     private void OnSettled(int index)
     {
         _inFlight--;
-        if (_results[index]!.IsSuccess)
+        if (_results[index]!.Succeeded)
         {
             _succeeded++;
         }
@@ -267,8 +267,8 @@ internal sealed partial class FanOutRun<T>
             FanOutPodResult<T> result = _results[i]!;
             if (!ReferenceEquals(result, GivenUp))
             {
-                succeeded += result.IsSuccess ? 1 : 0;
-                failed += result.IsSuccess ? 0 : 1;
+                succeeded += result.Succeeded ? 1 : 0;
+                failed += result.Succeeded ? 0 : 1;
             }
         }
 
@@ -344,7 +344,7 @@ internal sealed partial class FanOutRun<T>
         {
             try
             {
-                _service.ReportOutcome(result.Endpoint, result.IsSuccess, result.Latency);
+                _service.ReportOutcome(result.Endpoint, result.Succeeded, result.Latency);
             }
 #pragma warning disable CA1031 // A failing outcome sink must not lose the result or hang the fan-out.
             catch (Exception)

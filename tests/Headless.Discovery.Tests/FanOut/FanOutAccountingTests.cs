@@ -64,7 +64,7 @@ public sealed class FanOutAccountingTests
         gate.Set();
         FanOutResult<int> result = await fanOut.WaitAsync(Generous);
         Assert.True(result.GoalMet);
-        Assert.Equal(result.Results.Count(r => r.IsSuccess), result.Succeeded);
+        Assert.Equal(result.Results.Count(r => r.Succeeded), result.Succeeded);
         Assert.True(Volatile.Read(ref blocked) >= 1);
     }
 

@@ -55,7 +55,7 @@ internal static class FanOutInvariants
 
         foreach (FanOutPodResult<T> pod in result.Results)
         {
-            Assert.Equal(pod.Status == FanOutPodStatus.Succeeded, pod.IsSuccess);
+            Assert.Equal(pod.Status == FanOutPodStatus.Succeeded, pod.Succeeded);
             if (pod.Status == FanOutPodStatus.Succeeded && options.PerPodTimeout is { } timeout)
             {
                 Assert.True(pod.Latency < timeout, $"{pod} succeeded after its per-pod timeout of {timeout}");

@@ -41,7 +41,7 @@ public sealed class FanOutResultTests
         Assert.Equal((FanOutPodStatus.Failed, 0, TimeSpan.FromMilliseconds(2)), (second.Status, second.Value, second.Latency));
         Assert.Equal("pod 1 broke", Assert.IsType<InvalidOperationException>(second.Exception).Message);
         Assert.Equal((FanOutPodStatus.Succeeded, 12, TimeSpan.Zero), (third.Status, third.Value, third.Latency));
-        Assert.Equal([true, false, true], result.Results.Select(r => r.IsSuccess));
+        Assert.Equal([true, false, true], result.Results.Select(r => r.Succeeded));
 
         Assert.Equal("127.0.1.1:8080: Succeeded in 12.5 ms", first.ToString());
         Assert.Equal("127.0.1.2:8080: Failed in 2 ms (pod 1 broke)", second.ToString());

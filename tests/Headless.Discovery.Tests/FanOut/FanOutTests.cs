@@ -183,7 +183,7 @@ public sealed class FanOutTests : IAsyncLifetime
             await _cancelled[hung.Endpoint].Task.WaitAsync(Generous);
         }
 
-        Assert.All(result.Results.Where(r => !r.IsSuccess), r => Assert.Contains(r.Status, new[] { FanOutPodStatus.Cancelled, FanOutPodStatus.Skipped }));
+        Assert.All(result.Results.Where(r => !r.Succeeded), r => Assert.Contains(r.Status, new[] { FanOutPodStatus.Cancelled, FanOutPodStatus.Skipped }));
     }
 
     [Fact]
