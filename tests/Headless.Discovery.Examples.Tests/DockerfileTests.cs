@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Headless.Discovery.TestSupport;
 
 namespace Headless.Discovery.Examples.Tests;
 
@@ -11,15 +12,15 @@ namespace Headless.Discovery.Examples.Tests;
 public sealed partial class DockerfileTests
 {
     public static TheoryData<string> Dockerfiles() =>
-        [.. Directory.GetFiles(Path.Combine(RepositoryRoot(), "examples"), "Dockerfile", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(RepositoryRoot(), f))
+        [.. Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "examples"), "Dockerfile", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(RepositoryPaths.Root, f))
             .Order(StringComparer.Ordinal)];
 
     [Theory]
     [MemberData(nameof(Dockerfiles))]
     public async Task The_build_stage_publishes_from_exactly_the_files_it_copies(string dockerfile)
     {
-        string root = RepositoryRoot();
+        string root = RepositoryPaths.Root;
         string context = Directory.CreateTempSubdirectory("hd-docker-context-").FullName;
         try
         {
@@ -99,19 +100,6 @@ public sealed partial class DockerfileTests
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(10));
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Headless.Discovery.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root was not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"^COPY (?!--from)(?<args>.+)$", RegexOptions.Multiline)]

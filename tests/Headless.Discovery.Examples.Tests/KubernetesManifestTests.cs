@@ -1,3 +1,4 @@
+using Headless.Discovery.TestSupport;
 using YamlDotNet.RepresentationModel;
 
 namespace Headless.Discovery.Examples.Tests;
@@ -16,9 +17,9 @@ public sealed class KubernetesManifestTests
         Assert.Contains(Path.Combine("examples", "Headless.Discovery.Grpc", "k8s"), Directories());
 
     private static IEnumerable<string> Directories() =>
-        Directory.GetFiles(Path.Combine(RepositoryRoot(), "examples"), "*.yaml", SearchOption.AllDirectories)
+        Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "examples"), "*.yaml", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Select(f => Path.GetRelativePath(RepositoryRoot(), Path.GetDirectoryName(f)!))
+            .Select(f => Path.GetRelativePath(RepositoryPaths.Root, Path.GetDirectoryName(f)!))
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal);
 
@@ -27,7 +28,7 @@ public sealed class KubernetesManifestTests
     public void Manifests_are_valid_yaml_with_a_headless_service_named_ports_and_the_namespace_from_the_downward_API(string directory)
     {
         List<YamlMappingNode> documents = [];
-        foreach (string file in Directory.GetFiles(Path.Combine(RepositoryRoot(), directory), "*.yaml"))
+        foreach (string file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, directory), "*.yaml"))
         {
             var stream = new YamlStream();
             using (var reader = new StreamReader(file))
@@ -69,17 +70,4 @@ public sealed class KubernetesManifestTests
 
     private static IEnumerable<YamlNode> Seq(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? value) ? ((YamlSequenceNode)value).Children : [];
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Headless.Discovery.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root was not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -38,7 +38,7 @@ internal static class ReadmeSnippet
     /// <summary>The first <c>csharp</c> code block after <paramref name="heading"/> in the repository's README.</summary>
     public static string Under(string heading)
     {
-        string[] lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "README.md"));
+        string[] lines = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "README.md"));
         int start = Array.IndexOf(lines, heading);
         Assert.True(start >= 0, $"README.md has no '{heading}' heading.");
         int open = Array.FindIndex(lines, start, l => l.StartsWith("```csharp", StringComparison.Ordinal));
@@ -68,19 +68,6 @@ internal static class ReadmeSnippet
         Diagnostic[] errors = [.. emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)];
         Assert.True(emitted.Success && errors.Length == 0, string.Join(Environment.NewLine, errors.Select(e => e.ToString())) + Environment.NewLine + snippet);
         return Assembly.Load(image.ToArray());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Headless.Discovery.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (Headless.Discovery.sln) was not found above " + AppContext.BaseDirectory);
     }
 
     private static IEnumerable<MetadataReference> References()

@@ -17,12 +17,7 @@ internal sealed class DnsEndpointResolverOptions
     /// Name servers to query, each <c>ip</c>, <c>ip:port</c> or <c>[ipv6]:port</c> (port 53 when omitted).
     /// Default: empty, meaning the system's name servers (from <c>/etc/resolv.conf</c>).
     /// </summary>
-    /// <exception cref="ArgumentNullException">Set to <see langword="null"/>.</exception>
-    public IList<string> DnsServers
-    {
-        get;
-        set => field = value ?? throw new ArgumentNullException(nameof(value));
-    } = new List<string>();
+    public IList<string> DnsServers { get; } = new List<string>();
 
     /// <summary>Which address records to query when <see cref="UseSrv"/> is off. Default: <see cref="DnsAddressFamily.IPv4"/>.</summary>
     public DnsAddressFamily AddressFamily { get; set; } = DnsAddressFamily.IPv4;
