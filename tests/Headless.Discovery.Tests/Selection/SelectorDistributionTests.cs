@@ -63,6 +63,41 @@ public sealed class SelectorDistributionTests
         });
     }
 
+    [Fact]
+    public void Round_robin_callers_picking_at_the_same_moment_spread_their_picks_evenly_over_the_pods()
+    {
+        // Concurrent callers may read the same position and take the same pod (no locked instruction on the pick
+        // path), but over time each pod still takes its share: within 20 % of the mean over thousands of picks.
+        Gen<(int Pods, int Threads)> cases = Gen.Select(Gen.Int[1, 12], Gen.Int[2, 4]);
+
+        Property.ForAll(cases, iterations: 20, seed: 0x13_07_0002UL, (n, threads) =>
+        {
+            const int picksPerThread = 20_000;
+            var service = new FakeHeadlessService(Pods(n));
+            IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
+            using var start = new Barrier(threads);
+            var counts = new int[threads][];
+
+            Thread[] callers = [.. Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                var mine = new int[n];
+                start.SignalAndWait(Generous);
+                for (int i = 0; i < picksPerThread; i++)
+                {
+                    mine[service.Current.Endpoints.IndexOf(selector.Pick())]++;
+                }
+
+                counts[t] = mine;
+            }))];
+            Array.ForEach(callers, c => c.Start());
+            Assert.All(callers, c => Assert.True(c.Join(Generous)));
+
+            double mean = (double)picksPerThread * threads / n;
+            int[] perPod = [.. Enumerable.Range(0, n).Select(pod => counts.Sum(c => c[pod]))];
+            Assert.True(perPod.All(c => Math.Abs(c - mean) <= 0.2 * mean), $"{threads} callers over {n} pods: {string.Join(" ", perPod)} (mean {mean:F0})");
+        });
+    }
+
     private static PodEndpoint PickOn(int hop, IEndpointSelector selector)
     {
         switch (hop)
