@@ -41,6 +41,24 @@ public sealed class SelectorDistributionTests
     }
 
     [Fact]
+    public void Round_robin_wraps_to_the_first_pod_when_the_set_shrinks_to_exactly_the_pods_before_its_position()
+    {
+        var service = new FakeHeadlessService(Pods(5));
+        IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
+        int taken = -1;
+        for (int i = 0; i < 5 && taken != 2; i++)
+        {
+            taken = service.Current.Endpoints.IndexOf(selector.Pick());
+        }
+
+        Assert.Equal(2, taken); // the position is now 3: the pod after pod 2
+        service.Publish(Pods(3));
+
+        Assert.Equal(service.Current.Endpoints[0], selector.Pick());
+        Assert.Equal(service.Current.Endpoints[1], selector.Pick());
+    }
+
+    [Fact]
     public void Consecutive_round_robin_picks_from_one_caller_rotate_exactly_whichever_thread_each_runs_on()
     {
         // One caller whose picks hop threads, as async continuations do: each pick runs on a fresh thread, on a pool
