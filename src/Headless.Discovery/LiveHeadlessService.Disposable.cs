@@ -1,7 +1,7 @@
 namespace Headless.Discovery;
 
 /// <summary>Synchronous disposal, for containers and callers that dispose synchronously.</summary>
-public sealed partial class HeadlessService : IDisposable
+internal sealed partial class LiveHeadlessService : IDisposable
 {
     /// <summary>
     /// Disposes synchronously: blocks until <see cref="DisposeAsync"/> completes (the timer is stopped and an in-flight
