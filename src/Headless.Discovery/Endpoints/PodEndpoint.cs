@@ -13,6 +13,7 @@ namespace Headless.Discovery;
 /// Identity is address + port + hostname (when known): the same IP reappearing under another hostname is another pod.
 /// Ordering is by address bytes (IPv4 before IPv6), then port, then hostname (ordinal, case-insensitive).
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1036:Override methods on comparable types", Justification = "The order exists to sort snapshots (CompareTo, the default comparer); relational operators would be a second way to say it.")]
 public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoint>
 {
     private static readonly System.Buffers.SearchValues<char> LabelChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
@@ -166,17 +167,9 @@ public sealed class PodEndpoint : IEquatable<PodEndpoint>, IComparable<PodEndpoi
     /// <summary>Inequality by identity (address, port, hostname).</summary>
     public static bool operator !=(PodEndpoint? left, PodEndpoint? right) => !(left == right);
 
-    /// <summary>Orders by address, port, hostname.</summary>
-    public static bool operator <(PodEndpoint? left, PodEndpoint? right) => left is null ? right is not null : left.CompareTo(right) < 0;
 
-    /// <summary>Orders by address, port, hostname.</summary>
-    public static bool operator <=(PodEndpoint? left, PodEndpoint? right) => left is null || left.CompareTo(right) <= 0;
 
-    /// <summary>Orders by address, port, hostname.</summary>
-    public static bool operator >(PodEndpoint? left, PodEndpoint? right) => left is not null && left.CompareTo(right) > 0;
 
-    /// <summary>Orders by address, port, hostname.</summary>
-    public static bool operator >=(PodEndpoint? left, PodEndpoint? right) => left is null ? right is null : left.CompareTo(right) >= 0;
 
     internal static int CompareAddresses(IPAddress a, IPAddress b)
     {

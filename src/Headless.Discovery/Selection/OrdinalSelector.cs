@@ -8,8 +8,8 @@ namespace Headless.Discovery;
 /// Picks StatefulSet pods by identity: the pod whose hostname is <c>&lt;set&gt;-&lt;ordinal&gt;</c>
 /// (<see cref="PodEndpoint.StatefulSetName"/> and <see cref="PodEndpoint.Ordinal"/>, known when the service is resolved
 /// through SRV records), e.g. the primary at ordinal 0. <see cref="Pick()"/> picks the default ordinal given at
-/// creation; <see cref="Pick(int)"/> any other. Only pods of <see cref="StatefulSetName"/> count when it is set; when it
-/// is not, pods of every StatefulSet behind the service count.
+/// creation; <see cref="Pick(int)"/> any other. Only pods of the StatefulSet named at creation count when one is named;
+/// when none is, pods of every StatefulSet behind the service count.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -56,13 +56,13 @@ public sealed class OrdinalSelector : IEndpointSelector
     public IHeadlessService Service { get; }
 
     /// <summary>The ordinal that <see cref="Pick()"/>, <see cref="TryPick(out PodEndpoint?)"/> and <see cref="Lease()"/> pick.</summary>
-    public int DefaultOrdinal { get; }
+    internal int DefaultOrdinal { get; }
 
     /// <summary>
     /// The StatefulSet whose pods this selector picks (lower case), or <see langword="null"/> for any StatefulSet behind
     /// the service (then an ordinal two sets share is ambiguous and never picked).
     /// </summary>
-    public string? StatefulSetName { get; }
+    internal string? StatefulSetName { get; }
 
     /// <inheritdoc/>
     public bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint) => TryPick(DefaultOrdinal, out endpoint);
