@@ -23,7 +23,12 @@ internal sealed partial class LiveHeadlessService : IHeadlessService
     private volatile bool _disposed;
 
     /// <summary>See <see cref="HeadlessService.Create(HeadlessServiceOptions, TimeProvider?, ILoggerFactory?, KubernetesDnsEnvironment?, Random?)"/>.</summary>
-    internal LiveHeadlessService(HeadlessServiceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, KubernetesDnsEnvironment? environment, Random? random)
+    internal LiveHeadlessService(
+        HeadlessServiceOptions options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        KubernetesDnsEnvironment? environment = null,
+        Random? random = null)
         : this(Frozen(options, environment, out ServiceName name), name, loggerFactory, timeProvider, random)
     {
     }
@@ -50,7 +55,13 @@ internal sealed partial class LiveHeadlessService : IHeadlessService
     }
 
     /// <summary>See <see cref="HeadlessService.Create(ServiceName, IEndpointResolver, HeadlessServiceOptions, TimeProvider?, ILoggerFactory?, Random?)"/>.</summary>
-    internal LiveHeadlessService(ServiceName service, IEndpointResolver resolver, HeadlessServiceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, Random? random)
+    internal LiveHeadlessService(
+        ServiceName service,
+        IEndpointResolver resolver,
+        HeadlessServiceOptions options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(resolver);
