@@ -16,7 +16,7 @@ public class FanOutBenchmark
 {
     private static readonly Func<PodEndpoint, CancellationToken, ValueTask<int>> NoOp = static (_, _) => new ValueTask<int>(1);
 
-    private IHeadlessService _service = null!;
+    private HeadlessService _service = null!;
     private PodEndpoint[] _endpoints = null!;
     private FanOutOptions _all = null!;
     private FanOutOptions _quorum = null!;
@@ -28,7 +28,7 @@ public class FanOutBenchmark
     [GlobalSetup]
     public async Task Setup()
     {
-        _service = HeadlessService.Create(Fixtures.Service, new ScriptedResolver(Fixtures.Endpoints(Endpoints)), Fixtures.QuietOptions());
+        _service = new HeadlessService(Fixtures.Service, new ScriptedResolver(Fixtures.Endpoints(Endpoints)), Fixtures.QuietOptions());
         EndpointSet set = await _service.RefreshAsync();
         _endpoints = [.. set.Endpoints];
         _all = new FanOutOptions { Mode = FanOutMode.All, MaxParallelism = Endpoints };

@@ -13,8 +13,8 @@ public class OutcomeBenchmark
 {
     private const int Reports = 64;
 
-    private IHeadlessService _judged = null!;
-    private IHeadlessService _streakOnly = null!;
+    private HeadlessService _judged = null!;
+    private HeadlessService _streakOnly = null!;
     private PodEndpoint _pod = null!;
     private long _floor;
 
@@ -25,10 +25,10 @@ public class OutcomeBenchmark
     public async Task Setup()
     {
         PodEndpoint[] pods = Fixtures.StatefulEndpoints(Endpoints);
-        _judged = HeadlessService.Create(Fixtures.Service, new ScriptedResolver(pods), Fixtures.QuietOptions());
+        _judged = new HeadlessService(Fixtures.Service, new ScriptedResolver(pods), Fixtures.QuietOptions());
         HeadlessServiceOptions streakOnly = Fixtures.QuietOptions();
         streakOnly.PassiveHealth.SuccessRateStdevFactor = null;
-        _streakOnly = HeadlessService.Create(Fixtures.Service, new ScriptedResolver(pods), streakOnly);
+        _streakOnly = new HeadlessService(Fixtures.Service, new ScriptedResolver(pods), streakOnly);
         EndpointSet set = await _judged.RefreshAsync();
         await _streakOnly.RefreshAsync();
         _pod = set.Endpoints[Endpoints / 2];

@@ -16,7 +16,7 @@ namespace Headless.Discovery.Benchmarks;
 [CategoriesColumn]
 public class RefreshBenchmark
 {
-    private IHeadlessService _service = null!;
+    private HeadlessService _service = null!;
     private ImmutableArray<PodEndpoint> _published;
     private ImmutableArray<PodEndpoint> _answer;
     private long _version;
@@ -31,7 +31,7 @@ public class RefreshBenchmark
     {
         PodEndpoint[] endpoints = Fixtures.Endpoints(Endpoints);
         var resolver = new ScriptedResolver(endpoints);
-        _service = HeadlessService.Create(Fixtures.Service, resolver, Fixtures.QuietOptions());
+        _service = new HeadlessService(Fixtures.Service, resolver, Fixtures.QuietOptions());
         EndpointSet first = await _service.RefreshAsync();
         _published = first.Endpoints;
         _version = first.Version;

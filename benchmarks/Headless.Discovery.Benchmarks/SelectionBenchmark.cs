@@ -32,7 +32,7 @@ public class SelectionBenchmark
     private PodEndpoint[] _endpoints = null!;
     private int _floorCounter;
     private MeSdRoundRobinSelector _meSd = null!;
-    private IHeadlessService _service = null!;
+    private HeadlessService _service = null!;
     private IEndpointSelector _roundRobin = null!;
     private IEndpointSelector _random = null!;
     private IEndpointSelector _p2c = null!;
@@ -44,8 +44,8 @@ public class SelectionBenchmark
     private IEndpointSelector _leastRequest3 = null!;
     private IEndpointSelector _leastRequestScan = null!;
     private IEndpointSelector _leastRequestLimited = null!;
-    private IHeadlessService _rampService = null!;
-    private IHeadlessService _rampedService = null!;
+    private HeadlessService _rampService = null!;
+    private HeadlessService _rampedService = null!;
     private IEndpointSelector _roundRobinRamping = null!;
     private IEndpointSelector _leastRequestRamping = null!;
     private IEndpointSelector _roundRobinRamped = null!;
@@ -59,7 +59,7 @@ public class SelectionBenchmark
     {
         _endpoints = Fixtures.StatefulEndpoints(Endpoints);
         _meSd = await MeSdRoundRobinSelector.CreateAsync(Endpoints);
-        _service = HeadlessService.Create(Fixtures.Service, new ScriptedResolver(_endpoints), Fixtures.QuietOptions());
+        _service = new HeadlessService(Fixtures.Service, new ScriptedResolver(_endpoints), Fixtures.QuietOptions());
         EndpointSet set = await _service.RefreshAsync();
         _endpoints = [.. set.Endpoints];
 
@@ -104,8 +104,8 @@ public class SelectionBenchmark
         var ramping = new ScriptedResolver(_endpoints[..^1]);
         var ramped = new ScriptedResolver(_endpoints[..^1]);
         var clock = new JumpingClock();
-        _rampService = HeadlessService.Create(Fixtures.Service, ramping, Fixtures.QuietOptions());
-        _rampedService = HeadlessService.Create(Fixtures.Service, ramped, Fixtures.QuietOptions(), clock);
+        _rampService = new HeadlessService(Fixtures.Service, ramping, Fixtures.QuietOptions());
+        _rampedService = new HeadlessService(Fixtures.Service, ramped, Fixtures.QuietOptions(), clock);
         await _rampService.RefreshAsync();
         await _rampedService.RefreshAsync();
         _roundRobinRamping = EndpointSelectors.RoundRobin(_rampService, options);

@@ -9,7 +9,7 @@ using Headless.Discovery.Testing;
 namespace Headless.Discovery.Benchmarks;
 
 /// <summary>
-/// Reading the current endpoints: the synchronous snapshot (<see cref="IHeadlessService.Current"/>, its precomputed
+/// Reading the current endpoints: the synchronous snapshot (<see cref="HeadlessService.Current"/>, its precomputed
 /// available view) against the floor of one volatile field read, and the async "get endpoints" call against
 /// Microsoft.Extensions.ServiceDiscovery's cached <see cref="ServiceEndpointResolver.GetEndpointsAsync"/>
 /// (configuration-based provider, warmed so its cache holds the answer).
@@ -26,7 +26,7 @@ public class SnapshotBenchmark
     private const int Reads = 64;
 
     private EndpointSet _field = null!;
-    private IHeadlessService _service = null!;
+    private HeadlessService _service = null!;
     private IHeadlessService _interface = null!;
     private ServiceProvider _provider = null!;
     private ServiceEndpointResolver _meResolver = null!;
@@ -35,7 +35,7 @@ public class SnapshotBenchmark
     public async Task Setup()
     {
         PodEndpoint[] endpoints = Fixtures.Endpoints(EndpointCount);
-        _service = HeadlessService.Create(Fixtures.Service, new ScriptedResolver(endpoints), Fixtures.QuietOptions());
+        _service = new HeadlessService(Fixtures.Service, new ScriptedResolver(endpoints), Fixtures.QuietOptions());
         _interface = _service;
         EndpointSet set = await _service.RefreshAsync();
         if (set.Count != EndpointCount)

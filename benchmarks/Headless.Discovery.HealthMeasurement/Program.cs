@@ -105,7 +105,7 @@ options.ActiveHealth.Interval = TimeSpan.FromSeconds(1);
 options.ActiveHealth.Timeout = TimeSpan.FromSeconds(2);
 options.ActiveHealth.InitialJitter = TimeSpan.FromSeconds(1);
 options.ActiveHealth.MaxConcurrentProbes = maxConcurrent;
-await using var service = HeadlessService.Create(
+await using var service = new HeadlessService(
     ServiceName.Parse("web.default.svc.cluster.local"),
     new ScriptedResolver(ResolutionResult.Success(endpoints, TimeSpan.FromHours(1))),
     options);

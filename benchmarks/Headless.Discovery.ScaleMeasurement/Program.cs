@@ -124,7 +124,7 @@ try
     }
 
     // Warm the code paths against another name-server address, so the figures below hold no one-time statics.
-    await using (var warm = HeadlessService.Create(Options($"warmup.default.svc.{Domain}", $"127.0.0.2:{port}")))
+    await using (var warm = new HeadlessService(Options($"warmup.default.svc.{Domain}", $"127.0.0.2:{port}")))
     {
         await warm.GetEndpointsAsync();
     }
@@ -153,14 +153,14 @@ try
     GC.WaitForPendingFinalizers();
     long heap0 = GC.GetTotalMemory(forceFullCollection: true);
 
-    var services = new IHeadlessService[serviceCount];
+    var services = new HeadlessService[serviceCount];
     for (int s = 0; s < serviceCount; s++)
     {
-        services[s] = HeadlessService.Create(Options($"svc{s}.default.svc.{Domain}", $"127.0.0.1:{port}"));
+        services[s] = new HeadlessService(Options($"svc{s}.default.svc.{Domain}", $"127.0.0.1:{port}"));
     }
 
     long started = Stopwatch.GetTimestamp();
-    foreach (IHeadlessService service in services)
+    foreach (HeadlessService service in services)
     {
         service.Start();
     }
@@ -228,7 +228,7 @@ try
         ROW|{serviceCount} x {podCount}|{startup.TotalMilliseconds:0} ms|{resolvedFirst}/{serviceCount}|{heapPerService / 1024.0:0.0} KB|{(refreshes == 0 ? 0 : cpu.TotalMilliseconds * 1000 / refreshes):0} us|{cpu.TotalSeconds / wall.TotalSeconds * 100:0.0} %|{allocPerRefresh / 1024.0:0.0} KB / {RawText()}|{refreshes / wall.TotalSeconds:0.0}|{maxHeld} (longest {longestMs} ms)|{stale}
         """));
 
-    foreach (IHeadlessService service in services)
+    foreach (HeadlessService service in services)
     {
         await service.DisposeAsync();
     }

@@ -38,7 +38,7 @@ else
     }
 }
 
-await using var service = HeadlessService.Create(options);
+await using var service = new HeadlessService(options);
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
 Console.WriteLine($"Watching {service.Name} (Ctrl+C to stop).");
 try

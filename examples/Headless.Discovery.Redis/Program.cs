@@ -14,7 +14,7 @@ if (args.ElementAtOrDefault(2) is { } dnsServer)
     options.DnsServers.Add(dnsServer);
 }
 
-await using var service = HeadlessService.Create(options, loggerFactory: logging);
+await using var service = new HeadlessService(options, loggerFactory: logging);
 await using var redis = new RedisReplicaSet(service, logging);
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };

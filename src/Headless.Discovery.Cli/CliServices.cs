@@ -23,6 +23,6 @@ internal sealed class CliServices
     {
         Qualify = name => ServiceName.Qualify(name),
         CreateResolver = options => new DnsEndpointResolver(options),
-        CreateService = (service, resolver, options) => HeadlessService.Create(service, resolver, options),
+        CreateService = (service, resolver, options) => new HeadlessService(service, resolver, options),
     };
 }

@@ -66,7 +66,7 @@ public sealed class HeadlessResolverFactory : ResolverFactory
         }
 
         HeadlessServiceOptions serviceOptions = OptionsFor(target);
-        var owned = HeadlessService.Create(serviceOptions, timeProvider: null, loggerFactory: loggers);
+        var owned = new HeadlessService(serviceOptions, timeProvider: null, loggerFactory: loggers);
         return new HeadlessResolver(owned, owned, options.DefaultPort, logger);
     }
 

@@ -8,7 +8,7 @@ namespace Headless.Discovery.Testing;
 /// empty. It counts rounds and can hold them until released, so a test decides exactly what every round sees.
 /// </summary>
 /// <remarks>
-/// Pass it to <see cref="HeadlessService.Create(ServiceName, IEndpointResolver, HeadlessServiceOptions, TimeProvider?, Microsoft.Extensions.Logging.ILoggerFactory?, Random?)"/>
+/// Pass it to <see cref="HeadlessService(ServiceName, IEndpointResolver, HeadlessServiceOptions, TimeProvider?, Microsoft.Extensions.Logging.ILoggerFactory?, Random?)"/>
 /// together with a fake clock. Thread-safe. A round with nothing queued and no block answers <see cref="Fallback"/>
 /// synchronously, without a lock or an allocation, so benchmarks can use it as a free resolver.
 /// </remarks>

@@ -1,7 +1,7 @@
 namespace Headless.Discovery;
 
 /// <summary>Synchronous disposal, for containers and callers that dispose synchronously.</summary>
-internal sealed partial class LiveHeadlessService : IDisposable
+public sealed partial class HeadlessService : IDisposable
 {
     /// <summary>
     /// Disposes synchronously: blocks until <see cref="DisposeAsync"/> completes (the timer is stopped and an in-flight

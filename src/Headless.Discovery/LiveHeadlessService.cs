@@ -7,12 +7,32 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Headless.Discovery;
 
 /// <summary>
-/// The <see cref="IHeadlessService"/> that <see cref="HeadlessService.Create(HeadlessServiceOptions, TimeProvider?, ILoggerFactory?, KubernetesDnsEnvironment?, Random?)"/>
-/// builds (see there for what it does). This facade only wires the rooms, and data flows one way: the refresh loop
-/// (Refresh/) decides each round's membership; the health tracker (Health/) follows it and sends health events; the
-/// publisher (Publication/) composes both into the next snapshot and delivers changes.
+/// The live, refreshed endpoint set of one headless Service. Resolves the service in the background on a schedule
+/// driven by the answer's TTL (clamped to [<see cref="HeadlessServiceOptions.MinRefreshInterval"/>,
+/// <see cref="HeadlessServiceOptions.MaxRefreshInterval"/>], with jitter), backs off after failures, keeps the last
+/// known good endpoints (marked stale) while DNS fails, and publishes an immutable <see cref="EndpointSet"/> only when
+/// membership, staleness or health changes.
 /// </summary>
-internal sealed partial class LiveHeadlessService : IHeadlessService
+/// <remarks>
+/// <para>
+/// Health: with <see cref="HeadlessServiceOptions.ActiveHealth"/> configured every pod is probed in the background; outcomes
+/// given to <see cref="ReportOutcome"/> drive passive outlier ejection (<see cref="HeadlessServiceOptions.PassiveHealth"/>).
+/// Health state follows the pod's identity across refreshes. Each health transition publishes a new snapshot (same
+/// members, new <see cref="EndpointSet.Statuses"/>); every publication, DNS- or health-driven, is serialized under one
+/// lock, so versions strictly increase and no update is lost.
+/// </para>
+/// <para>
+/// Thread-safe. <see cref="Current"/> is a single volatile read. Refreshes never overlap. Dispose to stop the timer, the
+/// probes and the ejection timers and wait for an in-flight refresh to finish; waiters and watchers then end with
+/// <see cref="ObjectDisposedException"/> (waiters) or the end of the stream (watchers).
+/// </para>
+/// <para>
+/// Inside, this facade only wires the rooms, and data flows one way: the refresh loop (Refresh/) decides each round's
+/// membership; the health tracker (Health/) follows it and sends health events; the publisher (Publication/) composes
+/// both into the next snapshot and delivers changes.
+/// </para>
+/// </remarks>
+public sealed partial class HeadlessService : IHeadlessService
 {
     private readonly CancellationTokenSource _disposeCts = new();
     private readonly object _lifecycleLock = new();
@@ -22,8 +42,19 @@ internal sealed partial class LiveHeadlessService : IHeadlessService
     private bool _started;
     private volatile bool _disposed;
 
-    /// <summary>See <see cref="HeadlessService.Create(HeadlessServiceOptions, TimeProvider?, ILoggerFactory?, KubernetesDnsEnvironment?, Random?)"/>.</summary>
-    internal LiveHeadlessService(
+    /// <summary>
+    /// Creates a live view of the headless Service named by <see cref="HeadlessServiceOptions.Name"/>, resolved over DNS
+    /// by a <see cref="DnsEndpointResolver"/>. A short name is qualified with <see cref="ServiceName.Qualify"/>.
+    /// Nothing is resolved until <see cref="Start"/> or an async member is called.
+    /// </summary>
+    /// <param name="options">What to resolve and how; copied and validated here (later changes to it have no effect).</param>
+    /// <param name="timeProvider">The clock and timers. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">Logging. Default: no logging.</param>
+    /// <param name="environment">Where to read the pod's namespace and cluster domain from. Default: <see cref="KubernetesDnsEnvironment.Default"/>.</param>
+    /// <param name="random">The source of jitter (refresh delays, failure backoff, probe intervals); pass a seeded one for reproducible schedules. Used under a lock. Default: <see cref="Random.Shared"/>.</param>
+    /// <exception cref="ArgumentException">An option is missing or out of range (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">A short name needs a namespace and none could be found.</exception>
+    public HeadlessService(
         HeadlessServiceOptions options,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
@@ -33,7 +64,7 @@ internal sealed partial class LiveHeadlessService : IHeadlessService
     {
     }
 
-    private LiveHeadlessService(HeadlessServiceOptions frozen, ServiceName name, ILoggerFactory? loggerFactory, TimeProvider? timeProvider, Random? random)
+    private HeadlessService(HeadlessServiceOptions frozen, ServiceName name, ILoggerFactory? loggerFactory, TimeProvider? timeProvider, Random? random)
         : this(
             name,
             new DnsResolver(frozen.ToResolverOptions(), loggerFactory, timeProvider),
@@ -54,8 +85,15 @@ internal sealed partial class LiveHeadlessService : IHeadlessService
         return frozen;
     }
 
-    /// <summary>See <see cref="HeadlessService.Create(ServiceName, IEndpointResolver, HeadlessServiceOptions, TimeProvider?, ILoggerFactory?, Random?)"/>.</summary>
-    internal LiveHeadlessService(
+    /// <summary>Creates a live view of <paramref name="service"/> over any resolver (a custom source, or a test double).</summary>
+    /// <param name="service">The fully qualified service name.</param>
+    /// <param name="resolver">Resolves the service on each refresh.</param>
+    /// <param name="options">Refresh options, copied and validated here (later changes to it have no effect); <see cref="HeadlessServiceOptions.Name"/> and the DNS options are not used here.</param>
+    /// <param name="timeProvider">The clock and timers. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">Logging. Default: no logging.</param>
+    /// <param name="random">The source of jitter (refresh delays, failure backoff, probe intervals); pass a seeded one for reproducible schedules. Used under a lock. Default: <see cref="Random.Shared"/>.</param>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    public HeadlessService(
         ServiceName service,
         IEndpointResolver resolver,
         HeadlessServiceOptions options,
@@ -74,7 +112,7 @@ internal sealed partial class LiveHeadlessService : IHeadlessService
         Name = service;
         TimeProvider clock = timeProvider ?? TimeProvider.System;
         TimeProvider = clock;
-        ILogger logger = (ILogger?)loggerFactory?.CreateLogger("Headless.Discovery.HeadlessService") ?? NullLogger.Instance;
+        ILogger logger = (ILogger?)loggerFactory?.CreateLogger<HeadlessService>() ?? NullLogger.Instance;
         ILogger healthLogger = (ILogger?)loggerFactory?.CreateLogger("Headless.Discovery.Health") ?? NullLogger.Instance;
         Func<double> random01 = Random01(random);
         bool tracksHealth = options.ActiveHealth.Enabled || options.PassiveHealth.Enabled;
@@ -313,7 +351,7 @@ internal sealed partial class LiveHeadlessService : IHeadlessService
     }
 
     /// <summary>Routes health events: statuses to the publisher, an unreachable pod to an early refresh.</summary>
-    private sealed class HealthEvents(LiveHeadlessService owner) : IHealthEventSink
+    private sealed class HealthEvents(HeadlessService owner) : IHealthEventSink
     {
         public void OnStatus(EndpointStatus status) => owner._publisher.OnStatus(status);
 

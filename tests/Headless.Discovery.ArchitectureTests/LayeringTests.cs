@@ -66,7 +66,7 @@ public sealed class LayeringTests
     }
 
     [Fact]
-    public void Only_the_root_and_registration_know_the_concrete_LiveHeadlessService()
+    public void Only_the_root_and_registration_know_the_concrete_HeadlessService()
     {
         var violations = new SortedSet<string>(StringComparer.Ordinal);
         foreach (IType type in Architecture.Value.Types)
@@ -77,13 +77,13 @@ public sealed class LayeringTests
                 continue;
             }
 
-            if (type.Dependencies.Any(d => TopLevel(d.Target.FullName) == "Headless.Discovery.LiveHeadlessService"))
+            if (type.Dependencies.Any(d => TopLevel(d.Target.FullName) == "Headless.Discovery.HeadlessService"))
             {
                 violations.Add($"{room}: {TopLevel(type.FullName)}");
             }
         }
 
-        Assert.True(violations.Count == 0, "Types that reach past IHeadlessService to LiveHeadlessService:\n" + string.Join('\n', violations));
+        Assert.True(violations.Count == 0, "Types that reach past IHeadlessService to HeadlessService:\n" + string.Join('\n', violations));
     }
 
     private static string? RoomOf(IType? type) =>

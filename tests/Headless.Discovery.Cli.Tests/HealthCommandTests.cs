@@ -153,7 +153,7 @@ public sealed class HealthCommandTests : IAsyncLifetime
         options.DnsServers.Add(_dns.NameServer);
         options.ActiveHealth.Probe = "http:/";
         options.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
-        await using var live = HeadlessService.Create(options);
+        await using var live = new HeadlessService(options);
         using var settled = new CancellationTokenSource(LineWriter.DefaultTimeout);
         await foreach (EndpointSetChange change in live.WatchAsync(settled.Token))
         {

@@ -136,7 +136,7 @@ public sealed class LibraryErrorTests : IAsyncLifetime
             ResolutionResult.Success([new PodEndpoint(IPAddress.Parse("10.0.0.1"), 80)], TimeSpan.FromHours(1)),
             ResolutionResult.NoData(error: why),
         ]);
-        await using var live = HeadlessService.Create(service, new QueuedResolver(answers), new HeadlessServiceOptions { EmptyAnswerConfirmations = 3 });
+        await using var live = new HeadlessService(service, new QueuedResolver(answers), new HeadlessServiceOptions { EmptyAnswerConfirmations = 3 });
 
         EndpointSet empty = await live.GetEndpointsAsync();
         Assert.Contains(Squeeze(why.Message), Render(empty), StringComparison.Ordinal);

@@ -26,7 +26,7 @@ public sealed class LiveTableTests
             for (int run = 0; run < 20; run++)
             {
                 var answer = ResolutionResult.Success([new PodEndpoint(IPAddress.Parse("10.0.0.1"), 80)], TimeSpan.FromHours(1));
-                await using var live = HeadlessService.Create(ServiceName.Parse("web.default.svc.cluster.local"), new ScriptedResolver(answer), new HeadlessServiceOptions());
+                await using var live = new HeadlessService(ServiceName.Parse("web.default.svc.cluster.local"), new ScriptedResolver(answer), new HeadlessServiceOptions());
                 await live.GetEndpointsAsync();
                 using var stop = new CancellationTokenSource();
                 Task table = LiveTable.RunAsync(live, TimeProvider.System, stop.Token);

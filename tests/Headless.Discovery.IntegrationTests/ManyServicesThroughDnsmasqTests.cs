@@ -49,7 +49,7 @@ public sealed class ManyServicesThroughDnsmasqTests(DnsmasqFixture dnsmasq)
         return names;
     }
 
-    private IHeadlessService[] Services(string[] names, RetryCounter retries, TimeProvider? time = null) =>
+    private HeadlessService[] Services(string[] names, RetryCounter retries, TimeProvider? time = null) =>
         [.. names.Select(name =>
         {
             var options = new HeadlessServiceOptions
@@ -62,12 +62,12 @@ public sealed class ManyServicesThroughDnsmasqTests(DnsmasqFixture dnsmasq)
                 DnsRetryCount = 2,
             };
             options.DnsServers.Add(dnsmasq.NameServer);
-            return HeadlessService.Create(options, time, retries);
+            return new HeadlessService(options, time, retries);
         })];
 
-    private static async Task DisposeAllAsync(IEnumerable<IHeadlessService> services)
+    private static async Task DisposeAllAsync(IEnumerable<HeadlessService> services)
     {
-        foreach (IHeadlessService service in services)
+        foreach (HeadlessService service in services)
         {
             await service.DisposeAsync();
         }
@@ -79,10 +79,10 @@ public sealed class ManyServicesThroughDnsmasqTests(DnsmasqFixture dnsmasq)
         const int PodCount = 20;
         string[] names = await ServeAsync(500, PodCount);
         var retries = new RetryCounter();
-        IHeadlessService[] services = Services(names, retries);
+        HeadlessService[] services = Services(names, retries);
         try
         {
-            foreach (IHeadlessService service in services)
+            foreach (HeadlessService service in services)
             {
                 service.Start();
             }
@@ -118,7 +118,7 @@ public sealed class ManyServicesThroughDnsmasqTests(DnsmasqFixture dnsmasq)
         var retries = new RetryCounter();
 
         // A fake clock shared by all: no refresh runs but the rounds the test asks for, so "between rounds" is well defined.
-        IHeadlessService[] services = Services(names, retries, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        HeadlessService[] services = Services(names, retries, new FakeTimeProvider(DateTimeOffset.UtcNow));
         try
         {
             EndpointSet[] sets = await Task.WhenAll(services.Select(s => s.GetEndpointsAsync().AsTask())).WaitAsync(Guard);

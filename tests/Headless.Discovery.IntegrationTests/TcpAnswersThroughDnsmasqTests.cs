@@ -24,7 +24,7 @@ public sealed class TcpAnswersThroughDnsmasqTests(DnsmasqFixture dnsmasq)
 
     private IPEndPoint Server => new(IPAddress.Loopback, dnsmasq.Port);
 
-    private IHeadlessService Service(string name, DnsAddressFamily family = DnsAddressFamily.IPv4)
+    private HeadlessService Service(string name, DnsAddressFamily family = DnsAddressFamily.IPv4)
     {
         var options = new HeadlessServiceOptions
         {
@@ -37,7 +37,7 @@ public sealed class TcpAnswersThroughDnsmasqTests(DnsmasqFixture dnsmasq)
         options.DnsServers.Add(dnsmasq.NameServer);
 
         // A fake clock: no refresh runs but the ones the test asks for, so "between rounds" is well defined.
-        return HeadlessService.Create(options, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        return new HeadlessService(options, new FakeTimeProvider(DateTimeOffset.UtcNow));
     }
 
     private static string[] Keys(IEnumerable<IPAddress> addresses) => addresses.Select(a => $"{a}:80").Order(StringComparer.Ordinal).ToArray();
@@ -48,13 +48,13 @@ public sealed class TcpAnswersThroughDnsmasqTests(DnsmasqFixture dnsmasq)
 
     /// <summary>
     /// Changes the members of one service step by step; after each change has been read by dnsmasq, one
-    /// <see cref="IHeadlessService.RefreshAsync"/> must see exactly the new members.
+    /// <see cref="HeadlessService.RefreshAsync"/> must see exactly the new members.
     /// </summary>
     private async Task AssertEachChangeIsSeenByTheNextRefreshAsync(IReadOnlyList<IReadOnlyList<IPAddress>> memberships)
     {
         string name = NewName("tcp-fresh");
         await dnsmasq.SetHostsAsync(name, memberships[0]);
-        await using IHeadlessService service = Service(name);
+        await using HeadlessService service = Service(name);
         EndpointSet set = await service.RefreshAsync().AsTask().WaitAsync(Generous);
         Assert.Equal(Keys(memberships[0]), Keys(set));
 
@@ -120,7 +120,7 @@ public sealed class TcpAnswersThroughDnsmasqTests(DnsmasqFixture dnsmasq)
         string name = NewName("tcp-held");
         IReadOnlyList<IPAddress> members = Addresses.Range(42, MinPods);
         await dnsmasq.SetHostsAsync(name, members);
-        await using IHeadlessService service = Service(name, family);
+        await using HeadlessService service = Service(name, family);
 
         for (int round = 0; round < 3; round++)
         {

@@ -15,7 +15,7 @@ public sealed class RedisReplicaSetTests : IAsyncLifetime
     private static readonly TimeSpan Generous = TestTimeouts.Generous;
     private readonly List<RedisServer> _servers = [];
     private EmbeddedDnsServer _dns = null!;
-    private IHeadlessService _service = null!;
+    private HeadlessService _service = null!;
     private RedisReplicaSet _redis = null!;
     private int _port;
 
@@ -33,7 +33,7 @@ public sealed class RedisReplicaSetTests : IAsyncLifetime
         PublishInDns(_servers);
         var options = new HeadlessServiceOptions { Name = Name, Port = _port, EmptyAnswerConfirmations = 1 };
         options.DnsServers.Add(_dns.NameServer);
-        _service = HeadlessService.Create(options);
+        _service = new HeadlessService(options);
         _redis = new RedisReplicaSet(_service);
         _redis.Start();
         await WaitForPodsAsync(_servers);

@@ -38,7 +38,7 @@ options.ActiveHealth.Interval = TimeSpan.FromMilliseconds(200);
 options.ActiveHealth.Timeout = TimeSpan.FromMilliseconds(500);
 options.PassiveHealth.BaseEjectionTime = TimeSpan.FromMilliseconds(200);
 options.PassiveHealth.MaxEjectionTime = TimeSpan.FromSeconds(1);
-await using var service = HeadlessService.Create(options);
+await using var service = new HeadlessService(options);
 await service.WaitForEndpointsAsync(1);
 
 using var stop = new CancellationTokenSource(duration);

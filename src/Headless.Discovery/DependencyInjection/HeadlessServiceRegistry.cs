@@ -111,16 +111,16 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
         return _keys.Contains(key) ? _registrationOptions.Get(key) : throw UnknownKey(key);
     }
 
-    private IHeadlessService Create(string key)
+    private HeadlessService Create(string key)
     {
         // Get validates (the same validator ValidateOnStart runs), so a bad option throws here naming the key.
         HeadlessServiceOptions options = _options.Get(key);
         HeadlessServiceRegistrationOptions registration = _registrationOptions.Get(key);
         IEndpointResolver? resolver = _services.GetKeyedService<IEndpointResolver>(key);
         KubernetesDnsEnvironment? environment = _services.GetService<KubernetesDnsEnvironment>();
-        IHeadlessService service = resolver is null
-            ? HeadlessService.Create(options, _timeProvider, _loggerFactory, environment)
-            : HeadlessService.Create(ServiceName.Qualify(options.Name!, environment), resolver, options, _timeProvider, _loggerFactory);
+        HeadlessService service = resolver is null
+            ? new HeadlessService(options, _timeProvider, _loggerFactory, environment)
+            : new HeadlessService(ServiceName.Qualify(options.Name!, environment), resolver, options, _timeProvider, _loggerFactory);
         Log.ServiceCreated(_logger, key, service.Name.Value, resolver is null ? "DNS" : resolver.GetType().Name);
         Log.EffectiveOptions(_logger, key, EffectiveOptions.Describe(service.Name, options, registration));
         return service;

@@ -25,11 +25,11 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _dns.DisposeAsync();
 
-    private IHeadlessService NewService()
+    private HeadlessService NewService()
     {
         var options = new HeadlessServiceOptions { Name = Name, Port = 8080 };
         options.DnsServers.Add(_dns.NameServer);
-        return HeadlessService.Create(options);
+        return new HeadlessService(options);
     }
 
     // Never sends anything: these tests are about the service's lifetime, not the pods.
@@ -55,7 +55,7 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
         var thrown = new Dictionary<string, int>();
         for (int attempt = 0; attempt < Attempts; attempt++)
         {
-            IHeadlessService service = NewService();
+            HeadlessService service = NewService();
             if (attempt % 2 == 0)
             {
                 // Half of the services had resolved before they were disposed, half never had.
@@ -110,7 +110,7 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
         for (int attempt = 0; attempt < Attempts; attempt++)
         {
             _dns.ResetCounters();
-            IHeadlessService service = NewService();
+            HeadlessService service = NewService();
             Task<FanOutResult<int>> fanOut = service.FanOutAsync(
                 Succeed,
                 // Half with a deadline, whose own wait must not turn disposal into a deadline result.
@@ -131,7 +131,7 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
     {
         // Queries are received but never answered, so the fan-out is still waiting when the caller cancels.
         _dns.Pause();
-        await using IHeadlessService service = NewService();
+        await using HeadlessService service = NewService();
         using var cts = new CancellationTokenSource();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(Succeed, new FanOutOptions { Deadline = withDeadline ? TimeSpan.FromMinutes(5) : null }, cts.Token);
         await _dns.WaitForQueriesAsync(1).WaitAsync(Generous);
@@ -148,7 +148,7 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
         var thrown = new Dictionary<string, int>();
         for (int attempt = 0; attempt < Attempts; attempt++)
         {
-            IHeadlessService service = NewService();
+            HeadlessService service = NewService();
             await service.RefreshAsync();
             var started = new SemaphoreSlim(0);
             bool honourToken = attempt % 2 == 0;
@@ -171,7 +171,7 @@ public sealed class FanOutDisposalTests : IAsyncLifetime
     [Fact]
     public async Task The_callers_cancellation_still_throws_OperationCanceledException_with_the_callers_token()
     {
-        await using IHeadlessService service = NewService();
+        await using HeadlessService service = NewService();
         await service.RefreshAsync();
         using var cts = new CancellationTokenSource();
         var started = new SemaphoreSlim(0);

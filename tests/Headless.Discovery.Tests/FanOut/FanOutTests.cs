@@ -345,7 +345,7 @@ public sealed class FanOutTests : IAsyncLifetime
         _pods.SyncToDns(dns, Name);
         var options = new HeadlessServiceOptions { Name = Name, Port = _pods.Port };
         options.DnsServers.Add(dns.NameServer);
-        await using var service = HeadlessService.Create(options);
+        await using var service = new HeadlessService(options);
 
         FanOutResult<int> result = await service.FanOutAsync(GetAsync, new FanOutOptions { Mode = FanOutMode.Quorum(2) }).WaitAsync(Generous);
 

@@ -191,7 +191,7 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = HeadlessService.Create(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), time);
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), time);
         var started = new SemaphoreSlim(0);
         var never = new TaskCompletionSource<int>();
 
@@ -225,7 +225,7 @@ public sealed class FanOutTimeoutTests
         var time = new FakeTimeProvider();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = HeadlessService.Create(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), time);
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), time);
         int calls = 0;
 
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
@@ -258,7 +258,7 @@ public sealed class FanOutTimeoutTests
         var clock = new LateTimerClock();
         var resolver = new ScriptedResolver(ResolutionResult.Success(FanOutPods.Loopback(2), TimeSpan.FromSeconds(5)));
         resolver.Block();
-        await using var service = HeadlessService.Create(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), clock);
+        await using var service = new HeadlessService(TestPods.ServiceName, resolver, new HeadlessServiceOptions(), clock);
         int calls = 0;
         var never = new TaskCompletionSource<int>();
 

@@ -121,7 +121,7 @@ public sealed class AbandonedProbeTests
 
         ServiceName name = HealthMetrics.UniqueName("abandoned");
         using var metrics = new HealthMetrics(name);
-        var service = HeadlessService.Create(name, resolver, options, time);
+        var service = new HeadlessService(name, resolver, options, time);
         try
         {
             await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);

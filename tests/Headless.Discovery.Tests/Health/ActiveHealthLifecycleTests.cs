@@ -10,7 +10,7 @@ public sealed class ActiveHealthLifecycleTests : HealthTestBase
     public async Task Removed_pods_stop_being_probed()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         await StartAndProbeAsync(service);
 
         Resolver.Fallback = Ok(3600, 1, 2);
@@ -50,7 +50,7 @@ public sealed class ActiveHealthLifecycleTests : HealthTestBase
 
             return ProbeResult.Healthy();
         });
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         await entered.Task.WaitAsync(Generous);
 
@@ -70,7 +70,7 @@ public sealed class ActiveHealthLifecycleTests : HealthTestBase
         var probe = new ScriptedProbe();
         probe.Set(web0, healthy: false);
         probe.Set(web1, healthy: false);
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         EndpointSet first = await StartAndProbeAsync(service);
         Assert.Equal(EndpointHealth.Unhealthy, first.GetStatus(web0)!.Health);
 
@@ -94,7 +94,7 @@ public sealed class ActiveHealthLifecycleTests : HealthTestBase
     public async Task Disposal_stops_every_probe()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         await StartAndProbeAsync(service);
         await ProbeRoundAsync(service, 3);
         HealthMetrics metrics = Metrics(service);
@@ -113,7 +113,7 @@ public sealed class ActiveHealthLifecycleTests : HealthTestBase
     {
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        IHeadlessService service = Create(new DelegateProbe(async (_, ct) =>
+        HeadlessService service = Create(new DelegateProbe(async (_, ct) =>
         {
             entered.TrySetResult();
             try
@@ -140,7 +140,7 @@ public sealed class ActiveHealthLifecycleTests : HealthTestBase
     [Fact]
     public async Task Without_health_checking_statuses_stay_unknown_and_shared()
     {
-        IHeadlessService service = Create(null, o => o.PassiveHealth.Enabled = false);
+        HeadlessService service = Create(null, o => o.PassiveHealth.Enabled = false);
         EndpointSet set = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         // No health room: nothing ever holds per-pod health state for this service.
         Assert.Null(Metrics(service).TrackedPods);

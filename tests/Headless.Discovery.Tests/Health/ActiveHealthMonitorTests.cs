@@ -12,7 +12,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     {
         var probe = new ScriptedProbe();
         probe.Set(Pod(2), healthy: false);
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
 
         EndpointSet set = await StartAndProbeAsync(service);
 
@@ -31,7 +31,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     public async Task Thresholds_give_hysteresis_in_both_directions()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         await StartAndProbeAsync(service);
         Assert.Equal(EndpointHealth.Healthy, service.Current.GetStatus(Pod(1))!.Health);
 
@@ -59,7 +59,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     {
         var probe = new ScriptedProbe();
         HeadlessServiceOptions? options = null;
-        IHeadlessService service = Create(probe, o => options = o);
+        HeadlessService service = Create(probe, o => options = o);
         await StartAndProbeAsync(service);
 
         // Set after the service was built: probing goes on with the timeout, interval and thresholds it was built with.
@@ -82,7 +82,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     public async Task A_transition_publishes_a_new_version_with_the_same_members_and_a_health_change()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = Create(probe, o => o.ActiveHealth.UnhealthyThreshold = 1);
+        HeadlessService service = Create(probe, o => o.ActiveHealth.UnhealthyThreshold = 1);
         var changes = new ChangeLog();
         service.Changed += changes.Handler;
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
@@ -126,7 +126,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     public async Task Probe_details_without_a_transition_publish_nothing_but_are_live()
     {
         var probe = new DelegateProbe((endpoint, _) => ValueTask.FromResult(ProbeResult.Healthy()));
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         EndpointSet settled = await StartAndProbeAsync(service);
         DateTimeOffset firstProbe = Time.GetUtcNow();
 
@@ -155,7 +155,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
 
             return ProbeResult.Healthy();
         });
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         await WaitForProbesAsync(service, 2);
         await entered.Task.WaitAsync(Generous);
@@ -172,7 +172,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     [Fact]
     public async Task A_throwing_probe_counts_as_a_failure_with_its_message()
     {
-        IHeadlessService service = Create(new DelegateProbe((_, _) => throw new InvalidOperationException("ping failed")));
+        HeadlessService service = Create(new DelegateProbe((_, _) => throw new InvalidOperationException("ping failed")));
         EndpointSet set = await StartAndProbeAsync(service);
         Assert.All(set.Statuses, s => Assert.Equal("InvalidOperationException: ping failed", s.LastError));
         Assert.True(set.IsPanic);
@@ -199,7 +199,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
             Interlocked.Decrement(ref current);
             return ProbeResult.Healthy();
         });
-        IHeadlessService service = Create(probe, o => o.ActiveHealth.MaxConcurrentProbes = 3);
+        HeadlessService service = Create(probe, o => o.ActiveHealth.MaxConcurrentProbes = 3);
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 
         await threeIn.Task.WaitAsync(Generous);
@@ -249,7 +249,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     public async Task Initial_jitter_delays_the_first_probe()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = Create(probe, o => o.ActiveHealth.InitialJitter = TimeSpan.FromSeconds(4));
+        HeadlessService service = Create(probe, o => o.ActiveHealth.InitialJitter = TimeSpan.FromSeconds(4));
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         Assert.Equal(0, probe.Calls(Pod(1)));
 
@@ -263,7 +263,7 @@ public sealed class ActiveHealthMonitorTests : HealthTestBase
     {
         var probe = new ScriptedProbe();
         probe.Set(Pod(2), healthy: false);
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         EndpointSet before = await StartAndProbeAsync(service);
         EndpointStatus unhealthy = before.GetStatus(Pod(2))!;
 

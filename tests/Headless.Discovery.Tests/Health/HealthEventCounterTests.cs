@@ -7,7 +7,7 @@ public sealed class HealthEventCounterTests : HealthTestBase
     public async Task Every_transition_is_counted_once_by_kind_and_steady_probes_count_nothing()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         // A pod's first probe decides its health: three pods, three "healthy" events; a steady round adds none.
         EndpointSet first = await StartAndProbeAsync(service);
         Assert.Equal(new Dictionary<string, long> { ["healthy"] = 3 }, Metrics(service).Events);

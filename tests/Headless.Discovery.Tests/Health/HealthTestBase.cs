@@ -31,15 +31,15 @@ public abstract class HealthTestBase : IAsyncLifetime
 {
     protected static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    private readonly List<IHeadlessService> _services = [];
-    private readonly Dictionary<IHeadlessService, HealthMetrics> _metrics = [];
-    private readonly HashSet<IHeadlessService> _probed = [];
+    private readonly List<HeadlessService> _services = [];
+    private readonly Dictionary<HeadlessService, HealthMetrics> _metrics = [];
+    private readonly HashSet<HeadlessService> _probed = [];
 
     internal FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     internal ScriptedResolver Resolver { get; } = new(ScriptedAnswers.Ok(3600, 1, 2, 3));
 
-    internal IHeadlessService Create(IEndpointProbe? probe, Action<HeadlessServiceOptions>? configure = null)
+    internal HeadlessService Create(IEndpointProbe? probe, Action<HeadlessServiceOptions>? configure = null)
     {
         var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromHours(1) };
         options.ActiveHealth.CustomProbe = probe;
@@ -52,7 +52,7 @@ public abstract class HealthTestBase : IAsyncLifetime
         ServiceName name = HealthMetrics.UniqueName();
         // Listening before the service exists: no measurement of it is missed.
         var metrics = new HealthMetrics(name);
-        var service = HeadlessService.Create(name, Resolver, options, Time, random: new ConstantRandom(0.5));
+        var service = new HeadlessService(name, Resolver, options, Time, random: new ConstantRandom(0.5));
         _services.Add(service);
         _metrics[service] = metrics;
         if (options.ActiveHealth.Enabled)
@@ -64,13 +64,13 @@ public abstract class HealthTestBase : IAsyncLifetime
     }
 
     /// <summary>The public metrics of <paramref name="service"/>: applied probes and pods holding health state.</summary>
-    internal HealthMetrics Metrics(IHeadlessService service) => _metrics[service];
+    internal HealthMetrics Metrics(HeadlessService service) => _metrics[service];
 
     /// <summary>Waits until <paramref name="count"/> probes of <paramref name="service"/> have completed and been applied.</summary>
-    internal Task WaitForProbesAsync(IHeadlessService service, long count) => Metrics(service).WaitForProbesAsync(count).WaitAsync(Generous);
+    internal Task WaitForProbesAsync(HeadlessService service, long count) => Metrics(service).WaitForProbesAsync(count).WaitAsync(Generous);
 
     /// <summary>Starts the service and waits until every pod of the first snapshot has been probed once (when probes are configured).</summary>
-    internal async Task<EndpointSet> StartAndProbeAsync(IHeadlessService service)
+    internal async Task<EndpointSet> StartAndProbeAsync(HeadlessService service)
     {
         EndpointSet first = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         if (_probed.Contains(service))
@@ -82,7 +82,7 @@ public abstract class HealthTestBase : IAsyncLifetime
     }
 
     /// <summary>Advances fake time by one interval and waits for one more probe of each of <paramref name="pods"/> pods.</summary>
-    internal async Task ProbeRoundAsync(IHeadlessService service, int pods, TimeSpan? by = null)
+    internal async Task ProbeRoundAsync(HeadlessService service, int pods, TimeSpan? by = null)
     {
         long target = Metrics(service).Probes + pods;
         Time.Advance(by ?? Interval);
@@ -93,7 +93,7 @@ public abstract class HealthTestBase : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (IHeadlessService service in _services)
+        foreach (HeadlessService service in _services)
         {
             await service.DisposeAsync();
             _metrics[service].Dispose();

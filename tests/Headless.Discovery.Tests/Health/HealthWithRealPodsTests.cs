@@ -12,7 +12,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
     private readonly List<LoopbackPod> _pods = [];
     private readonly ScriptedResolver _resolver = new(ScriptedAnswers.Default);
-    private IHeadlessService? _service;
+    private HeadlessService? _service;
 
     public async Task InitializeAsync()
     {
@@ -43,7 +43,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     /// Starts probing. The timeout is generous by default: on a loaded 2-core machine a loopback probe can take a second,
     /// and a timeout would replace the error a test is looking for. Only the hang test wants it short.
     /// </summary>
-    private IHeadlessService Start(string probe, int healthyThreshold = 2, int unhealthyThreshold = 3, double timeoutSeconds = 5)
+    private HeadlessService Start(string probe, int healthyThreshold = 2, int unhealthyThreshold = 3, double timeoutSeconds = 5)
     {
         var options = new HeadlessServiceOptions { MaxRefreshInterval = TimeSpan.FromHours(1) };
         options.ActiveHealth.Probe = probe;
@@ -51,15 +51,15 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
         options.ActiveHealth.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
         options.ActiveHealth.HealthyThreshold = healthyThreshold;
         options.ActiveHealth.UnhealthyThreshold = unhealthyThreshold;
-        _service = HeadlessService.Create(Svc, _resolver, options);
+        _service = new HeadlessService(Svc, _resolver, options);
         _service.Start();
         return _service;
     }
 
-    private static Task<EndpointSet> WaitForHealthAsync(IHeadlessService service, LoopbackPod pod, EndpointHealth health) =>
+    private static Task<EndpointSet> WaitForHealthAsync(HeadlessService service, LoopbackPod pod, EndpointHealth health) =>
         service.WaitAsync(s => s.GetStatus(Of(pod))?.Health == health, CancellationToken.None).AsTask().WaitAsync(Generous);
 
-    private static Task<EndpointSet> WaitAllHealthyAsync(IHeadlessService service) =>
+    private static Task<EndpointSet> WaitAllHealthyAsync(HeadlessService service) =>
         service.WaitAsync(s => s.Count > 0 && s.HealthyCount == s.Count, CancellationToken.None).AsTask().WaitAsync(Generous);
 
     [Theory]
@@ -67,7 +67,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     [InlineData("tcp")]
     public async Task A_stopped_pod_turns_unhealthy_and_healthy_again_after_restart(string probe)
     {
-        IHeadlessService service = Start(probe);
+        HeadlessService service = Start(probe);
         await WaitAllHealthyAsync(service);
         LoopbackPod victim = _pods[1];
 
@@ -89,7 +89,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     public async Task A_pod_that_accepts_and_never_answers_is_unhealthy_by_timeout()
     {
         _pods[0].Behavior = PodBehavior.Hang;
-        IHeadlessService service = Start("http:/", unhealthyThreshold: 1, timeoutSeconds: 1);
+        HeadlessService service = Start("http:/", unhealthyThreshold: 1, timeoutSeconds: 1);
 
         EndpointSet set = await WaitForHealthAsync(service, _pods[0], EndpointHealth.Unhealthy);
 
@@ -100,7 +100,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     public async Task A_pod_answering_500_is_unhealthy_and_recovers_when_it_answers_200()
     {
         _pods[2].Behavior = PodBehavior.Status(500);
-        IHeadlessService service = Start("http:/");
+        HeadlessService service = Start("http:/");
 
         EndpointSet set = await WaitForHealthAsync(service, _pods[2], EndpointHealth.Unhealthy);
         Assert.Equal("HTTP 500 is outside 200-399", set.GetStatus(Of(_pods[2]))!.LastError);
@@ -113,7 +113,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     public async Task A_flapping_pod_stays_healthy_under_hysteresis()
     {
         LoopbackPod flapper = _pods[0];
-        IHeadlessService service = Start("http:/", healthyThreshold: 2, unhealthyThreshold: 3);
+        HeadlessService service = Start("http:/", healthyThreshold: 2, unhealthyThreshold: 3);
         EndpointSet settled = await WaitAllHealthyAsync(service);
         var changes = new List<EndpointSetChange>();
         service.Changed += (_, c) =>
@@ -146,7 +146,7 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
     [Fact]
     public async Task Pods_that_leave_the_set_stop_being_probed()
     {
-        IHeadlessService service = Start("http:/");
+        HeadlessService service = Start("http:/");
         await WaitAllHealthyAsync(service);
 
         _resolver.Fallback = ResolutionResult.Success(_pods.Take(2).Select(Of), TimeSpan.FromHours(1));

@@ -13,10 +13,10 @@ public sealed class OutlierDetectionTests : HealthTestBase
 {
     private static readonly TimeSpan Every = TimeSpan.FromSeconds(10);
 
-    private async Task<(IHeadlessService Service, PodEndpoint[] Pods)> StartAsync(int pods, Action<PassiveHealthOptions> passive)
+    private async Task<(HeadlessService Service, PodEndpoint[] Pods)> StartAsync(int pods, Action<PassiveHealthOptions> passive)
     {
         Resolver.Fallback = ScriptedAnswers.Ok(3600, [.. Enumerable.Range(1, pods)]);
-        IHeadlessService service = Create(null, o =>
+        HeadlessService service = Create(null, o =>
         {
             o.PassiveHealth.ConsecutiveFailures = 1000;
             o.PassiveHealth.Interval = Every;
@@ -27,7 +27,7 @@ public sealed class OutlierDetectionTests : HealthTestBase
     }
 
     /// <summary>Reports <paramref name="successes"/> and <paramref name="failures"/> for each pod, interleaved (never five failures in a row).</summary>
-    private static void Report(IHeadlessService service, PodEndpoint[] pods, long[] successes, long[] failures)
+    private static void Report(HeadlessService service, PodEndpoint[] pods, long[] successes, long[] failures)
     {
         for (int i = 0; i < pods.Length; i++)
         {
@@ -49,12 +49,12 @@ public sealed class OutlierDetectionTests : HealthTestBase
         }
     }
 
-    private static PodEndpoint[] Ejected(IHeadlessService service) => [.. service.Current.Statuses.Where(s => s.IsEjected).Select(s => s.Endpoint)];
+    private static PodEndpoint[] Ejected(HeadlessService service) => [.. service.Current.Statuses.Where(s => s.IsEjected).Select(s => s.Endpoint)];
 
     [Fact]
     public async Task A_pod_far_below_the_others_success_rate_is_ejected_after_one_interval()
     {
-        (IHeadlessService service, PodEndpoint[] pods) = await StartAsync(6, _ => { });
+        (HeadlessService service, PodEndpoint[] pods) = await StartAsync(6, _ => { });
         Report(service, pods, [198, 199, 200, 197, 200, 100], [2, 1, 0, 3, 0, 100]);
         Assert.Empty(Ejected(service));
 
@@ -77,7 +77,7 @@ public sealed class OutlierDetectionTests : HealthTestBase
         var options = new HeadlessServiceOptions();
         options.PassiveHealth.Interval = Every;
         options.PassiveHealth.ConsecutiveFailures = 1000;
-        await using var service = HeadlessService.Create(ServiceName.Parse("outlier-log.default.svc.cluster.local"), Resolver, options, Time, loggerFactory);
+        await using var service = new HeadlessService(ServiceName.Parse("outlier-log.default.svc.cluster.local"), Resolver, options, Time, loggerFactory);
         PodEndpoint[] pods = [.. (await service.GetEndpointsAsync().AsTask().WaitAsync(Generous)).Endpoints];
         Report(service, pods, [198, 199, 200, 197, 200, 100], [2, 1, 0, 3, 0, 100]);
 
@@ -93,7 +93,7 @@ public sealed class OutlierDetectionTests : HealthTestBase
     [InlineData(6, 99)]
     public async Task Too_few_pods_or_too_few_calls_eject_nobody(int podCount, int calls)
     {
-        (IHeadlessService service, PodEndpoint[] pods) = await StartAsync(podCount, _ => { });
+        (HeadlessService service, PodEndpoint[] pods) = await StartAsync(podCount, _ => { });
         long[] successes = [.. pods.Select((_, i) => i == 0 ? calls / 2L : calls)];
         long[] failures = [.. pods.Select((_, i) => i == 0 ? calls - (calls / 2L) : 0L)];
         Report(service, pods, successes, failures);
@@ -109,12 +109,12 @@ public sealed class OutlierDetectionTests : HealthTestBase
         // Every pod fails alike: the success rate sees no outlier; only the failure percentage can eject.
         long[] successes = [10, 10, 10, 10, 10];
         long[] failures = [90, 90, 90, 90, 90];
-        (IHeadlessService off, PodEndpoint[] offPods) = await StartAsync(5, _ => { });
+        (HeadlessService off, PodEndpoint[] offPods) = await StartAsync(5, _ => { });
         Report(off, offPods, successes, failures);
         Time.Advance(Every);
         Assert.Empty(Ejected(off));
 
-        (IHeadlessService on, PodEndpoint[] onPods) = await StartAsync(5, p =>
+        (HeadlessService on, PodEndpoint[] onPods) = await StartAsync(5, p =>
         {
             p.FailurePercentageThreshold = 85;
             p.MaxEjectionPercent = 100;
@@ -127,7 +127,7 @@ public sealed class OutlierDetectionTests : HealthTestBase
     [Fact]
     public async Task Outliers_are_ejected_only_up_to_the_max_ejection_percent()
     {
-        (IHeadlessService service, PodEndpoint[] pods) = await StartAsync(10, p => p.FailurePercentageThreshold = 50);
+        (HeadlessService service, PodEndpoint[] pods) = await StartAsync(10, p => p.FailurePercentageThreshold = 50);
         Report(service, pods, [100, 100, 100, 100, 10, 10, 10, 10, 10, 10], [0, 0, 0, 0, 90, 90, 90, 90, 90, 90]);
 
         Time.Advance(Every);
@@ -148,7 +148,7 @@ public sealed class OutlierDetectionTests : HealthTestBase
 
         await Property.ForAllAsync(cases, iterations: 60, seed: 0x13_02_0001UL, async c =>
         {
-            (IHeadlessService service, PodEndpoint[] pods) = await StartAsync(c.Successes.Length, p =>
+            (HeadlessService service, PodEndpoint[] pods) = await StartAsync(c.Successes.Length, p =>
             {
                 p.MaxEjectionPercent = 100;
                 p.FailurePercentageThreshold = c.FailurePercentage ? 60 : null;

@@ -7,7 +7,7 @@ public sealed class PassiveHealthTests : HealthTestBase
 {
     private static readonly TimeSpan Base = TimeSpan.FromSeconds(30);
 
-    private IHeadlessService CreatePassive(Action<HeadlessServiceOptions>? configure = null, IEndpointProbe? probe = null) =>
+    private HeadlessService CreatePassive(Action<HeadlessServiceOptions>? configure = null, IEndpointProbe? probe = null) =>
         Create(probe, o =>
         {
             o.PassiveHealth.BaseEjectionTime = Base;
@@ -15,7 +15,7 @@ public sealed class PassiveHealthTests : HealthTestBase
             configure?.Invoke(o);
         });
 
-    private static void Fail(IHeadlessService service, PodEndpoint pod, int times)
+    private static void Fail(HeadlessService service, PodEndpoint pod, int times)
     {
         for (int i = 0; i < times; i++)
         {
@@ -26,7 +26,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task Without_a_probe_a_pod_holds_health_state_only_from_its_first_failure_until_it_leaves()
     {
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         EndpointSet before = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         HealthMetrics metrics = Metrics(service);
         Assert.Equal(0, metrics.TrackedPods);
@@ -53,7 +53,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task Consecutive_failures_eject_and_the_pod_returns_after_the_base_time()
     {
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         var changes = new ChangeLog();
         service.Changed += changes.Handler;
         EndpointSet before = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
@@ -89,7 +89,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task A_success_resets_the_failure_streak()
     {
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         EndpointSet before = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 
         for (int i = 0; i < 10; i++)
@@ -104,7 +104,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task Repeated_ejections_last_base_times_count_up_to_the_max()
     {
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         var durations = new List<TimeSpan>();
         for (int i = 0; i < 5; i++)
@@ -124,7 +124,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task The_ejection_count_starts_over_after_a_quiet_max_ejection_time()
     {
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         Fail(service, Pod(2), 5);
         Time.Advance(Base);
@@ -141,7 +141,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     public async Task Never_more_than_max_ejection_percent_are_ejected()
     {
         Resolver.Fallback = Ok(3600, 1, 2, 3, 4);
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 
         Fail(service, Pod(1), 5);
@@ -165,7 +165,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     public async Task Panic_mode_selects_among_all_pods_when_too_few_are_available()
     {
         Resolver.Fallback = Ok(3600, 1, 2, 3, 4);
-        IHeadlessService service = CreatePassive(o => o.PassiveHealth.MaxEjectionPercent = 100);
+        HeadlessService service = CreatePassive(o => o.PassiveHealth.MaxEjectionPercent = 100);
         var changes = new ChangeLog();
         service.Changed += changes.Handler;
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
@@ -191,7 +191,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task Panic_threshold_zero_turns_panic_mode_off()
     {
-        IHeadlessService service = CreatePassive(o =>
+        HeadlessService service = CreatePassive(o =>
         {
             o.PassiveHealth.MaxEjectionPercent = 100;
             o.PanicThreshold = 0;
@@ -208,7 +208,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     public async Task An_active_probe_success_returns_an_ejected_pod_early()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = CreatePassive(probe: probe);
+        HeadlessService service = CreatePassive(probe: probe);
         await StartAndProbeAsync(service);
 
         Fail(service, Pod(1), 5);
@@ -229,12 +229,12 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task Outcomes_for_unknown_pods_and_with_passive_health_off_are_ignored()
     {
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         EndpointSet set = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         Fail(service, Pod(99), 50);
         Assert.Same(set, service.Current);
 
-        IHeadlessService off = CreatePassive(o => o.PassiveHealth.Enabled = false);
+        HeadlessService off = CreatePassive(o => o.PassiveHealth.Enabled = false);
         EndpointSet offSet = await off.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         Fail(off, Pod(1), 50);
         Assert.Same(offSet, off.Current);
@@ -243,7 +243,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     [Fact]
     public async Task Ejection_state_survives_a_refresh_and_leaves_with_the_pod()
     {
-        IHeadlessService service = CreatePassive();
+        HeadlessService service = CreatePassive();
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
         Fail(service, Pod(1), 5);
 
@@ -268,7 +268,7 @@ public sealed class PassiveHealthTests : HealthTestBase
     public async Task Concurrent_outcomes_and_refreshes_publish_strictly_increasing_versions()
     {
         Resolver.Fallback = Ok(3600, Enumerable.Range(1, 20).ToArray());
-        IHeadlessService service = CreatePassive(o =>
+        HeadlessService service = CreatePassive(o =>
         {
             o.PassiveHealth.MaxEjectionPercent = 100;
             o.PassiveHealth.ConsecutiveFailures = 1;

@@ -14,7 +14,7 @@ public sealed class UnreachableProbeTests : HealthTestBase
         await stopped.StopAsync();
         var tcp = new TcpConnectProbe();
         var refused = new DelegateProbe((_, token) => tcp.ProbeAsync(new PodEndpoint(stopped.Address, stopped.Port), token));
-        IHeadlessService service = Create(refused);
+        HeadlessService service = Create(refused);
 
         await StartAndProbeAsync(service);
         Assert.Equal(1, Resolver.Calls);
@@ -30,7 +30,7 @@ public sealed class UnreachableProbeTests : HealthTestBase
     public async Task A_probe_that_fails_without_a_refused_connection_asks_for_no_refresh()
     {
         var probe = new ScriptedProbe();
-        IHeadlessService service = Create(probe);
+        HeadlessService service = Create(probe);
         EndpointSet first = await StartAndProbeAsync(service);
         foreach (PodEndpoint pod in first.Endpoints)
         {

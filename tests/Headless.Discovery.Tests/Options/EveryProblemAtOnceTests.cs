@@ -65,7 +65,7 @@ public class EveryProblemAtOnceTests
                 }
 
                 InvalidOptionsException fromValidate = Assert.Throws<InvalidOptionsException>(options.Validate);
-                InvalidOptionsException fromConstructor = Assert.Throws<InvalidOptionsException>(() => HeadlessService.Create(options));
+                InvalidOptionsException fromConstructor = Assert.Throws<InvalidOptionsException>(() => new HeadlessService(options));
                 foreach (InvalidOptionsException ex in new[] { fromValidate, fromConstructor })
                 {
                     Assert.Equal(expected.Order(StringComparer.Ordinal), ex.Problems.Select(p => p.Path).Order(StringComparer.Ordinal));

@@ -16,15 +16,15 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     private static readonly ServiceName Svc = ServiceName.Parse("web.default.svc.cluster.local");
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly List<IHeadlessService> _services = [];
+    private readonly List<HeadlessService> _services = [];
 
     /// <summary>One failure ejects a pod, every pod may be ejected and panic mode is off, so each outcome publishes.</summary>
-    private IHeadlessService Create(ScriptedResolver resolver, bool track = true)
+    private HeadlessService Create(ScriptedResolver resolver, bool track = true)
     {
         var options = new HeadlessServiceOptions { PanicThreshold = 0 };
         options.PassiveHealth.ConsecutiveFailures = 1;
         options.PassiveHealth.MaxEjectionPercent = 100;
-        var service = HeadlessService.Create(Svc, resolver, options, _time);
+        var service = new HeadlessService(Svc, resolver, options, _time);
         if (track)
         {
             _services.Add(service);
@@ -37,7 +37,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (IHeadlessService s in _services)
+        foreach (HeadlessService s in _services)
         {
             await s.DisposeAsync().AsTask().WaitAsync(Generous);
         }
@@ -46,7 +46,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task Changed_handlers_see_strictly_increasing_versions_when_a_handler_ejects_a_pod()
     {
-        IHeadlessService service = Create(new ScriptedResolver(ScriptedAnswers.Default));
+        HeadlessService service = Create(new ScriptedResolver(ScriptedAnswers.Default));
         var first = new ChangeLog();
         var second = new ChangeLog();
         service.Changed += (_, c) =>
@@ -73,7 +73,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     public async Task A_slow_handler_does_not_hold_up_publication()
     {
         var resolver = new ScriptedResolver(ScriptedAnswers.Default);
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         using var release = new ManualResetEventSlim();
         var inHandler = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new ChangeLog();
@@ -103,7 +103,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     public async Task A_handler_that_awaits_RefreshAsync_does_not_deadlock()
     {
         var resolver = new ScriptedResolver(ScriptedAnswers.Default);
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         var log = new ChangeLog();
         service.Changed += (_, c) =>
         {
@@ -126,7 +126,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     public async Task A_handler_that_disposes_the_service_does_not_deadlock()
     {
         // Not tracked: on a deadlock, disposing it again at the end of the test would hang too.
-        IHeadlessService service = Create(new ScriptedResolver(ScriptedAnswers.Default), track: false);
+        HeadlessService service = Create(new ScriptedResolver(ScriptedAnswers.Default), track: false);
         var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Changed += (_, _) =>
         {
@@ -143,7 +143,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     public async Task No_handler_runs_after_DisposeAsync_completes()
     {
         var resolver = new ScriptedResolver(ScriptedAnswers.Default);
-        IHeadlessService service = Create(resolver, track: false);
+        HeadlessService service = Create(resolver, track: false);
         using var release = new ManualResetEventSlim();
         var inHandler = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int running = 0;
@@ -195,7 +195,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
             {
                 (int[] answers, int handlers, int reportPercent, int seed) = scenario;
                 var resolver = new ScriptedResolver(Answer(answers[0]));
-                await using IHeadlessService service = Create(resolver, track: false);
+                await using HeadlessService service = Create(resolver, track: false);
                 var random = new Random(seed);
                 var logs = new ChangeLog[handlers];
                 for (int h = 0; h < handlers; h++)
@@ -266,7 +266,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
     public async Task A_watcher_that_missed_a_flap_still_ends_on_the_latest_version()
     {
         var resolver = new ScriptedResolver(ScriptedAnswers.Default);
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
         Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Generous));
         Assert.Equal(1, watch.Current.Current.Version);
@@ -303,7 +303,7 @@ public sealed class ChangeDeliveryTests : IAsyncLifetime
             {
                 (int[] answers, int[] readAfter) = scenario;
                 var resolver = new ScriptedResolver(Answer(answers[0]));
-                await using IHeadlessService service = Create(resolver, track: false);
+                await using HeadlessService service = Create(resolver, track: false);
                 await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
                 Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Generous));
                 EndpointSet last = watch.Current.Current;

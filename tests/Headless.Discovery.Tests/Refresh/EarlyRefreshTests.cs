@@ -36,9 +36,9 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
         return options;
     }
 
-    private IHeadlessService Create(IEndpointResolver resolver, HeadlessServiceOptions? options = null)
+    private HeadlessService Create(IEndpointResolver resolver, HeadlessServiceOptions? options = null)
     {
-        var service = HeadlessService.Create(Svc, resolver, options ?? Options(), _time);
+        var service = new HeadlessService(Svc, resolver, options ?? Options(), _time);
         _owned.Add(service);
         return service;
     }
@@ -47,7 +47,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
         [.. Enumerable.Range(1, count).Select(i => new PodEndpoint(IPAddress.Parse($"10.0.0.{i}"), 80))];
 
     /// <summary>Starts the service and waits until its first round has armed the timer for the next.</summary>
-    private async Task StartAsync(IHeadlessService service)
+    private async Task StartAsync(HeadlessService service)
     {
         Task armed = _time.NextArmed();
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
@@ -68,7 +68,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
     public async Task Requests_make_one_round_one_minimum_interval_after_the_last_one_started()
     {
         var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         await StartAsync(service);
         Assert.Equal(Ttl, _time.LastArmed);
 
@@ -103,7 +103,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
         {
             TimeSpan min = TimeSpan.FromSeconds(c.MinSeconds);
             var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
-            IHeadlessService service = Create(resolver, Options(o => o.MinRefreshInterval = min));
+            HeadlessService service = Create(resolver, Options(o => o.MinRefreshInterval = min));
             await StartAsync(service);
             _time.Advance(TimeSpan.FromMilliseconds(c.ElapsedMs));
 
@@ -130,7 +130,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
     public async Task A_request_long_after_the_last_round_runs_one_at_once()
     {
         var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         await StartAsync(service);
         _time.Advance(TimeSpan.FromSeconds(100));
 
@@ -148,7 +148,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
     {
         // The round in flight may have been answered before the pod left: the request is not absorbed by it.
         var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         await StartAsync(service);
         _time.Advance(TimeSpan.FromSeconds(10));
 
@@ -171,7 +171,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
     public async Task Starting_twice_runs_one_first_round()
     {
         var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(3), Ttl));
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         service.Start();
         service.Start();
         await StartAsync(service);
@@ -185,7 +185,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
     public async Task Requests_before_start_and_after_disposal_do_nothing()
     {
         var resolver = new ScriptedResolver(ResolutionResult.Success(Pods(1), Ttl));
-        IHeadlessService service = Create(resolver);
+        HeadlessService service = Create(resolver);
         service.RequestRefresh();
         Assert.Equal(0, resolver.Calls);
 
@@ -208,7 +208,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
             o.DnsAttemptTimeout = Generous;
             o.DnsServers.Add(dns.NameServer);
         });
-        var service = HeadlessService.Create(options, _time);
+        var service = new HeadlessService(options, _time);
         _owned.Add(service);
         await StartAsync(service);
         Assert.Equal(3, service.Current.Count);
@@ -243,7 +243,7 @@ public sealed class EarlyRefreshTests : IAsyncLifetime
             o.DnsAttemptTimeout = Generous;
             o.DnsServers.Add(dns.NameServer);
         });
-        var service = HeadlessService.Create(options, _time);
+        var service = new HeadlessService(options, _time);
         _owned.Add(service);
         Assert.Equal(0, (await service.GetEndpointsAsync().AsTask().WaitAsync(Generous)).Count);
 

@@ -17,12 +17,12 @@ public sealed class EmptyAnswerErrorTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _dns.DisposeAsync();
 
-    private IHeadlessService Create(Action<HeadlessServiceOptions> configure)
+    private HeadlessService Create(Action<HeadlessServiceOptions> configure)
     {
         var options = new HeadlessServiceOptions { Name = Name, Port = 8080, DnsAttemptTimeout = TimeSpan.FromSeconds(2), DnsRetryCount = 1 };
         options.DnsServers.Add(_dns.NameServer);
         configure(options);
-        return HeadlessService.Create(options);
+        return new HeadlessService(options);
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class EmptyAnswerErrorTests : IAsyncLifetime
         }
 
         _dns.SetSrvRecords(Srv, targets);
-        await using IHeadlessService service = Create(o =>
+        await using HeadlessService service = Create(o =>
         {
             o.Name = Srv;
             o.UseSrv = true;
@@ -56,7 +56,7 @@ public sealed class EmptyAnswerErrorTests : IAsyncLifetime
     public async Task A_confirmed_empty_answer_that_empties_the_set_carries_the_resolvers_reason()
     {
         _dns.SetAddresses(Name, [IPAddress.Parse("10.1.0.1")]);
-        await using IHeadlessService service = Create(o => o.EmptyAnswerConfirmations = 1);
+        await using HeadlessService service = Create(o => o.EmptyAnswerConfirmations = 1);
         await service.WaitForEndpointsAsync(1).AsTask().WaitAsync(Generous);
 
         _dns.RemoveName(Name);

@@ -17,19 +17,19 @@ public sealed class HeadlessServiceDnsTests : IAsyncLifetime
     private static IPAddress[] Pods(int count, int first = 1) =>
         Enumerable.Range(first, count).Select(i => IPAddress.Parse($"10.1.0.{i}")).ToArray();
 
-    private IHeadlessService Create(Action<HeadlessServiceOptions>? configure = null)
+    private HeadlessService Create(Action<HeadlessServiceOptions>? configure = null)
     {
         var options = new HeadlessServiceOptions { Name = Name, Port = 8080, DnsAttemptTimeout = TimeSpan.FromSeconds(2), DnsRetryCount = 1 };
         options.DnsServers.Add(_dns.NameServer);
         configure?.Invoke(options);
-        return HeadlessService.Create(options);
+        return new HeadlessService(options);
     }
 
     [Fact]
     public async Task Follows_scale_up_and_down_through_real_dns()
     {
         _dns.SetAddresses(Name, Pods(3));
-        await using IHeadlessService service = Create();
+        await using HeadlessService service = Create();
 
         EndpointSet three = await service.WaitForEndpointsAsync(3).AsTask().WaitAsync(Generous);
         Assert.Equal(["10.1.0.1:8080", "10.1.0.2:8080", "10.1.0.3:8080"], three.Endpoints.Select(e => e.Key));
@@ -49,7 +49,7 @@ public sealed class HeadlessServiceDnsTests : IAsyncLifetime
     public async Task A_dns_outage_keeps_the_last_known_endpoints_marked_stale()
     {
         _dns.SetAddresses(Name, Pods(3));
-        await using IHeadlessService service = Create();
+        await using HeadlessService service = Create();
         EndpointSet good = await service.WaitForEndpointsAsync(3).AsTask().WaitAsync(Generous);
 
         _dns.Pause();
@@ -68,7 +68,7 @@ public sealed class HeadlessServiceDnsTests : IAsyncLifetime
     public async Task Nxdomain_during_a_rollout_does_not_empty_the_set_until_confirmed()
     {
         _dns.SetAddresses(Name, Pods(3));
-        await using IHeadlessService service = Create(o => o.EmptyAnswerConfirmations = 2);
+        await using HeadlessService service = Create(o => o.EmptyAnswerConfirmations = 2);
         await service.WaitForEndpointsAsync(3).AsTask().WaitAsync(Generous);
 
         _dns.RemoveName(Name);
@@ -91,7 +91,7 @@ public sealed class HeadlessServiceDnsTests : IAsyncLifetime
         }
 
         _dns.SetSrvRecords(srv, Enumerable.Range(0, 3).Select(i => new SrvTarget($"web-{i}.web.default.svc.cluster.local", 9000 + i)));
-        await using IHeadlessService service = Create(o => { o.Name = srv; o.UseSrv = true; });
+        await using HeadlessService service = Create(o => { o.Name = srv; o.UseSrv = true; });
         EndpointSet set = await service.WaitForEndpointsAsync(3).AsTask().WaitAsync(Generous);
         Assert.Equal([0, 1, 2], set.Endpoints.Select(e => e.Ordinal!.Value));
         Assert.Equal([9000, 9001, 9002], set.Endpoints.Select(e => e.Port));
@@ -102,7 +102,7 @@ public sealed class HeadlessServiceDnsTests : IAsyncLifetime
     public void Invalid_options_fail_in_the_constructor_naming_the_option()
     {
         var options = new HeadlessServiceOptions { Name = Name, MinRefreshInterval = TimeSpan.FromMinutes(2) };
-        ArgumentException ex = Assert.ThrowsAny<ArgumentException>(() => HeadlessService.Create(options));
+        ArgumentException ex = Assert.ThrowsAny<ArgumentException>(() => new HeadlessService(options));
         Assert.Contains(nameof(HeadlessServiceOptions.MinRefreshInterval), ex.Message, StringComparison.Ordinal);
     }
 }

@@ -75,7 +75,7 @@ public sealed class HeadlessServiceOptionsTests
         Assert.Contains(option, ex.Message, StringComparison.Ordinal);
         Assert.Contains("floor", ex.Message, StringComparison.Ordinal);
         // Validation throws before anything is resolved: nothing is sent anywhere.
-        Assert.Throws<InvalidOptionsException>(() => HeadlessService.Create(o));
+        Assert.Throws<InvalidOptionsException>(() => new HeadlessService(o));
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class HeadlessServiceOptionsTests
     {
         var options = new HeadlessServiceOptions { RefreshJitter = 2 };
         ArgumentException ex = Assert.ThrowsAny<ArgumentException>(() =>
-            HeadlessService.Create(ServiceName.Parse("a.b"), new ScriptedResolver(ScriptedAnswers.Default), options));
+            new HeadlessService(ServiceName.Parse("a.b"), new ScriptedResolver(ScriptedAnswers.Default), options));
         Assert.Contains("RefreshJitter", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -11,19 +11,19 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     private readonly RefreshClock _time = new();
     private readonly ConstantRandom _random = new(0.5); // mid-range: jitter adds nothing
     private readonly ScriptedResolver _resolver = new(ScriptedAnswers.Default);
-    private readonly List<IHeadlessService> _services = [];
+    private readonly List<HeadlessService> _services = [];
 
-    private IHeadlessService Create(Action<HeadlessServiceOptions>? configure = null, bool exactJitter = true)
+    private HeadlessService Create(Action<HeadlessServiceOptions>? configure = null, bool exactJitter = true)
     {
         var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromSeconds(30) };
         configure?.Invoke(options);
-        var service = HeadlessService.Create(Svc, _resolver, options, _time, random: exactJitter ? _random : null);
+        var service = new HeadlessService(Svc, _resolver, options, _time, random: exactJitter ? _random : null);
         _services.Add(service);
         return service;
     }
 
     /// <summary>Starts the service and waits for the first round to end (its last act arms the refresh timer).</summary>
-    private async Task<EndpointSet> StartAsync(IHeadlessService service)
+    private async Task<EndpointSet> StartAsync(HeadlessService service)
     {
         Task armed = _time.NextArmed();
         EndpointSet first = await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
@@ -36,7 +36,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     }
 
     /// <summary>Advances fake time by <paramref name="by"/> and waits for the refresh round the timer triggers to end.</summary>
-    private async Task TickAsync(IHeadlessService service, TimeSpan by)
+    private async Task TickAsync(HeadlessService service, TimeSpan by)
     {
         Assert.False(service.Current.Version == 0 && _time.LastArmed == Timeout.InfiniteTimeSpan, "start the service first");
         Task armed = _time.NextArmed();
@@ -48,7 +48,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (IHeadlessService s in _services)
+        foreach (HeadlessService s in _services)
         {
             await s.DisposeAsync();
         }
@@ -57,7 +57,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task Current_is_an_empty_version_0_placeholder_before_the_first_round()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         Assert.Equal(0, service.Current.Version);
         Assert.False(service.Current.IsInitialized);
         Assert.Empty(service.Current.Endpoints);
@@ -74,7 +74,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task Next_refresh_follows_the_answer_ttl()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         Assert.Equal(TimeSpan.FromSeconds(5), _time.LastArmed);
 
@@ -94,7 +94,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task Ttl_is_clamped_to_the_refresh_bounds(double ttlSeconds, double expectedSeconds)
     {
         _resolver.Fallback = ResolutionResult.Success([Pod(1)], TimeSpan.FromSeconds(ttlSeconds));
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), _time.LastArmed);
     }
@@ -106,7 +106,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         // service uses it, with the random source it was given.
         _resolver.Fallback = Ok(10, 1);
         _random.Value = 0.0;
-        IHeadlessService service = Create(o => o.RefreshJitter = 0.2);
+        HeadlessService service = Create(o => o.RefreshJitter = 0.2);
         await StartAsync(service);
         Assert.Equal(TimeSpan.FromSeconds(8), _time.LastArmed);
 
@@ -118,7 +118,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task An_unchanged_answer_publishes_no_new_version()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         var log = new ChangeLog();
         service.Changed += log.Handler;
         EndpointSet first = await StartAsync(service);
@@ -138,7 +138,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task Scale_up_and_down_publish_added_and_removed()
     {
         var changes = new ChangeLog();
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         service.Changed += changes.Handler;
         await StartAsync(service);
 
@@ -165,7 +165,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task A_failure_keeps_the_endpoints_marked_stale_and_recovery_clears_it()
     {
         var changes = new ChangeLog();
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         service.Changed += changes.Handler;
         EndpointSet good = await StartAsync(service);
 
@@ -204,7 +204,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task Failures_back_off_exponentially_with_jitter_up_to_the_cap()
     {
         _resolver.Fallback = Fail();
-        IHeadlessService service = Create(o =>
+        HeadlessService service = Create(o =>
         {
             o.FailureBackoffBase = TimeSpan.FromSeconds(1);
             o.FailureBackoffMax = TimeSpan.FromSeconds(8);
@@ -229,7 +229,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task Empty_answers_are_accepted_only_after_the_configured_confirmations()
     {
-        IHeadlessService service = Create(o => o.EmptyAnswerConfirmations = 3);
+        HeadlessService service = Create(o => o.EmptyAnswerConfirmations = 3);
         EndpointSet good = await StartAsync(service);
         _resolver.Fallback = ResolutionResult.NotFound(TimeSpan.FromSeconds(5));
 
@@ -257,7 +257,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_success_between_empty_answers_resets_the_count()
     {
-        IHeadlessService service = Create(o => o.EmptyAnswerConfirmations = 2);
+        HeadlessService service = Create(o => o.EmptyAnswerConfirmations = 2);
         await StartAsync(service);
         _resolver.Enqueue(ResolutionResult.NoData(), Ok(5, 1, 2, 3), ResolutionResult.NoData());
         await TickAsync(service, TimeSpan.FromSeconds(5));
@@ -271,7 +271,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task With_one_confirmation_an_empty_answer_is_accepted_at_once()
     {
-        IHeadlessService service = Create(o => o.EmptyAnswerConfirmations = 1);
+        HeadlessService service = Create(o => o.EmptyAnswerConfirmations = 1);
         await StartAsync(service);
         _resolver.Fallback = ResolutionResult.NoData();
         await TickAsync(service, TimeSpan.FromSeconds(5));
@@ -283,7 +283,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task An_empty_first_answer_is_accepted_at_once()
     {
         _resolver.Fallback = ResolutionResult.NotFound();
-        IHeadlessService service = Create(o => o.EmptyAnswerConfirmations = 5);
+        HeadlessService service = Create(o => o.EmptyAnswerConfirmations = 5);
         EndpointSet first = await StartAsync(service);
         Assert.Equal(1, first.Version);
         Assert.Empty(first.Endpoints);
@@ -297,7 +297,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task Stale_endpoints_are_dropped_after_max_staleness()
     {
-        IHeadlessService service = Create(o =>
+        HeadlessService service = Create(o =>
         {
             o.MaxStaleness = TimeSpan.FromSeconds(10);
             o.FailureBackoffBase = TimeSpan.FromSeconds(4);
@@ -319,7 +319,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task By_default_an_outage_never_empties_the_set()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         _resolver.Fallback = Fail();
         for (int i = 0; i < 20; i++)
@@ -335,7 +335,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_throwing_resolver_is_treated_as_a_failure()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         _resolver.EnqueueThrow(new InvalidOperationException("boom"));
         await TickAsync(service, TimeSpan.FromSeconds(5));
@@ -350,7 +350,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task WaitForEndpointsAsync_completes_when_enough_pods_appear()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         Task<EndpointSet> wait = service.WaitForEndpointsAsync(5).AsTask();
         Assert.False(wait.IsCompleted);
@@ -372,7 +372,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task WaitForEndpointsAsync_honours_cancellation()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         using var cts = new CancellationTokenSource();
         Task<EndpointSet> wait = service.WaitForEndpointsAsync(10, cts.Token).AsTask();
@@ -384,7 +384,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task GetEndpointsAsync_completes_synchronously_once_a_snapshot_exists()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         ValueTask<EndpointSet> get = service.GetEndpointsAsync();
         Assert.True(get.IsCompletedSuccessfully);
@@ -394,7 +394,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task WatchAsync_starts_with_the_current_snapshot_then_streams_changes()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
 
         // The first round ends by arming the refresh timer, after it publishes: a tick before that would be lost.
         await StartAsync(service);
@@ -415,7 +415,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_watcher_gets_one_coalesced_change_to_the_latest_state()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service); // the ticks below must find the refresh timer armed
         await using IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
         Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Generous));
@@ -439,7 +439,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task Watchers_end_when_the_service_is_disposed()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         IAsyncEnumerator<EndpointSetChange> watch = service.WatchAsync().GetAsyncEnumerator();
         Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Generous));
         ValueTask<bool> next = watch.MoveNextAsync();
@@ -451,7 +451,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task RefreshAsync_resolves_now_and_reschedules_without_a_double_refresh()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         _time.Advance(TimeSpan.FromSeconds(4));
         _resolver.Fallback = Ok(5, 7);
@@ -469,7 +469,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_cancelled_RefreshAsync_throws_OperationCanceledException_and_the_loop_goes_on()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         _resolver.Block();
         using var cts = new CancellationTokenSource();
@@ -488,7 +488,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task Dispose_stops_the_timer_and_cancels_an_in_flight_refresh()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         await StartAsync(service);
         _resolver.Block();
         _time.Advance(TimeSpan.FromSeconds(5));
@@ -509,7 +509,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task Options_changed_after_construction_have_no_effect()
     {
         var options = new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromSeconds(1), MaxRefreshInterval = TimeSpan.FromSeconds(30), RefreshJitter = 0 };
-        var service = HeadlessService.Create(Svc, _resolver, options, _time);
+        var service = new HeadlessService(Svc, _resolver, options, _time);
         _services.Add(service);
         var log = new ChangeLog();
         service.Changed += log.Handler;
@@ -540,7 +540,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_throwing_Changed_handler_does_not_stop_the_loop_or_other_handlers()
     {
-        IHeadlessService service = Create();
+        HeadlessService service = Create();
         var good = new ChangeLog();
         service.Changed += (_, _) => throw new InvalidOperationException("bad handler");
         service.Changed += good.Handler;
@@ -556,7 +556,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
     public async Task Readers_see_whole_snapshots_while_refreshes_run()
     {
         var resolver = new ChurningResolver();
-        var service = HeadlessService.Create(Svc, resolver, new HeadlessServiceOptions());
+        var service = new HeadlessService(Svc, resolver, new HeadlessServiceOptions());
         _services.Add(service);
         await service.GetEndpointsAsync().AsTask().WaitAsync(Generous);
 

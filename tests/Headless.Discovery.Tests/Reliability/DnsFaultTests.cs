@@ -40,18 +40,18 @@ public sealed class DnsFaultTests : IAsyncLifetime
     /// <summary>For faults that must time out: short attempts keep those tests quick.</summary>
     private static void Fast(DnsEndpointResolverOptions o) => o.DnsAttemptTimeout = TimeSpan.FromMilliseconds(300);
 
-    private static IHeadlessService Service(IEndpointResolver resolver, Action<HeadlessServiceOptions>? configure = null)
+    private static HeadlessService Service(IEndpointResolver resolver, Action<HeadlessServiceOptions>? configure = null)
     {
         var options = new HeadlessServiceOptions();
         configure?.Invoke(options);
-        return HeadlessService.Create(Svc, resolver, options);
+        return new HeadlessService(Svc, resolver, options);
     }
 
     /// <summary>Resolves 3 pods, injects <paramref name="fault"/>, refreshes, and asserts the 3 pods are kept, stale.</summary>
     private async Task<EndpointSet> AssertFaultKeepsTheSetAsync(Action fault, Action<DnsEndpointResolverOptions>? configure = null)
     {
         _dns.SetAddresses(Name, Pods(3));
-        await using IHeadlessService service = Service(Resolver(_dns.NameServer, configure));
+        await using HeadlessService service = Service(Resolver(_dns.NameServer, configure));
         EndpointSet good = await service.WaitForEndpointsAsync(3).AsTask().WaitAsync(Generous);
 
         fault();
@@ -75,7 +75,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
         // Port 9 (discard) on loopback has no listener: ICMP port unreachable or a timeout, both a failure.
         _dns.SetAddresses(Name, Pods(3));
         var resolver = new SwitchableResolver(Resolver(_dns.NameServer));
-        await using IHeadlessService service = Service(resolver);
+        await using HeadlessService service = Service(resolver);
         await service.WaitForEndpointsAsync(3).AsTask().WaitAsync(Generous);
         resolver.Inner = Resolver("127.0.0.1:9");
         EndpointSet after = await service.RefreshAsync().AsTask().WaitAsync(Generous);
@@ -112,7 +112,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
     public async Task Nxdomain_flapping_during_a_rollout_never_empties_the_set()
     {
         _dns.SetAddresses(Name, Pods(3));
-        await using IHeadlessService service = Service(Resolver(_dns.NameServer), o => o.EmptyAnswerConfirmations = 3);
+        await using HeadlessService service = Service(Resolver(_dns.NameServer), o => o.EmptyAnswerConfirmations = 3);
         await service.WaitForEndpointsAsync(3).AsTask().WaitAsync(Generous);
 
         // A rollout: the name flaps between NXDOMAIN and a changing set of pods, never 3 NXDOMAINs in a row.
@@ -166,7 +166,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
             };
         });
 
-        await using IHeadlessService service = Service(Resolver(raw.NameServer, o => o.DnsRetryCount = 0));
+        await using HeadlessService service = Service(Resolver(raw.NameServer, o => o.DnsRetryCount = 0));
         EndpointSet good = await service.WaitForEndpointsAsync(2).AsTask().WaitAsync(Generous);
         broken = true;
         EndpointSet after = await service.RefreshAsync().AsTask().WaitAsync(Generous);
@@ -239,7 +239,7 @@ public sealed class DnsFaultTests : IAsyncLifetime
         await using var raw = new RawDnsServer(q => DnsWire.Response(q, answers: [DnsWire.ARecord("10.9.0.1", ttl)]));
         var clock = new Refresh.RefreshClock();
         var options = new HeadlessServiceOptions { RefreshJitter = 0 };
-        await using var service = HeadlessService.Create(Svc, Resolver(raw.NameServer), options, clock);
+        await using var service = new HeadlessService(Svc, Resolver(raw.NameServer), options, clock);
         Task<TimeSpan> armed = clock.NextArmed();
         EndpointSet set = await service.WaitForEndpointsAsync(1).AsTask().WaitAsync(Generous);
         Assert.Equal(TimeSpan.FromSeconds(ttl), set.Ttl);

@@ -31,11 +31,11 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         return item;
     }
 
-    private IHeadlessService Service(IEndpointResolver resolver, Action<HeadlessServiceOptions> configure, ILoggerFactory? logging = null)
+    private HeadlessService Service(IEndpointResolver resolver, Action<HeadlessServiceOptions> configure, ILoggerFactory? logging = null)
     {
         var options = new HeadlessServiceOptions { MaxRefreshInterval = TimeSpan.FromHours(1) };
         configure(options);
-        var service = Track(HeadlessService.Create(Svc, resolver, options, loggerFactory: logging));
+        var service = Track(new HeadlessService(Svc, resolver, options, loggerFactory: logging));
         service.Start();
         return service;
     }
@@ -51,7 +51,7 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         sluggish.Behavior = PodBehavior.Slow(TimeSpan.FromMilliseconds(20));
         var resolver = new ScriptedResolver(ResolutionResult.Success([Of(slow), Of(sluggish)], TimeSpan.FromHours(1)));
 
-        IHeadlessService service = Service(resolver, o =>
+        HeadlessService service = Service(resolver, o =>
         {
             o.ActiveHealth.Probe = "http:/";
             o.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
@@ -85,7 +85,7 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
         pod.Behavior = PodBehavior.Status(503);
         var logs = new CapturingLoggerFactory();
         var resolver = new ScriptedResolver(ResolutionResult.Success([Of(pod)], TimeSpan.FromHours(1)));
-        IHeadlessService service = Service(resolver, o =>
+        HeadlessService service = Service(resolver, o =>
         {
             o.ActiveHealth.Probe = "http:/healthz?token=s3cr3t-t0ken";
             o.ActiveHealth.Interval = TimeSpan.FromMilliseconds(100);
@@ -103,7 +103,7 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
     {
         LoopbackPod hanging = Track(await LoopbackPod.StartTcpAsync(LoopbackAddressPool.Next(), name: "hanging"));
         var resolver = new ScriptedResolver(ResolutionResult.Success([Of(hanging)], TimeSpan.FromHours(1)));
-        var service = HeadlessService.Create(Svc, resolver, new HeadlessServiceOptions());
+        var service = new HeadlessService(Svc, resolver, new HeadlessServiceOptions());
         await service.WaitForEndpointsAsync(1).AsTask().WaitAsync(Generous);
 
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -153,7 +153,7 @@ public sealed class PodAndScaleFaultTests : IAsyncLifetime
             return ProbeResult.Healthy();
         });
 
-        IHeadlessService service = Service(resolver, o =>
+        HeadlessService service = Service(resolver, o =>
         {
             o.MaxEndpoints = Count;
             o.ActiveHealth.CustomProbe = probe;

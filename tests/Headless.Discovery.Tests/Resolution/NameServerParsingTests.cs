@@ -60,7 +60,7 @@ public sealed class NameServerParsingTests
         options.DnsServers.Add(text);
 
         InvalidOptionsException fromValidate = Assert.Throws<InvalidOptionsException>(options.Validate);
-        InvalidOptionsException fromConstructor = Assert.Throws<InvalidOptionsException>(() => HeadlessService.Create(options));
+        InvalidOptionsException fromConstructor = Assert.Throws<InvalidOptionsException>(() => new HeadlessService(options));
 
         foreach (InvalidOptionsException ex in new[] { fromValidate, fromConstructor })
         {

@@ -73,16 +73,16 @@ public sealed class SharedTransportTests : IAsyncLifetime
         _dns.ResponseDelay = TimeSpan.FromMilliseconds(200);
         var options = new HeadlessServiceOptions { Port = 80, DnsAttemptTimeout = TimeSpan.FromSeconds(30), DnsRetryCount = 2 };
         options.DnsServers.Add(Server);
-        var services = new List<IHeadlessService>();
+        var services = new List<HeadlessService>();
         for (int i = 0; i < Services; i++)
         {
             options.Name = Name(i);
-            services.Add(HeadlessService.Create(options));
+            services.Add(new HeadlessService(options));
         }
 
         try
         {
-            foreach (IHeadlessService service in services)
+            foreach (HeadlessService service in services)
             {
                 service.Start();
             }
@@ -96,7 +96,7 @@ public sealed class SharedTransportTests : IAsyncLifetime
         }
         finally
         {
-            foreach (IHeadlessService service in services)
+            foreach (HeadlessService service in services)
             {
                 await service.DisposeAsync();
             }

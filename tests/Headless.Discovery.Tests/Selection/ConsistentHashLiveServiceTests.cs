@@ -26,7 +26,7 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
         await _dns.DisposeAsync();
     }
 
-    private IHeadlessService Start(string probe)
+    private HeadlessService Start(string probe)
     {
         var options = new HeadlessServiceOptions
         {
@@ -42,18 +42,18 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
         options.ActiveHealth.Timeout = TimeSpan.FromSeconds(5);
         options.ActiveHealth.HealthyThreshold = 1;
         options.ActiveHealth.UnhealthyThreshold = 2;
-        var service = HeadlessService.Create(options);
+        var service = new HeadlessService(options);
         service.Start();
         return service;
     }
 
-    private static Task<EndpointSet> WaitAsync(IHeadlessService service, Func<EndpointSet, bool> condition) =>
+    private static Task<EndpointSet> WaitAsync(HeadlessService service, Func<EndpointSet, bool> condition) =>
         service.WaitAsync(condition, CancellationToken.None).AsTask().WaitAsync(Generous);
 
     [Fact]
     public async Task A_pod_failing_its_tcp_probes_moves_only_about_one_nth_of_the_keys()
     {
-        await using IHeadlessService service = Start("tcp");
+        await using HeadlessService service = Start("tcp");
         EndpointSet all = await WaitAsync(service, s => s.Count == 10 && s.HealthyCount == 10);
         ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
         PodEndpoint[] before = ConsistentHashSelectorTests.Map(selector);
@@ -70,7 +70,7 @@ public sealed class ConsistentHashLiveServiceTests : IAsyncLifetime
     public async Task A_pod_ejected_by_reported_failures_then_one_leaving_dns_each_move_only_about_one_nth_of_the_keys()
     {
         // No active probes here: a passing probe would end the ejection at once.
-        await using IHeadlessService service = Start("none");
+        await using HeadlessService service = Start("none");
         EndpointSet all = await WaitAsync(service, s => s.Count == 10);
         ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
         PodEndpoint[] start = ConsistentHashSelectorTests.Map(selector);

@@ -12,7 +12,7 @@ public sealed class SelectorConcurrencyTests
     {
         // Every published set holds pods 1..3 (as StatefulSet pods 0..3 for ordinal picks) plus a rotating few.
         var resolver = new ScriptedResolver(Answer(0));
-        await using var service = HeadlessService.Create(
+        await using var service = new HeadlessService(
             TestPods.ServiceName,
             resolver,
             new HeadlessServiceOptions { MinRefreshInterval = TimeSpan.FromHours(1), MaxRefreshInterval = TimeSpan.FromHours(1) });
