@@ -51,38 +51,8 @@ internal sealed partial class HeadlessServiceEndpointProviderFactory : IServiceE
         return true;
     }
 
-    /// <summary>
-    /// The registered key for a query's service name: the exact key, else the one key equal to it ignoring case (the
-    /// host of a URI is lower-cased, so <c>http://Backend</c> arrives as <c>backend</c>).
-    /// </summary>
-    internal string? FindKey(string serviceName)
-    {
-        if (string.IsNullOrEmpty(serviceName))
-        {
-            return null;
-        }
-
-        string? match = null;
-        foreach (string key in _registry.Keys)
-        {
-            if (string.Equals(key, serviceName, StringComparison.Ordinal))
-            {
-                return key;
-            }
-
-            if (string.Equals(key, serviceName, StringComparison.OrdinalIgnoreCase))
-            {
-                if (match is not null)
-                {
-                    return null; // ambiguous: Backend and BACKEND
-                }
-
-                match = key;
-            }
-        }
-
-        return match;
-    }
+    /// <summary>The registered key a URI host names (the rule is <see cref="KeyForHost"/>).</summary>
+    internal string? FindKey(string serviceName) => KeyForHost.Find(_registry.Keys, serviceName);
 
     private static partial class Log
     {

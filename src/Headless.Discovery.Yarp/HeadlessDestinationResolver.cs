@@ -128,39 +128,8 @@ internal sealed partial class HeadlessDestinationResolver : IDestinationResolver
         }
     }
 
-    /// <summary>
-    /// The registered key a URI host names: the exact key, else the one key equal to it ignoring case (a URI host
-    /// arrives lower-cased, so <c>http://Backend/</c> names the key <c>Backend</c>); <see langword="null"/> when none or
-    /// ambiguous.
-    /// </summary>
-    internal string? FindKey(string host)
-    {
-        if (string.IsNullOrEmpty(host))
-        {
-            return null;
-        }
-
-        string? match = null;
-        foreach (string key in _registry.Keys)
-        {
-            if (string.Equals(key, host, StringComparison.Ordinal))
-            {
-                return key;
-            }
-
-            if (string.Equals(key, host, StringComparison.OrdinalIgnoreCase))
-            {
-                if (match is not null)
-                {
-                    return null;
-                }
-
-                match = key;
-            }
-        }
-
-        return match;
-    }
+    /// <summary>The registered key a URI host names (the rule is <see cref="KeyForHost"/>).</summary>
+    internal string? FindKey(string host) => KeyForHost.Find(_registry.Keys, host);
 
     private ServiceWatch Watch(string key)
     {
