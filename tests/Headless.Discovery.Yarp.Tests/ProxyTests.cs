@@ -38,6 +38,16 @@ public sealed class ProxyTests : IAsyncLifetime
         return pods;
     }
 
+    /// <summary>Pods in DNS under <see cref="Name"/> and a proxy whose destinations are all of them.</summary>
+    private async Task<(LoopbackPodSet Pods, ProxyHost Proxy)> StartProxiedPodsAsync(int count)
+    {
+        LoopbackPodSet pods = await StartPodsAsync(count);
+        pods.SyncToDns(_dns, Name);
+        ProxyHost proxy = await StartProxyAsync(pods.Port);
+        await proxy.WaitForAddressesAsync(pods.Pods.Select(Url));
+        return (pods, proxy);
+    }
+
     private async Task<ProxyHost> StartProxyAsync(
         int port,
         Dictionary<string, DestinationConfig>? destinations = null,
@@ -87,10 +97,7 @@ public sealed class ProxyTests : IAsyncLifetime
     [Fact]
     public async Task Requests_through_the_proxy_spread_over_every_pod()
     {
-        LoopbackPodSet pods = await StartPodsAsync(3);
-        pods.SyncToDns(_dns, Name);
-        ProxyHost proxy = await StartProxyAsync(pods.Port);
-        await proxy.WaitForAddressesAsync(pods.Pods.Select(Url));
+        (LoopbackPodSet pods, ProxyHost proxy) = await StartProxiedPodsAsync(3);
 
         List<string> answered = await SendAsync(proxy, 30);
 
@@ -102,10 +109,7 @@ public sealed class ProxyTests : IAsyncLifetime
     [Fact]
     public async Task Churn_is_followed_within_a_refresh()
     {
-        LoopbackPodSet pods = await StartPodsAsync(3);
-        pods.SyncToDns(_dns, Name);
-        ProxyHost proxy = await StartProxyAsync(pods.Port);
-        await proxy.WaitForAddressesAsync(pods.Pods.Select(Url));
+        (LoopbackPodSet pods, ProxyHost proxy) = await StartProxiedPodsAsync(3);
         Assert.Equal(pods.Pods.Select(p => p.Name).Order(), (await SendAsync(proxy, 6)).Distinct().Order());
 
         // A pod is added and one removed in DNS (the removed one keeps running, as a terminating pod would).
@@ -126,10 +130,7 @@ public sealed class ProxyTests : IAsyncLifetime
     [Fact]
     public async Task No_request_reaches_a_removed_pod_once_the_change_token_fired_and_YARP_applied_it()
     {
-        LoopbackPodSet pods = await StartPodsAsync(4);
-        pods.SyncToDns(_dns, Name);
-        ProxyHost proxy = await StartProxyAsync(pods.Port);
-        await proxy.WaitForAddressesAsync(pods.Pods.Select(Url));
+        (LoopbackPodSet pods, ProxyHost proxy) = await StartProxiedPodsAsync(4);
         await SendAsync(proxy, 8);
         var configured = new Dictionary<string, DestinationConfig> { ["backend"] = new() { Address = "http://backend/" } };
         ResolvedDestinationCollection before = await proxy.Services.GetRequiredService<IDestinationResolver>()
@@ -181,10 +182,7 @@ public sealed class ProxyTests : IAsyncLifetime
     [Fact]
     public async Task Destinations_are_named_by_address_and_port_from_A_records()
     {
-        LoopbackPodSet pods = await StartPodsAsync(2);
-        pods.SyncToDns(_dns, Name);
-        ProxyHost proxy = await StartProxyAsync(pods.Port);
-        await proxy.WaitForAddressesAsync(pods.Pods.Select(Url));
+        (LoopbackPodSet pods, ProxyHost proxy) = await StartProxiedPodsAsync(2);
 
         Assert.Equal(
             pods.Pods.Select(p => $"{p.Address}:{p.Port}").Order(StringComparer.Ordinal),
