@@ -35,24 +35,10 @@ internal sealed class RampingSelector : EndpointSelectorBase
             return null;
         }
 
-        if (table.Ramp is not { } ramp || !ramp.IsRamping(out long now))
-        {
-            return pods[Next(n)];
-        }
-
-        for (int attempt = 0; attempt < RampTable.Draws; attempt++)
-        {
-            int i = Next(n);
-            if (ramp.Accept(i, now, _random))
-            {
-                return pods[i];
-            }
-        }
-
-        return pods[ramp.ExactDraw(now, _random)];
+        return table.Ramp is { } ramp && ramp.IsRamping(out long now)
+            ? pods[ramp.Draw(now, _random, _cursor)]
+            : pods[_cursor is { } cursor ? cursor.Next(n) : _random.Next(n)];
     }
-
-    private int Next(int n) => _cursor is { } cursor ? cursor.Next(n) : _random.Next(n);
 
     private Table Build(EndpointSet current)
     {

@@ -180,13 +180,16 @@ internal sealed class RampTable
         return random.NextDouble() * largest < weight;
     }
 
-    /// <summary>A pod drawn in proportion to the weights: uniform draws by <see cref="Accept"/>, then one exact pass.</summary>
-    internal int Draw(long now, FastRandom random)
+    /// <summary>
+    /// A pod drawn in proportion to the weights: candidates by <see cref="Accept"/> (the next of <paramref name="cursor"/>'s
+    /// rotation, else uniform draws), then one exact pass.
+    /// </summary>
+    internal int Draw(long now, FastRandom random, RoundRobinCursor? cursor = null)
     {
         int n = _starts.Length;
         for (int attempt = 0; attempt < Draws; attempt++)
         {
-            int i = random.Next(n);
+            int i = cursor is null ? random.Next(n) : cursor.Next(n);
             if (Accept(i, now, random))
             {
                 return i;
@@ -197,7 +200,7 @@ internal sealed class RampTable
     }
 
     /// <summary>A pod drawn in proportion to the weights in one pass over all of them (when many draws were refused).</summary>
-    internal int ExactDraw(long now, FastRandom random)
+    private int ExactDraw(long now, FastRandom random)
     {
         double total = 0;
         for (int i = 0; i < _starts.Length; i++)
