@@ -1,5 +1,7 @@
 namespace Headless.Discovery;
 
+// Compiled into each integration that links it (not into the core, which has no use for it).
+
 /// <summary>
 /// Which registered key a URI host names: the exact key, else the one key equal to it ignoring case (a URI host arrives
 /// lower-cased, so <c>http://Backend/</c> names the key <c>Backend</c>); <see langword="null"/> when none matches or two
