@@ -153,7 +153,8 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
     /// <summary>
     /// Publishes the running pods into <paramref name="server"/> the way CoreDNS publishes a headless Service's ready
     /// pods, now and after every later <see cref="ScaleAsync"/>, <see cref="AddPodAsync"/> and
-    /// <see cref="RemovePodAsync"/> (a pod leaves DNS before it stops, as a terminating pod leaves the endpoints): A records of <paramref name="serviceName"/> (the pods' addresses, by ordinal), one A record per pod at
+    /// <see cref="RemovePodAsync"/> (a pod leaves DNS before it stops, as a terminating pod leaves the endpoints):
+    /// A records of <paramref name="serviceName"/> (the pods' addresses, by ordinal), one A record per pod at
     /// <c>&lt;pod name&gt;.&lt;serviceName&gt;</c>, and, when <paramref name="srvName"/> is given, SRV records there pointing
     /// at those host names and <see cref="Port"/>. Host names published earlier for pods that are gone or stopped are
     /// removed. With no running pod the service name is removed, so it gets NXDOMAIN, as in Kubernetes.

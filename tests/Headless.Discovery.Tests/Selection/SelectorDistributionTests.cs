@@ -43,19 +43,27 @@ public sealed class SelectorDistributionTests
     [Fact]
     public void Round_robin_wraps_to_the_first_pod_when_the_set_shrinks_to_exactly_the_pods_before_its_position()
     {
-        var service = new FakeHeadlessService(Pods(5));
-        IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
-        int taken = -1;
-        for (int i = 0; i < 5 && taken != 2; i++)
+        // Over n pods, pick until pod m - 1 was taken (the position is now m), then shrink the set to its first m pods:
+        // the position is past the end, and the rotation goes on from the first pod.
+        Gen<(int Pods, int Kept)> cases = Gen.Int[2, 30].SelectMany(n => Gen.Int[1, n - 1].Select(m => (n, m)));
+
+        Property.ForAll(cases, iterations: 100, seed: 0x13_07_0003UL, (n, m) =>
         {
-            taken = service.Current.Endpoints.IndexOf(selector.Pick());
-        }
+            var service = new FakeHeadlessService(Pods(n));
+            IEndpointSelector selector = EndpointSelectors.RoundRobin(service);
+            int taken = -1;
+            for (int i = 0; i < n && taken != m - 1; i++)
+            {
+                taken = service.Current.Endpoints.IndexOf(selector.Pick());
+            }
 
-        Assert.Equal(2, taken); // the position is now 3: the pod after pod 2
-        service.Publish(Pods(3));
+            Assert.Equal(m - 1, taken);
 
-        Assert.Equal(service.Current.Endpoints[0], selector.Pick());
-        Assert.Equal(service.Current.Endpoints[1], selector.Pick());
+            service.Publish(Pods(m));
+
+            Assert.Equal(service.Current.Endpoints[0], selector.Pick());
+            Assert.Equal(service.Current.Endpoints[1 % m], selector.Pick());
+        });
     }
 
     [Fact]
