@@ -187,8 +187,7 @@ internal static class DemoCommand
             await PauseAsync(cancellationToken).ConfigureAwait(false);
             LoopbackPod replaced = pods.Pods[1];
             await SayAsync($"Step 2/4: replacing pod {replaced.Name} ({replaced.Address}): it is deleted and comes back with a new IP…").ConfigureAwait(false);
-            await pods.RemovePodAsync(replaced).ConfigureAwait(false);
-            LoopbackPod replacement = await pods.AddPodAsync(cancellationToken).ConfigureAwait(false);
+            LoopbackPod replacement = await pods.ReplacePodAsync(replaced, cancellationToken).ConfigureAwait(false);
             mark = _time.GetTimestamp();
             pods.SyncToDns(dns, ServiceText, RecordTtl);
             await SayAsync($"  {replacement.Name} is back on {replacement.Address}.").ConfigureAwait(false);

@@ -83,6 +83,46 @@ public sealed class LoopbackPodSetTests
     }
 
     [Fact]
+    public async Task Scaling_down_changes_dns_in_one_step_as_an_endpoints_update_does()
+    {
+        await using var dns = await EmbeddedDnsServer.StartAsync();
+        await using var set = await LoopbackPodSet.StartAsync(5, namePrefix: "web");
+        set.SyncToDns(dns, Service);
+
+        // A reader queries the service without pause while the set scales down: it must only ever see before or after.
+        await using var reader = new DnsCountReader(dns, Service);
+        await reader.SeenAsync(5);
+
+        await set.ScaleAsync(2);
+        await reader.SeenAsync(2);
+
+        Assert.All(await reader.StopAsync(), count => Assert.True(count is 5 or 2, $"an answer with {count} pods"));
+    }
+
+    [Fact]
+    public async Task Replacing_a_pod_changes_dns_in_one_step_and_keeps_its_ordinal()
+    {
+        await using var dns = await EmbeddedDnsServer.StartAsync();
+        await using var set = await LoopbackPodSet.StartAsync(3, namePrefix: "web");
+        set.SyncToDns(dns, Service);
+        LoopbackPod old = set.Pods[1];
+        var client = DnsTestClient.Create(dns);
+
+        await using var reader = new DnsCountReader(dns, Service);
+        await reader.SeenAsync(3);
+        LoopbackPod replacement = await set.ReplacePodAsync(old);
+        IPAddress[] after = (await client.QueryAsync(Service, QueryType.A)).Addresses();
+
+        Assert.All(await reader.StopAsync(), count => Assert.True(count == 3, $"an answer with {count} pods"));
+        Assert.Equal("web-1", replacement.Name);
+        Assert.NotEqual(old.Address, replacement.Address);
+        Assert.False(old.IsRunning);
+        Assert.Equal(["web-0", "web-1", "web-2"], set.Pods.Select(p => p.Name));
+        Assert.Contains(replacement.Address, after);
+        Assert.DoesNotContain(old.Address, after);
+    }
+
+    [Fact]
     public async Task Dispose_stops_every_pod()
     {
         var set = await LoopbackPodSet.StartAsync(2);
@@ -100,5 +140,61 @@ public sealed class LoopbackPodSetTests
         Assert.Empty(set.Pods);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => set.AddPodAsync());
         await Assert.ThrowsAsync<ArgumentException>(() => LoopbackPodSet.StartAsync(1, namePrefix: "Web_"));
+    }
+}
+
+/// <summary>Queries one name's A records in a loop on another thread and keeps every record count it sees.</summary>
+internal sealed class DnsCountReader : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<int> _counts = [];
+    private readonly Task _loop;
+
+    public DnsCountReader(EmbeddedDnsServer dns, string name)
+    {
+        var client = DnsTestClient.Create(dns);
+        _loop = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                int count = (await client.QueryAsync(name, QueryType.A)).Addresses().Length;
+                lock (_counts)
+                {
+                    _counts.Add(count);
+                    Monitor.PulseAll(_counts);
+                }
+            }
+        });
+    }
+
+    /// <summary>Waits until an answer with <paramref name="count"/> records has been read after this call.</summary>
+    public Task SeenAsync(int count) => Task.Run(() =>
+    {
+        lock (_counts)
+        {
+            int from = _counts.Count;
+            while (!_counts.Skip(from).Contains(count))
+            {
+                Assert.True(Monitor.Wait(_counts, TestTimeouts.Generous), $"no answer with {count} pods");
+            }
+        }
+    });
+
+    /// <summary>Stops reading and returns every count read.</summary>
+    public async Task<int[]> StopAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        lock (_counts)
+        {
+            return [.. _counts];
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
     }
 }

@@ -116,6 +116,51 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Replaces <paramref name="pod"/> the way a StatefulSet recreates a deleted pod: a new pod under the same ordinal on a
+    /// fresh address. DNS changes in one step (the old address out, the new one in), then the old pod stops.
+    /// </summary>
+    /// <param name="pod">A pod of this set.</param>
+    /// <param name="cancellationToken">Cancels starting the new pod (the old one then stays).</param>
+    /// <returns>The new, running pod.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pod"/> is not a pod of this set.</exception>
+    /// <exception cref="ObjectDisposedException">The set is disposed.</exception>
+    public async Task<LoopbackPod> ReplacePodAsync(LoopbackPod pod, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            LoopbackPod[] before = _pods;
+            if (!before.Contains(pod))
+            {
+                throw new ArgumentException($"{pod.Name} is not a pod of this set.", nameof(pod));
+            }
+
+            // Out of the set (not yet of DNS), so the new pod takes its ordinal.
+            Volatile.Write(ref _pods, [.. before.Where(p => p != pod)]);
+            LoopbackPod replacement;
+            try
+            {
+                replacement = await AddCoreAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Volatile.Write(ref _pods, before);
+                throw;
+            }
+
+            Republish();
+            await pod.DisposeAsync().ConfigureAwait(false);
+            return replacement;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Adds pods under the lowest free ordinals, or removes the highest ordinals, until there are <paramref name="count"/>.</summary>
     /// <param name="count">The wanted number of pods; zero or more.</param>
     /// <param name="cancellationToken">Cancels adding pods (pods added so far stay).</param>
@@ -134,15 +179,14 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
                 await AddCoreAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            while (_pods.Length > count)
-            {
-                var last = _pods[^1];
-                Volatile.Write(ref _pods, _pods[..^1]);
-                Republish();
-                await last.DisposeAsync().ConfigureAwait(false);
-            }
-
+            // The highest ordinals leave DNS together (one endpoints update), then stop.
+            LoopbackPod[] leaving = _pods[count..];
+            Volatile.Write(ref _pods, _pods[..Math.Min(count, _pods.Length)]);
             Republish();
+            foreach (LoopbackPod pod in leaving)
+            {
+                await pod.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
