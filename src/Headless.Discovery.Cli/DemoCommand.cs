@@ -136,7 +136,7 @@ internal static class DemoCommand
                     Task watcher = WatchAsync(live, stopWatching.Token);
                     try
                     {
-                        await PlayAsync(pods, dns, watcher, cancellationToken).ConfigureAwait(false);
+                        await PlayAsync(pods, watcher, cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -170,7 +170,7 @@ internal static class DemoCommand
             }
         }
 
-        private async Task PlayAsync(LoopbackPodSet pods, EmbeddedDnsServer dns, Task watcher, CancellationToken cancellationToken)
+        private async Task PlayAsync(LoopbackPodSet pods, Task watcher, CancellationToken cancellationToken)
         {
             long mark = _time.GetTimestamp();
             await ExpectAsync(pods, "its first answer", mark, cancellationToken).ConfigureAwait(false);
@@ -178,27 +178,24 @@ internal static class DemoCommand
 
             await PauseAsync(cancellationToken).ConfigureAwait(false);
             await SayAsync("Step 1/4: scaling up to 5 pods (two new pods become ready, CoreDNS adds their A records)…").ConfigureAwait(false);
-            await pods.ScaleAsync(5, cancellationToken).ConfigureAwait(false);
             mark = _time.GetTimestamp();
-            pods.SyncToDns(dns, ServiceText, RecordTtl);
+            await pods.ScaleAsync(5, cancellationToken).ConfigureAwait(false); // the set changes DNS itself, in one step
             await ExpectAsync(pods, "the scale-up", mark, cancellationToken).ConfigureAwait(false);
             await GetEachPodAsync(pods, cancellationToken).ConfigureAwait(false);
 
             await PauseAsync(cancellationToken).ConfigureAwait(false);
             LoopbackPod replaced = pods.Pods[1];
             await SayAsync($"Step 2/4: replacing pod {replaced.Name} ({replaced.Address}): it is deleted and comes back with a new IP…").ConfigureAwait(false);
-            LoopbackPod replacement = await pods.ReplacePodAsync(replaced, cancellationToken).ConfigureAwait(false);
             mark = _time.GetTimestamp();
-            pods.SyncToDns(dns, ServiceText, RecordTtl);
+            LoopbackPod replacement = await pods.ReplacePodAsync(replaced, cancellationToken).ConfigureAwait(false);
             await SayAsync($"  {replacement.Name} is back on {replacement.Address}.").ConfigureAwait(false);
             await ExpectAsync(pods, "the replacement", mark, cancellationToken).ConfigureAwait(false);
             await GetEachPodAsync(pods, cancellationToken).ConfigureAwait(false);
 
             await PauseAsync(cancellationToken).ConfigureAwait(false);
             await SayAsync("Step 3/4: scaling down to 2 pods (the three highest ordinals terminate)…").ConfigureAwait(false);
-            await pods.ScaleAsync(2, cancellationToken).ConfigureAwait(false);
             mark = _time.GetTimestamp();
-            pods.SyncToDns(dns, ServiceText, RecordTtl);
+            await pods.ScaleAsync(2, cancellationToken).ConfigureAwait(false);
             await ExpectAsync(pods, "the scale-down", mark, cancellationToken).ConfigureAwait(false);
             await GetEachPodAsync(pods, cancellationToken).ConfigureAwait(false);
 
