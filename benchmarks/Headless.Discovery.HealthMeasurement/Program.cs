@@ -74,8 +74,8 @@ listener.Start();
 
 int inFlight = 0, maxInFlight = 0;
 long failures = 0;
-IEndpointProbe inner = kind == "tcp" ? new TcpConnectProbe() : new HttpProbe("/healthz");
-var counting = new DelegateProbe(async (endpoint, ct) =>
+IEndpointProbe inner = EndpointProbes.Create(kind == "tcp" ? "tcp" : "http:/healthz");
+IEndpointProbe counting = EndpointProbes.FromDelegate(async (endpoint, ct) =>
 {
     int now = Interlocked.Increment(ref inFlight);
     int max;

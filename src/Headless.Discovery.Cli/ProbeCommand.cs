@@ -33,7 +33,6 @@ internal static class ProbeCommand
         OptionFlags.Validated(serviceOptions);
         bool json = parseResult.GetValue(options.Json);
         TimeSpan timeout = serviceOptions.ActiveHealth.Timeout;
-        (string kind, string? path) = KindAndPath(serviceOptions.ActiveHealth.Probe);
 
         IEndpointResolver resolver = context.Services.CreateResolver(serviceOptions);
         ResolutionResult result;
@@ -51,9 +50,7 @@ internal static class ProbeCommand
             return await ResolveCommand.ReportFailureAsync(context, service, serviceOptions, result).ConfigureAwait(false);
         }
 
-        IEndpointProbe probe = kind == "tcp"
-            ? new TcpConnectProbe()
-            : new HttpProbe(path!, kind == "https");
+        IEndpointProbe probe = EndpointProbes.Create(serviceOptions.ActiveHealth.Probe, serviceOptions.ActiveHealth.Http);
         (PodEndpoint, ProbeResult)[] results;
         try
         {
@@ -70,7 +67,7 @@ internal static class ProbeCommand
         }
         else
         {
-            foreach (string line in TextOutput.Probe(service, probe.ToString() ?? kind, results))
+            foreach (string line in TextOutput.Probe(service, probe.ToString() ?? serviceOptions.ActiveHealth.Probe, results))
             {
                 await context.WriteLineAsync(line).ConfigureAwait(false);
             }
@@ -101,14 +98,6 @@ internal static class ProbeCommand
             }
         })).ConfigureAwait(false);
         return results;
-    }
-
-    /// <summary><c>tcp</c>, or <c>http</c>/<c>https</c> and the path, of a probe specification the library has validated.</summary>
-    private static (string Kind, string? Path) KindAndPath(string probe)
-    {
-        string text = probe.Trim();
-        int colon = text.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? (text.ToLowerInvariant(), null) : (text[..colon].ToLowerInvariant(), text[(colon + 1)..]);
     }
 
     /// <summary>Milliseconds with one decimal, for text output.</summary>

@@ -156,11 +156,13 @@ public sealed class GrpcResolverTests : IAsyncLifetime
     public async Task A_pod_that_fails_its_active_probe_gets_no_call_and_gets_calls_again_once_it_passes()
     {
         // The active probe is the standard gRPC health check (grpc.health.v1) against each pod.
-        var probe = DelegateProbe.FromPredicate(async (pod, ct) =>
+        IEndpointProbe probe = EndpointProbes.FromDelegate(async (pod, ct) =>
         {
             using GrpcChannel channel = GrpcChannel.ForAddress($"http://{pod.EndPoint}");
             HealthCheckResponse response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: ct);
-            return response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+            return response.Status == HealthCheckResponse.Types.ServingStatus.Serving
+                ? ProbeResult.Healthy()
+                : ProbeResult.Unhealthy($"grpc.health.v1: {response.Status}");
         });
         (Greeter.GreeterClient client, IHeadlessService service) = Create(o =>
         {

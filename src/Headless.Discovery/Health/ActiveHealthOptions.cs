@@ -12,14 +12,14 @@ namespace Headless.Discovery;
 public sealed class ActiveHealthOptions
 {
     /// <summary>
-    /// Which probe to run: <c>none</c> (no active checks), <c>tcp</c> (<see cref="TcpConnectProbe"/>),
-    /// <c>http:&lt;path&gt;</c> or <c>https:&lt;path&gt;</c> (<see cref="HttpProbe"/> GET of the path, with the
-    /// <see cref="Http"/> settings). Ignored when <see cref="CustomProbe"/> is set. Default: <c>none</c>.
+    /// Which probe to run: <c>none</c> (no active checks), <c>tcp</c> (a TCP connect),
+    /// <c>http:&lt;path&gt;</c> or <c>https:&lt;path&gt;</c> (a GET of the path, with the <see cref="Http"/> settings);
+    /// <see cref="EndpointProbes.Create"/> describes each. Ignored when <see cref="CustomProbe"/> is set. Default: <c>none</c>.
     /// </summary>
     public string Probe { get; set; } = "none";
 
     /// <summary>
-    /// A probe of your own (for example a <see cref="DelegateProbe"/>); takes precedence over <see cref="Probe"/>.
+    /// A probe of your own (for example one from <see cref="EndpointProbes.FromDelegate"/>); takes precedence over <see cref="Probe"/>.
     /// The service does not dispose it. Default: <see langword="null"/>.
     /// </summary>
     public IEndpointProbe? CustomProbe { get; set; }

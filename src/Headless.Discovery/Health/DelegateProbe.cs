@@ -4,7 +4,7 @@ namespace Headless.Discovery;
 /// A probe that runs your code: a database ping, a gRPC health call, anything that can say yes or no about one pod.
 /// </summary>
 /// <remarks>Thread-safe if the delegate is; the monitor calls it for many pods at once.</remarks>
-public sealed class DelegateProbe : IEndpointProbe
+internal sealed class DelegateProbe : IEndpointProbe
 {
     private readonly Func<PodEndpoint, CancellationToken, ValueTask<ProbeResult>> _probe;
 
@@ -14,16 +14,6 @@ public sealed class DelegateProbe : IEndpointProbe
     {
         ArgumentNullException.ThrowIfNull(probe);
         _probe = probe;
-    }
-
-    /// <summary>Creates a probe from a yes/no check: <see langword="true"/> is healthy.</summary>
-    /// <param name="check">Checks one pod; should honour the token (it carries the timeout).</param>
-    /// <returns>The probe.</returns>
-    public static DelegateProbe FromPredicate(Func<PodEndpoint, CancellationToken, ValueTask<bool>> check)
-    {
-        ArgumentNullException.ThrowIfNull(check);
-        return new DelegateProbe(async (endpoint, ct) =>
-            await check(endpoint, ct).ConfigureAwait(false) ? ProbeResult.Healthy() : ProbeResult.Unhealthy("the check returned false"));
     }
 
     /// <inheritdoc/>

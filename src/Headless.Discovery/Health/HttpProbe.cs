@@ -22,7 +22,7 @@ namespace Headless.Discovery;
 /// </para>
 /// <para>Thread-safe: one instance serves every pod. Dispose it to release its handler.</para>
 /// </remarks>
-public sealed class HttpProbe : IEndpointProbe, IDisposable
+internal sealed class HttpProbe : IEndpointProbe, IDisposable
 {
     private readonly HttpMessageInvoker _client;
     private readonly HttpProbeOptions _options;

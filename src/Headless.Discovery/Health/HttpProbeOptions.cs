@@ -1,10 +1,9 @@
 namespace Headless.Discovery;
 
 /// <summary>
-/// How an <see cref="HttpProbe"/> talks to a pod and judges its answer. What it requests (scheme and path) is the probe
-/// spec — <see cref="ActiveHealthOptions.Probe"/> (<c>http:/healthz</c>, <c>https:/ready</c>) or the
-/// <see cref="HttpProbe"/> constructor's arguments — never an option here. Every option has a default; the probe's
-/// constructor names every bad one.
+/// How an HTTP probe talks to a pod and judges its answer. What it requests (scheme and path) is the probe
+/// spec — <see cref="ActiveHealthOptions.Probe"/> or <see cref="EndpointProbes.Create"/> (<c>http:/healthz</c>,
+/// <c>https:/ready</c>) — never an option here. Every option has a default; validation names every bad one.
 /// </summary>
 public sealed class HttpProbeOptions
 {

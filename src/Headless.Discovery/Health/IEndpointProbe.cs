@@ -1,8 +1,8 @@
 namespace Headless.Discovery;
 
 /// <summary>
-/// One active health check of one pod: <see cref="TcpConnectProbe"/>, <see cref="HttpProbe"/>, or a
-/// <see cref="DelegateProbe"/> for anything else (a database ping, a gRPC health call).
+/// One active health check of one pod: TCP or HTTP (<see cref="EndpointProbes.Create"/>), or your code for anything
+/// else (<see cref="EndpointProbes.FromDelegate"/>: a database ping, a gRPC health call).
 /// </summary>
 /// <remarks>
 /// Implementations must be thread-safe: the monitor probes many pods at once through one instance. They should honour

@@ -19,7 +19,7 @@ public readonly struct ProbeResult
 
     /// <summary>
     /// How long the probe took. Probes may leave it zero: when a probe runs under a service's health monitor or
-    /// <see cref="EndpointProbeExtensions.ProbeAsync(IEndpointProbe, PodEndpoint, TimeSpan, TimeProvider?, CancellationToken)"/>
+    /// <see cref="EndpointProbes.ProbeAsync(IEndpointProbe, PodEndpoint, TimeSpan, TimeProvider?, CancellationToken)"/>
     /// the measured wall time replaces it.
     /// </summary>
     public TimeSpan Latency { get; }
@@ -51,7 +51,7 @@ public readonly struct ProbeResult
     /// <param name="error">Why the probe failed.</param>
     /// <returns>The result.</returns>
     internal static ProbeResult Failed(Exception error) =>
-        new(false, default, EndpointProbeExtensions.Describe(error), Unreachable.Is(error));
+        new(false, default, EndpointProbes.Describe(error), Unreachable.Is(error));
 
     /// <summary>A short description.</summary>
     public override string ToString() => Succeeded

@@ -10,7 +10,7 @@ namespace Headless.Discovery;
 /// The connection is closed with a reset (linger 0), as HAProxy does for its checks, so thousands of probes a second
 /// leave no sockets in TIME_WAIT. A pod without a port (port 0) fails the probe. Thread-safe and stateless.
 /// </remarks>
-public sealed class TcpConnectProbe : IEndpointProbe
+internal sealed class TcpConnectProbe : IEndpointProbe
 {
     /// <inheritdoc/>
     public async ValueTask<ProbeResult> ProbeAsync(PodEndpoint endpoint, CancellationToken cancellationToken = default)

@@ -169,14 +169,14 @@ public sealed class ProbeTests
     public async Task Delegate_probe_results_exceptions_and_ignored_tokens_become_results()
     {
         var endpoint = new PodEndpoint(IPAddress.Loopback, 1);
-        Assert.True((await DelegateProbe.FromPredicate((_, _) => ValueTask.FromResult(true)).ProbeAsync(endpoint, Generous)).Succeeded);
-        Assert.Equal("the check returned false", (await DelegateProbe.FromPredicate((_, _) => ValueTask.FromResult(false)).ProbeAsync(endpoint, Generous)).Error);
+        Assert.True((await EndpointProbes.FromDelegate((_, _) => ValueTask.FromResult(ProbeResult.Healthy())).ProbeAsync(endpoint, Generous)).Succeeded);
+        Assert.Equal("no", (await EndpointProbes.FromDelegate((_, _) => ValueTask.FromResult(ProbeResult.Unhealthy("no"))).ProbeAsync(endpoint, Generous)).Error);
 
-        var throwing = new DelegateProbe((_, _) => throw new InvalidOperationException("db down"));
+        IEndpointProbe throwing = EndpointProbes.FromDelegate((_, _) => throw new InvalidOperationException("db down"));
         Assert.Equal("InvalidOperationException: db down", (await throwing.ProbeAsync(endpoint, Generous)).Error);
 
         var never = new TaskCompletionSource<ProbeResult>();
-        var deaf = new DelegateProbe((_, _) => new ValueTask<ProbeResult>(never.Task));
+        IEndpointProbe deaf = EndpointProbes.FromDelegate((_, _) => new ValueTask<ProbeResult>(never.Task));
         ProbeResult abandoned = await deaf.ProbeAsync(endpoint, ShortTimeout).AsTask().WaitAsync(Generous);
         Assert.Equal("timed out after 300 ms", abandoned.Error);
         never.SetException(new InvalidOperationException("late"));

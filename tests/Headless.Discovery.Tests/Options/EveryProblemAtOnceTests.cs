@@ -125,7 +125,14 @@ public class EveryProblemAtOnceTests
             Assert.Throws<InvalidOptionsException>(service.Validate).Problems.Select(p => p.Path).Where(p => !p.EndsWith("RefreshInterval", StringComparison.Ordinal)));
 
         var http = new HttpProbeOptions { MaxHealthyStatus = 600 };
-        Assert.Equal(["path", "MaxHealthyStatus"], Assert.Throws<InvalidOptionsException>(() => new HttpProbe("healthz", options: http)).Problems.Select(p => p.Path));
+        Assert.Equal(["spec", "http.MaxHealthyStatus"], Assert.Throws<InvalidOptionsException>(() => EndpointProbes.Create("http:healthz", http)).Problems.Select(p => p.Path));
+        Assert.Equal(["spec"], Assert.Throws<InvalidOptionsException>(() => EndpointProbes.Create("none")).Problems.Select(p => p.Path));
+        Assert.Contains("not a probe", Assert.Throws<InvalidOptionsException>(() => EndpointProbes.Create("ftp:/x")).Message, StringComparison.Ordinal);
+        Assert.Equal("tcp", EndpointProbes.Create("TCP").ToString());
+        using (var made = (IDisposable)EndpointProbes.Create("https:/ready", http: new HttpProbeOptions { MaxHealthyStatus = 299 }))
+        {
+            Assert.Equal("https:/ready", made.ToString());
+        }
 
         var registration = new HeadlessServiceRegistrationOptions { Selector = "Fastest", MinEndpoints = -1, StartupTimeout = TimeSpan.Zero };
         var problems = new OptionProblems();

@@ -2,9 +2,62 @@ using System.Net.Sockets;
 
 namespace Headless.Discovery;
 
-/// <summary>Helpers for running an <see cref="IEndpointProbe"/> once, as the monitor does.</summary>
-public static class EndpointProbeExtensions
+/// <summary>
+/// Makes the built-in probes, and runs a probe once as the health monitor does. Probes are made here as selectors are
+/// made by <see cref="EndpointSelectors"/>; <see cref="ActiveHealthOptions.Probe"/> takes the same specifications.
+/// </summary>
+public static class EndpointProbes
 {
+    /// <summary>
+    /// Creates the probe a specification names, as <see cref="ActiveHealthOptions.Probe"/> would:
+    /// <list type="bullet">
+    /// <item><c>tcp</c>: opens a TCP connection to the pod and resets it at once; healthy when it is accepted (like a
+    /// Kubernetes <c>tcpSocket</c> probe). No TIME_WAIT sockets are left behind.</item>
+    /// <item><c>http:&lt;path&gt;</c> or <c>https:&lt;path&gt;</c>: a <c>GET</c> of the path on the pod's address and
+    /// port, on a fresh connection, never following redirects; healthy when the status is within
+    /// [<see cref="HttpProbeOptions.MinHealthyStatus"/>, <see cref="HttpProbeOptions.MaxHealthyStatus"/>] (default
+    /// 200-399), like a Kubernetes <c>httpGet</c> probe. Over HTTPS the TLS server name is the pod's hostname when known,
+    /// else <see cref="HttpProbeOptions.Host"/>, else the address. Errors name the status or the socket error, never
+    /// the URL.</item>
+    /// </list>
+    /// A pod without a port (port 0) fails either probe. The probe is thread-safe: one instance serves every pod.
+    /// </summary>
+    /// <param name="spec"><c>tcp</c>, <c>http:&lt;path&gt;</c> or <c>https:&lt;path&gt;</c> (case-insensitive kind; the
+    /// path starts with <c>/</c>).</param>
+    /// <param name="http">How an HTTP probe talks to the pod and what counts as healthy (copied). Default: 200-399, 4 KiB
+    /// of body read and discarded. Ignored by <c>tcp</c>.</param>
+    /// <returns>The probe. An HTTP probe is <see cref="IDisposable"/> (it owns a connection handler): dispose it when done.</returns>
+    /// <exception cref="InvalidOptionsException"><paramref name="spec"/> is not a probe (<c>none</c> included), or an
+    /// option of <paramref name="http"/> is invalid; every problem is named at once.</exception>
+    public static IEndpointProbe Create(string spec, HttpProbeOptions? http = null)
+    {
+        var problems = new OptionProblems();
+        string? error = ActiveHealthOptions.TryParseProbe(spec, out string kind, out string? path);
+        if (error is null && kind == "none")
+        {
+            error = "'none' turns active checks off; it is not a probe: use tcp, http:<path> or https:<path>.";
+        }
+
+        if (error is not null)
+        {
+            problems.Add(nameof(spec), error);
+        }
+
+        (http ?? new HttpProbeOptions()).Collect(problems.Under(nameof(http)));
+        problems.ThrowIfAny(nameof(spec));
+        return kind == "tcp" ? new TcpConnectProbe() : new HttpProbe(path!, kind == "https", http);
+    }
+
+    /// <summary>
+    /// A probe that runs your code: a database ping, a gRPC health call, anything that can say yes or no about one pod.
+    /// Thread-safe if the delegate is; the monitor calls it for many pods at once.
+    /// </summary>
+    /// <param name="probe">Checks one pod; should honour the token (it carries the timeout). Use
+    /// <see cref="ProbeResult.Healthy"/> and <see cref="ProbeResult.Unhealthy"/> for the answer.</param>
+    /// <returns>The probe.</returns>
+    public static IEndpointProbe FromDelegate(Func<PodEndpoint, CancellationToken, ValueTask<ProbeResult>> probe) =>
+        new DelegateProbe(probe);
+
     /// <summary>
     /// Runs <paramref name="probe"/> against <paramref name="endpoint"/> once with a timeout, measures its latency on
     /// <paramref name="timeProvider"/>, and turns a timeout or an exception into <see cref="ProbeResult.Unhealthy"/>.
