@@ -38,7 +38,7 @@ public class SelectionBenchmark
     private IEndpointSelector _p2c = null!;
     private ConsistentHashSelector _hash = null!;
     private ulong _keyHash;
-    private OrdinalSelector _ordinal = null!;
+    private IEndpointSelector _ordinal = null!;
     private IEndpointSelector _pickFirst = null!;
     private IEndpointSelector _subset = null!;
     private IEndpointSelector _leastRequest3 = null!;

@@ -88,8 +88,8 @@ public static class EndpointSelectors
     /// <param name="ordinal">The ordinal <see cref="IEndpointSelector.Pick"/> picks, 0 or more. Default 0 (the usual primary).</param>
     /// <returns>The selector.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    public static OrdinalSelector Ordinal(IHeadlessService service, int ordinal = 0) =>
-        new(service, null, ordinal);
+    public static IEndpointSelector Ordinal(IHeadlessService service, int ordinal = 0) =>
+        new OrdinalSelector(service, null, ordinal);
 
     /// <summary>StatefulSet identity: pod <c>&lt;statefulSet&gt;-&lt;ordinal&gt;</c> (from SRV answers), e.g. <c>web-0</c>.</summary>
     /// <param name="service">The service to pick from; resolve it through SRV records so pods carry hostnames.</param>
@@ -98,10 +98,10 @@ public static class EndpointSelectors
     /// <returns>The selector.</returns>
     /// <exception cref="ArgumentException"><paramref name="statefulSet"/> is not a StatefulSet name (a DNS label that does not end with '-').</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    public static OrdinalSelector Ordinal(IHeadlessService service, string statefulSet, int ordinal = 0)
+    public static IEndpointSelector Ordinal(IHeadlessService service, string statefulSet, int ordinal = 0)
     {
         ArgumentNullException.ThrowIfNull(statefulSet);
-        return new(service, statefulSet, ordinal);
+        return new OrdinalSelector(service, statefulSet, ordinal);
     }
 
     /// <summary>

@@ -30,11 +30,10 @@ public sealed class NoEndpointAvailableException : InvalidOperationException
     {
     }
 
-    private NoEndpointAvailableException(string message, EndpointSet snapshot, int? ordinal)
+    private NoEndpointAvailableException(string message, EndpointSet snapshot)
         : base(message, snapshot.LastError)
     {
         Snapshot = snapshot;
-        Ordinal = ordinal;
     }
 
     /// <summary>
@@ -45,10 +44,7 @@ public sealed class NoEndpointAvailableException : InvalidOperationException
     /// </summary>
     public EndpointSet? Snapshot { get; }
 
-    /// <summary>The StatefulSet ordinal that was asked for, or <see langword="null"/> for other selectors.</summary>
-    public int? Ordinal { get; }
-
-    internal static NoEndpointAvailableException For(EndpointSet snapshot, string? detail = null, int? ordinal = null)
+    internal static NoEndpointAvailableException For(EndpointSet snapshot, string? detail = null)
     {
         string reason = snapshot.Version == 0
             ? "it has not been resolved yet"
@@ -60,6 +56,6 @@ public sealed class NoEndpointAvailableException : InvalidOperationException
         string message = string.Create(
             CultureInfo.InvariantCulture,
             $"No endpoint of '{snapshot.Service}' is available: {detail ?? reason} (snapshot version {snapshot.Version}{(snapshot.IsStale ? ", stale" : string.Empty)}).");
-        return new NoEndpointAvailableException(message, snapshot, ordinal);
+        return new NoEndpointAvailableException(message, snapshot);
     }
 }

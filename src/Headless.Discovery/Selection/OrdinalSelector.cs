@@ -7,9 +7,9 @@ namespace Headless.Discovery;
 /// <summary>
 /// Picks StatefulSet pods by identity: the pod whose hostname is <c>&lt;set&gt;-&lt;ordinal&gt;</c>
 /// (<see cref="PodEndpoint.StatefulSetName"/> and <see cref="PodEndpoint.Ordinal"/>, known when the service is resolved
-/// through SRV records), e.g. the primary at ordinal 0. <see cref="Pick()"/> picks the default ordinal given at
-/// creation; <see cref="Pick(int)"/> any other. Only pods of the StatefulSet named at creation count when one is named;
-/// when none is, pods of every StatefulSet behind the service count.
+/// through SRV records), e.g. the primary at ordinal 0: the ordinal given at creation (make one selector per ordinal you
+/// address). Only pods of the StatefulSet named at creation count when one is named; when none is, pods of every
+/// StatefulSet behind the service count. Made by <see cref="EndpointSelectors.Ordinal(IHeadlessService, int)"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,12 +21,11 @@ namespace Headless.Discovery;
 /// (or StatefulSets) present.
 /// </para>
 /// <para>
-/// A negative ordinal is a caller's mistake, not an absent pod: the factory, <c>Pick</c>, <c>TryPick</c> and
-/// <c>Lease</c> all throw <see cref="ArgumentOutOfRangeException"/> for it. Thread-safe; picks take no lock and allocate
-/// nothing.
+/// A negative ordinal is a caller's mistake, not an absent pod: the factory throws
+/// <see cref="ArgumentOutOfRangeException"/> for it. Thread-safe; picks take no lock and allocate nothing.
 /// </para>
 /// </remarks>
-public sealed class OrdinalSelector : IEndpointSelector
+internal sealed class OrdinalSelector : IEndpointSelector
 {
     private SnapshotTableCache<Table> _tables;
 
@@ -55,7 +54,7 @@ public sealed class OrdinalSelector : IEndpointSelector
     /// <inheritdoc/>
     public IHeadlessService Service { get; }
 
-    /// <summary>The ordinal that <see cref="Pick()"/>, <see cref="TryPick(out PodEndpoint?)"/> and <see cref="Lease()"/> pick.</summary>
+    /// <summary>The ordinal this selector picks.</summary>
     internal int DefaultOrdinal { get; }
 
     /// <summary>
@@ -65,50 +64,24 @@ public sealed class OrdinalSelector : IEndpointSelector
     internal string? StatefulSetName { get; }
 
     /// <inheritdoc/>
-    public bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint) => TryPick(DefaultOrdinal, out endpoint);
-
-    /// <inheritdoc/>
-    public PodEndpoint Pick() => Pick(DefaultOrdinal);
-
-    /// <summary>Picks the available pod with ordinal <paramref name="ordinal"/>.</summary>
-    /// <param name="ordinal">The StatefulSet ordinal, 0 or more.</param>
-    /// <param name="endpoint">The pod, or <see langword="null"/> when that ordinal is absent, unavailable or ambiguous.</param>
-    /// <returns><see langword="true"/> when exactly one available pod has that ordinal.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    public bool TryPick(int ordinal, [NotNullWhen(true)] out PodEndpoint? endpoint)
+    public bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
-        endpoint = Lookup(CurrentTable(), ordinal);
+        endpoint = Lookup(CurrentTable(), DefaultOrdinal);
         return endpoint is not null;
     }
 
-    /// <summary>Picks the available pod with ordinal <paramref name="ordinal"/>.</summary>
-    /// <param name="ordinal">The StatefulSet ordinal, 0 or more.</param>
-    /// <returns>The pod.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    /// <exception cref="NoEndpointAvailableException">
-    /// No pod has that ordinal, it is unhealthy or ejected (outside panic mode), or two available pods have it (the
-    /// message names both).
-    /// </exception>
-    public PodEndpoint Pick(int ordinal)
+    /// <inheritdoc/>
+    public PodEndpoint Pick()
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
         Table table = CurrentTable();
-        return Lookup(table, ordinal) ?? throw Missing(table, ordinal);
+        return Lookup(table, DefaultOrdinal) ?? throw Missing(table, DefaultOrdinal);
     }
 
     /// <inheritdoc/>
     public bool TryLease(out EndpointLease lease) => EndpointLease.TryStart(Service, Lookup(CurrentTable(), DefaultOrdinal), null, out lease);
 
     /// <inheritdoc/>
-    public EndpointLease Lease() => Lease(DefaultOrdinal);
-
-    /// <summary>Picks the pod with ordinal <paramref name="ordinal"/> and leases it (see <see cref="EndpointLease"/>).</summary>
-    /// <param name="ordinal">The StatefulSet ordinal, 0 or more.</param>
-    /// <returns>The lease; dispose it when the call ends.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    /// <exception cref="NoEndpointAvailableException">No single available pod has that ordinal.</exception>
-    public EndpointLease Lease(int ordinal) => new(Service, Pick(ordinal), null);
+    public EndpointLease Lease() => new(Service, Pick(), null);
 
     /// <summary>Describes the selector.</summary>
     public override string ToString() => StatefulSetName is null
@@ -190,7 +163,7 @@ public sealed class OrdinalSelector : IEndpointSelector
         EndpointSet set = table.Snapshot;
         if (set.Count == 0)
         {
-            return NoEndpointAvailableException.For(set, ordinal: ordinal);
+            return NoEndpointAvailableException.For(set, set.Version == 0 ? null : string.Create(CultureInfo.InvariantCulture, $"it has no ready pods, so none with ordinal {ordinal}"));
         }
 
         string pod = StatefulSetName is null ? "pod" : $"pod of StatefulSet '{StatefulSetName}'";
@@ -199,7 +172,7 @@ public sealed class OrdinalSelector : IEndpointSelector
             string detail = string.Equals(pair.First.StatefulSetName, pair.Second.StatefulSetName, StringComparison.Ordinal)
                 ? string.Create(CultureInfo.InvariantCulture, $"ordinal {ordinal} is ambiguous: {pair.First} and {pair.Second} are both available under one pod name (an address change in flight?)")
                 : string.Create(CultureInfo.InvariantCulture, $"ordinal {ordinal} is ambiguous: {pair.First} and {pair.Second} are both available; name the StatefulSet, e.g. EndpointSelectors.Ordinal(service, \"{pair.First.StatefulSetName}\", {ordinal})");
-            return NoEndpointAvailableException.For(set, detail, ordinal);
+            return NoEndpointAvailableException.For(set, detail);
         }
 
         for (int i = 0; i < set.Count; i++)
@@ -208,7 +181,7 @@ public sealed class OrdinalSelector : IEndpointSelector
             {
                 EndpointStatus status = set.Statuses[i];
                 string health = status.IsEjected ? "ejected" : status.Health.ToString().ToLowerInvariant();
-                return NoEndpointAvailableException.For(set, string.Create(CultureInfo.InvariantCulture, $"the {pod} with ordinal {ordinal} ({status.Endpoint}) is {health}"), ordinal);
+                return NoEndpointAvailableException.For(set, string.Create(CultureInfo.InvariantCulture, $"the {pod} with ordinal {ordinal} ({status.Endpoint}) is {health}"));
             }
         }
 
@@ -217,9 +190,9 @@ public sealed class OrdinalSelector : IEndpointSelector
         string reason = sets.Length == 0
             ? string.Create(CultureInfo.InvariantCulture, $"no pod has ordinal {ordinal}; none of its {set.Count} pod(s) has a StatefulSet hostname (resolve through SRV records to learn them)")
             : present.Length == 0
-                ? string.Create(CultureInfo.InvariantCulture, $"no pod belongs to StatefulSet '{StatefulSetName}' (StatefulSets present: {string.Join(", ", sets)})")
+                ? string.Create(CultureInfo.InvariantCulture, $"no pod belongs to StatefulSet '{StatefulSetName}', so none has ordinal {ordinal} (StatefulSets present: {string.Join(", ", sets)})")
                 : string.Create(CultureInfo.InvariantCulture, $"no {pod} has ordinal {ordinal} (ordinals present: {present})");
-        return NoEndpointAvailableException.For(set, reason, ordinal);
+        return NoEndpointAvailableException.For(set, reason);
     }
 
     private sealed record Table(

@@ -15,14 +15,13 @@ public sealed class OrdinalSelectorTests
     {
         // Addresses deliberately out of ordinal order: the mapping must follow hostnames, not address order.
         var service = new FakeHeadlessService(StatefulPod(0, addressIndex: 7), StatefulPod(1, addressIndex: 3), StatefulPod(2, addressIndex: 5));
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+        IEndpointSelector selector = EndpointSelectors.Ordinal(service);
 
-        Assert.Equal(0, selector.DefaultOrdinal);
         Assert.Equal("web-0.web.default.svc.cluster.local", selector.Pick().Hostname);
         for (int k = 0; k < 3; k++)
         {
-            Assert.Equal(k, selector.Pick(k).Ordinal);
-            Assert.True(selector.TryPick(k, out PodEndpoint? pod));
+            Assert.Equal(k, EndpointSelectors.Ordinal(service, k).Pick().Ordinal);
+            Assert.True(EndpointSelectors.Ordinal(service, k).TryPick(out PodEndpoint? pod));
             Assert.Equal(k, pod.Ordinal);
         }
 
@@ -33,13 +32,12 @@ public sealed class OrdinalSelectorTests
     public void An_absent_ordinal_is_a_clear_error_listing_the_ordinals_present()
     {
         var service = new FakeHeadlessService(StatefulPod(1), StatefulPod(2));
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+        IEndpointSelector selector = EndpointSelectors.Ordinal(service);
 
         var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
-        Assert.Equal(0, ex.Ordinal);
         Assert.Contains("no pod has ordinal 0 (ordinals present: 1, 2)", ex.Message, StringComparison.Ordinal);
         Assert.False(selector.TryPick(out _));
-        Assert.False(selector.TryPick(1_000_000, out _));
+        Assert.False(EndpointSelectors.Ordinal(service, 1_000_000).TryPick(out _));
     }
 
     [Fact]
@@ -55,11 +53,11 @@ public sealed class OrdinalSelectorTests
     {
         var service = new FakeHeadlessService();
         service.Publish([(StatefulPod(0), EndpointHealth.Unhealthy, false), (StatefulPod(1), EndpointHealth.Healthy, false)]);
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+        IEndpointSelector selector = EndpointSelectors.Ordinal(service);
 
         var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
         Assert.Contains("the pod with ordinal 0 (10.2.0.1:5432 (web-0.web.default.svc.cluster.local)) is unhealthy", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(1, selector.Pick(1).Ordinal);
+        Assert.Equal(1, EndpointSelectors.Ordinal(service, 1).Pick().Ordinal);
 
         service.Publish([(StatefulPod(0), EndpointHealth.Unhealthy, false), (StatefulPod(1), EndpointHealth.Unhealthy, false)], panic: true);
         Assert.Equal(0, selector.Pick().Ordinal);
@@ -69,7 +67,7 @@ public sealed class OrdinalSelectorTests
     public void The_primary_moving_to_a_new_address_is_followed()
     {
         var service = new FakeHeadlessService(StatefulPod(0, addressIndex: 1), StatefulPod(1, addressIndex: 2));
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+        IEndpointSelector selector = EndpointSelectors.Ordinal(service);
         Assert.Equal("10.2.0.2", selector.Pick().Address.ToString());
 
         service.Publish([StatefulPod(0, addressIndex: 9), StatefulPod(1, addressIndex: 2)]);
@@ -80,7 +78,7 @@ public sealed class OrdinalSelectorTests
     public void Sparse_large_ordinals_still_resolve()
     {
         var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(5000, addressIndex: 9));
-        Assert.Equal(5000, EndpointSelectors.Ordinal(service).Pick(5000).Ordinal);
+        Assert.Equal(5000, EndpointSelectors.Ordinal(service, 5000).Pick().Ordinal);
     }
 
     [Fact]
@@ -90,18 +88,17 @@ public sealed class OrdinalSelectorTests
         PodEndpoint cache = StatefulPod(0, set: "cache", addressIndex: 1);
         PodEndpoint db = StatefulPod(0, set: "db", addressIndex: 2);
         var service = new FakeHeadlessService(cache, db, StatefulPod(1, set: "db", addressIndex: 3));
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
+        IEndpointSelector selector = EndpointSelectors.Ordinal(service);
 
         var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
         Assert.Contains(cache.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Contains(db.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Contains("ambiguous", ex.Message, StringComparison.Ordinal);
         Assert.Contains("name the StatefulSet, e.g. EndpointSelectors.Ordinal(service, \"cache\", 0)", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(0, ex.Ordinal);
         Assert.False(selector.TryPick(out _));
 
         // An ordinal only one set has is still found.
-        Assert.Equal(StatefulPod(1, set: "db", addressIndex: 3), selector.Pick(1));
+        Assert.Equal(StatefulPod(1, set: "db", addressIndex: 3), EndpointSelectors.Ordinal(service, 1).Pick());
     }
 
     [Fact]
@@ -109,9 +106,9 @@ public sealed class OrdinalSelectorTests
     {
         PodEndpoint old = StatefulPod(0, addressIndex: 1);
         PodEndpoint moved = StatefulPod(0, addressIndex: 2);
-        OrdinalSelector selector = EndpointSelectors.Ordinal(new FakeHeadlessService(old, moved));
+        IEndpointSelector selector = EndpointSelectors.Ordinal(new FakeHeadlessService(old, moved));
 
-        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick(0));
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick());
         Assert.Contains(old.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Contains(moved.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Contains("both available under one pod name", ex.Message, StringComparison.Ordinal);
@@ -119,15 +116,11 @@ public sealed class OrdinalSelectorTests
     }
 
     [Fact]
-    public void A_negative_ordinal_throws_the_same_exception_from_the_constructor_and_every_pick()
+    public void A_negative_ordinal_is_refused_by_both_factories_naming_the_parameter()
     {
         var service = new FakeHeadlessService(StatefulPod(0));
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service);
-
         Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.Ordinal(service, -1)).ParamName);
-        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.Pick(-1)).ParamName);
-        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.TryPick(-1, out _)).ParamName);
-        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => selector.Lease(-1)).ParamName);
+        Assert.Equal("ordinal", Assert.Throws<ArgumentOutOfRangeException>(() => EndpointSelectors.Ordinal(service, "web", -1)).ParamName);
     }
 
     [Fact]
@@ -138,22 +131,21 @@ public sealed class OrdinalSelectorTests
             StatefulPod(0, set: "db", addressIndex: 2),
             StatefulPod(1, set: "db", addressIndex: 3),
             StatefulPod(2, set: "cache", addressIndex: 4));
-        OrdinalSelector db = EndpointSelectors.Ordinal(service, "db", 0);
-        OrdinalSelector cache = EndpointSelectors.Ordinal(service, "CACHE");
+        IEndpointSelector db = EndpointSelectors.Ordinal(service, "db", 0);
+        IEndpointSelector cache = EndpointSelectors.Ordinal(service, "CACHE");
 
-        Assert.Equal("db", db.StatefulSetName);
-        Assert.Equal("cache", cache.StatefulSetName);
-        Assert.Null(EndpointSelectors.Ordinal(service).StatefulSetName);
         Assert.Equal(StatefulPod(0, set: "db", addressIndex: 2), db.Pick());
-        Assert.Equal(StatefulPod(1, set: "db", addressIndex: 3), db.Pick(1));
+        Assert.Equal(StatefulPod(1, set: "db", addressIndex: 3), EndpointSelectors.Ordinal(service, "db", 1).Pick());
         Assert.Equal(StatefulPod(0, set: "cache", addressIndex: 1), cache.Pick());
-        Assert.Equal(StatefulPod(2, set: "cache", addressIndex: 4), cache.Pick(2));
+        Assert.Equal(StatefulPod(2, set: "cache", addressIndex: 4), EndpointSelectors.Ordinal(service, "Cache", 2).Pick());
         Assert.Equal("Ordinal db-0 over web.default.svc.cluster.local", db.ToString());
+        Assert.Equal("Ordinal cache-0 over web.default.svc.cluster.local", cache.ToString());
+        Assert.Equal("Ordinal 0 over web.default.svc.cluster.local", EndpointSelectors.Ordinal(service).ToString());
 
-        var ex = Assert.Throws<NoEndpointAvailableException>(() => db.Pick(2));
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.Ordinal(service, "db", 2).Pick());
         Assert.Contains("no pod of StatefulSet 'db' has ordinal 2 (ordinals present: 0, 1)", ex.Message, StringComparison.Ordinal);
         ex = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.Ordinal(service, "web").Pick());
-        Assert.Contains("no pod belongs to StatefulSet 'web' (StatefulSets present: cache, db)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no pod belongs to StatefulSet 'web', so none has ordinal 0 (StatefulSets present: cache, db)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -169,13 +161,13 @@ public sealed class OrdinalSelectorTests
     {
         var time = new FakeTimeProvider();
         var service = new FakeHeadlessService(StatefulPod(0), StatefulPod(1)) { TimeProvider = time };
-        OrdinalSelector selector = EndpointSelectors.Ordinal(service, 1);
+        IEndpointSelector selector = EndpointSelectors.Ordinal(service, 1);
 
         Assert.True(selector.TryLease(out EndpointLease lease));
         Assert.Equal(StatefulPod(1), lease.Endpoint);
         time.Advance(TimeSpan.FromSeconds(3));
         lease.Complete(false);
-        using (EndpointLease primary = selector.Lease(0))
+        using (EndpointLease primary = EndpointSelectors.Ordinal(service).Lease())
         {
             Assert.Equal(StatefulPod(0), primary.Endpoint);
             primary.Complete(true);
@@ -189,7 +181,7 @@ public sealed class OrdinalSelectorTests
         Assert.False(selector.TryLease(out EndpointLease none));
         Assert.Null(none.Endpoint);
         Assert.True(none.IsEnded);
-        Assert.Equal(1, Assert.Throws<NoEndpointAvailableException>(() => selector.Lease()).Ordinal);
+        Assert.Contains("no pod has ordinal 1 (ordinals present: 0)", Assert.Throws<NoEndpointAvailableException>(() => selector.Lease()).Message, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -244,28 +236,29 @@ public sealed class OrdinalSelectorTests
                 var service = new FakeHeadlessService();
                 EndpointSet set = service.Publish(pods, c.Panic);
                 Assert.Equal(n, set.Count);
-                OrdinalSelector selector = c.Named is null
-                    ? EndpointSelectors.Ordinal(service, c.Default)
-                    : EndpointSelectors.Ordinal(service, c.Named, c.Default);
+                IEndpointSelector Selector(int ordinal) => c.Named is null
+                    ? EndpointSelectors.Ordinal(service, ordinal)
+                    : EndpointSelectors.Ordinal(service, c.Named, ordinal);
 
                 int[] probes = [0, 1, 2, 3, 4, n - 1, n, n + 1, 5000, 5001];
                 foreach (int ordinal in probes.Append(c.Default))
                 {
                     bool counts(PodEndpoint p) => p.Ordinal == ordinal && (c.Named is null || p.StatefulSetName == c.Named);
                     PodEndpoint[] candidates = [.. set.Available.Where(counts)];
-                    bool found = ordinal == c.Default ? selector.TryPick(out PodEndpoint? picked) : selector.TryPick(ordinal, out picked);
+                    IEndpointSelector selector = Selector(ordinal);
+                    bool found = selector.TryPick(out PodEndpoint? picked);
                     if (candidates.Length == 1)
                     {
                         Assert.True(found, $"ordinal {ordinal} not found");
                         Assert.Equal(candidates[0], picked);
-                        Assert.Equal(candidates[0], selector.Pick(ordinal));
+                        Assert.Equal(candidates[0], selector.Pick());
                         continue;
                     }
 
                     Assert.False(found, $"ordinal {ordinal} picked {picked}");
                     Assert.Null(picked);
-                    var ex = Assert.Throws<NoEndpointAvailableException>(() => selector.Pick(ordinal));
-                    Assert.Equal(ordinal, ex.Ordinal);
+                    var ex = Assert.Throws<NoEndpointAvailableException>(selector.Pick);
+                    Assert.Contains($"ordinal {ordinal}", ex.Message, StringComparison.Ordinal);
                     if (candidates.Length > 1)
                     {
                         // The first two in snapshot order are named.
