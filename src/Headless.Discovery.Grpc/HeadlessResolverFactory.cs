@@ -60,9 +60,9 @@ public sealed class HeadlessResolverFactory : ResolverFactory
         ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         ILogger logger = loggers.CreateLogger("Headless.Discovery.Grpc");
         IServiceProvider? services = _services ?? options.ChannelOptions.ServiceProvider;
-        if (services?.GetService<IHeadlessServiceRegistry>() is { } registry && registry.TryGetService(target, out IHeadlessService? registered))
+        if (services?.GetService<IHeadlessServiceRegistry>() is { } registry && registry.Keys.Contains(target, StringComparer.Ordinal))
         {
-            return new HeadlessResolver(registered, owned: null, options.DefaultPort, logger);
+            return new HeadlessResolver(registry.GetService(target), owned: null, options.DefaultPort, logger);
         }
 
         HeadlessServiceOptions serviceOptions = OptionsFor(target);

@@ -9,7 +9,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class HeadlessDiscoveryServiceCollectionExtensions
 {
     /// <summary>The root configuration section: <c>HeadlessDiscovery</c>; each service binds <c>HeadlessDiscovery:Services:&lt;key&gt;</c>.</summary>
-    public const string ConfigurationSectionName = "HeadlessDiscovery";
+    internal const string ConfigurationSectionName = "HeadlessDiscovery";
 
     /// <summary>
     /// Adds the shared infrastructure: the <see cref="IHeadlessServiceRegistry"/>, configuration binding and startup
@@ -65,13 +65,13 @@ public static class HeadlessDiscoveryServiceCollectionExtensions
             services.AddOptions<HeadlessServiceOptions>(key).ValidateOnStart();
             services.AddOptions<HeadlessServiceRegistrationOptions>(key).ValidateOnStart();
             services.TryAddKeyedSingleton<IHeadlessService>(key, static (sp, k) => sp.GetRequiredService<IHeadlessServiceRegistry>().GetService((string)k!));
-            services.TryAddKeyedSingleton<IEndpointSelector>(key, static (sp, k) => sp.GetRequiredService<IHeadlessServiceRegistry>().GetSelector((string)k!));
+            services.TryAddKeyedSingleton<IEndpointSelector>(key, static (sp, k) => sp.GetRequiredService<HeadlessServiceRegistry>().GetSelector((string)k!));
         }
 
         var builder = new HeadlessServiceBuilder(services, key);
         if (configure is not null)
         {
-            builder.Configure(configure);
+            services.Configure(key, configure);
         }
 
         return builder;

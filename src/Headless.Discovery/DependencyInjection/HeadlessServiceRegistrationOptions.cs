@@ -9,7 +9,7 @@ namespace Headless.Discovery;
 public sealed class HeadlessServiceRegistrationOptions
 {
     /// <summary>
-    /// The selector that picks a pod for the service's HTTP client and for <c>IHeadlessServiceRegistry.GetSelector</c>:
+    /// The selector that picks a pod for the service's HTTP client and for the keyed <c>IEndpointSelector</c> (<c>[FromKeyedServices("key")]</c>):
     /// <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c>, <c>LeastRequest</c> or <c>LeastRequest:&lt;choices&gt;</c>
     /// (2 to 64 pods compared per pick, default 2), <c>PickFirst</c>,
     /// <c>Ordinal</c> or <c>Ordinal:&lt;n&gt;</c> (a StatefulSet ordinal, default 0, in whichever StatefulSet has it),

@@ -17,7 +17,7 @@ public sealed class LeastRequestConfigurationTests
             [Section + "MaxLeasesPerPod"] = maxLeases,
         };
         using IHost host = Build(config, s => s.AddHeadlessService("backend"));
-        return host.Services.GetRequiredService<IHeadlessServiceRegistry>().GetSelector("backend");
+        return host.Services.GetRequiredKeyedService<IEndpointSelector>("backend");
     }
 
     [Theory]
@@ -43,7 +43,7 @@ public sealed class LeastRequestConfigurationTests
             [Section + option] = value,
         };
         using IHost host = Build(config, s => s.AddHeadlessService("backend"));
-        var ex = Assert.ThrowsAny<Exception>(() => host.Services.GetRequiredService<IHeadlessServiceRegistry>().GetSelector("backend"));
+        var ex = Assert.ThrowsAny<Exception>(() => host.Services.GetRequiredKeyedService<IEndpointSelector>("backend"));
         Assert.Contains(expected, ex is AggregateException a ? string.Join("\n", a.InnerExceptions.Select(e => e.Message)) : ex.Message, StringComparison.Ordinal);
     }
 }

@@ -16,7 +16,7 @@ public sealed class OrdinalSelectorConfigurationTests
             [Section + "Selector"] = spec,
         };
         using IHost host = Build(config, s => s.AddHeadlessService("backend"));
-        return host.Services.GetRequiredService<IHeadlessServiceRegistry>().GetSelector("backend");
+        return host.Services.GetRequiredKeyedService<IEndpointSelector>("backend");
     }
 
     [Theory]

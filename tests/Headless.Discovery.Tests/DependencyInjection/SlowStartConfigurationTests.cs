@@ -35,7 +35,7 @@ public sealed class SlowStartConfigurationTests
 
         SlowStartOptions bound = registry.GetRegistrationOptions("backend").SlowStart!;
         Assert.Equal((TimeSpan.FromSeconds(45), 2.0, 20.0), (bound.Window, bound.Aggression, bound.MinWeightPercent));
-        Assert.Equal(expected, registry.GetSelector("backend").ToString());
+        Assert.Equal(expected, host.Services.GetRequiredKeyedService<IEndpointSelector>("backend").ToString());
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class SlowStartConfigurationTests
     public void A_bad_value_names_its_key(string selector, string key, string value, string expected)
     {
         using IHost host = Build(Config(selector, (key, value)), s => s.AddHeadlessService("backend"));
-        var ex = Assert.ThrowsAny<Exception>(() => host.Services.GetRequiredService<IHeadlessServiceRegistry>().GetSelector("backend"));
+        var ex = Assert.ThrowsAny<Exception>(() => host.Services.GetRequiredKeyedService<IEndpointSelector>("backend"));
         Assert.Contains(expected, ex is AggregateException a ? string.Join("\n", a.InnerExceptions.Select(e => e.Message)) : ex.Message, StringComparison.Ordinal);
     }
 }

@@ -134,8 +134,8 @@ public sealed class ValidationTests
     public void Without_a_host_the_first_resolution_throws_the_same_message()
     {
         var services = new ServiceCollection();
-        services.AddHeadlessService("backend", o => o.Name = "web.shop.svc.cluster.local")
-            .Configure(o => o.MinRefreshInterval = TimeSpan.FromHours(2));
+        services.AddHeadlessService("backend", o => o.Name = "web.shop.svc.cluster.local");
+        services.Configure<HeadlessServiceOptions>("backend", o => o.MinRefreshInterval = TimeSpan.FromHours(2));
         using ServiceProvider provider = services.BuildServiceProvider();
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredKeyedService<IHeadlessService>("backend"));
