@@ -42,10 +42,13 @@ internal static class FanOutJson
     public static int? HttpStatusOf(FanOutPodResult<int> result) =>
         result.Succeeded ? result.Value : result.Exception is HttpRequestException { StatusCode: HttpStatusCode code } ? (int)code : null;
 
-    /// <summary>Why a fan-out decided its goal without calling any pod, or <see langword="null"/>.</summary>
+    /// <summary>
+    /// Why a fan-out decided its goal without calling any pod (a quorum larger than the service), or
+    /// <see langword="null"/>. Every pod skipped with no deadline passed means the goal was out of reach from the start.
+    /// </summary>
     public static string? NotCalledReason(FanOutResult<int> result) =>
-        result.Mode.Kind == FanOutModeKind.Quorum && result.Mode.QuorumCount > result.Results.Length
-            ? string.Create(CultureInfo.InvariantCulture, $"not called: {result.Mode} needs {result.Mode.QuorumCount} pods and the service has {result.Results.Length}")
+        !result.GoalMet && !result.DeadlineExceeded && result.Results.Length > 0 && result.Results.All(r => r.Status == FanOutPodStatus.Skipped)
+            ? string.Create(CultureInfo.InvariantCulture, $"not called: {result.Mode} cannot be met by the service's {result.Results.Length} pod(s)")
             : null;
 
     public static string? ErrorOf(FanOutResult<int> fanOut, FanOutPodResult<int> result) => result.Status switch

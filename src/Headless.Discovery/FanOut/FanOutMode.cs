@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Headless.Discovery;
 
 /// <summary>Which completion rule a fan-out follows.</summary>
-public enum FanOutModeKind
+internal enum FanOutModeKind
 {
     /// <summary>Call every pod; the goal is met when every call succeeds.</summary>
     All = 0,
@@ -17,7 +17,8 @@ public enum FanOutModeKind
 
 /// <summary>
 /// The completion rule of <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/>: <see cref="All"/>,
-/// <see cref="Quorum(int)"/> or <see cref="FirstSuccess(TimeSpan?)"/>. Immutable.
+/// <see cref="Quorum(int)"/> or <see cref="FirstSuccess(TimeSpan?)"/>. Immutable; <see cref="ToString"/> gives the
+/// text <see cref="TryParse"/> reads (<c>all</c>, <c>quorum:3</c>, <c>first:100</c>).
 /// </summary>
 public sealed class FanOutMode
 {
@@ -35,16 +36,16 @@ public sealed class FanOutMode
     public static FanOutMode All { get; } = new(FanOutModeKind.All, 0, Timeout.InfiniteTimeSpan);
 
     /// <summary>The rule.</summary>
-    public FanOutModeKind Kind { get; }
+    internal FanOutModeKind Kind { get; }
 
     /// <summary>For <see cref="FanOutModeKind.Quorum"/>: how many successes complete the fan-out; 0 otherwise.</summary>
-    public int QuorumCount { get; }
+    internal int QuorumCount { get; }
 
     /// <summary>
     /// For <see cref="FanOutModeKind.FirstSuccess"/>: how long to wait for the calls in flight before starting another
     /// pod; <see cref="Timeout.InfiniteTimeSpan"/> to add pods only after failures. Infinite for the other modes.
     /// </summary>
-    public TimeSpan HedgeDelay { get; }
+    internal TimeSpan HedgeDelay { get; }
 
     /// <summary>Complete as soon as <paramref name="count"/> pods succeed and cancel the rest; fail fast once <paramref name="count"/> successes are out of reach.</summary>
     /// <param name="count">The number of successes needed, 1 or more.</param>

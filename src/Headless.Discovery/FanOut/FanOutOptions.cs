@@ -60,7 +60,7 @@ public sealed class FanOutOptions
     public bool ReportOutcomes { get; set; } = true;
 
     /// <summary>
-    /// Where <see cref="FanOutModeKind.FirstSuccess"/> fan-outs draw their starting pod (one draw per fan-out, on the
+    /// Where <see cref="FanOutMode.FirstSuccess"/> fan-outs draw their starting pod (one draw per fan-out, on the
     /// calling thread; the other modes draw nothing). Default <see langword="null"/>: <see cref="System.Random.Shared"/>,
     /// so that many clients spread over the pods. Set <c>new Random(seed)</c> for a reproducible sequence of starting
     /// pods; such an instance is not thread-safe, so do not share it between fan-outs that start concurrently.

@@ -125,8 +125,8 @@ public sealed class FanOutResult<T>
 
     /// <summary>
     /// Whether the mode's goal was met, computed from <see cref="Results"/>: every targeted pod succeeded
-    /// (<see cref="FanOutModeKind.All"/>, and at least one pod was targeted), at least k succeeded
-    /// (<see cref="FanOutModeKind.Quorum"/>), or at least one succeeded (<see cref="FanOutModeKind.FirstSuccess"/>).
+    /// (<see cref="FanOutMode.All"/>, and at least one pod was targeted), at least k succeeded
+    /// (<see cref="FanOutMode.Quorum"/>), or at least one succeeded (<see cref="FanOutMode.FirstSuccess"/>).
     /// </summary>
     public bool GoalMet { get; }
 
@@ -140,9 +140,6 @@ public sealed class FanOutResult<T>
 
     /// <summary>How long the fan-out took, on its clock, from the call of <see cref="HeadlessServiceFanOutExtensions.FanOutAsync{T}"/> (including the wait for the first resolution).</summary>
     public TimeSpan Elapsed { get; }
-
-    /// <summary>The values of the successful calls, in snapshot order.</summary>
-    public IEnumerable<T> Values => Results.Where(r => r.Succeeded).Select(r => r.Value!);
 
     /// <summary>A summary line.</summary>
     public override string ToString() => $"{Snapshot.Service} {Mode}: {Succeeded} succeeded, {Failed} failed, goal {(GoalMet ? "met" : "not met")}{(DeadlineExceeded ? " (deadline exceeded)" : string.Empty)}";

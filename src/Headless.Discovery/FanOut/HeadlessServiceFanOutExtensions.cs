@@ -14,8 +14,8 @@ public static class HeadlessServiceFanOutExtensions
     /// task comes back at once even when the operation blocks synchronously.
     /// </para>
     /// <para>
-    /// <see cref="FanOutModeKind.All"/> and <see cref="FanOutModeKind.Quorum"/> start the targeted pods in snapshot order;
-    /// <see cref="FanOutModeKind.FirstSuccess"/> starts at a random pod (so that clients spread; drawn from
+    /// <see cref="FanOutMode.All"/> and <see cref="FanOutMode.Quorum"/> start the targeted pods in snapshot order;
+    /// <see cref="FanOutMode.FirstSuccess"/> starts at a random pod (so that clients spread; drawn from
     /// <see cref="FanOutOptions.Random"/>) and goes on in snapshot order, wrapping around.
     /// </para>
     /// <para>

@@ -18,7 +18,7 @@ internal static class FanOutInvariants
         int failed = result.Results.Count(r => r.Status is FanOutPodStatus.Failed or FanOutPodStatus.TimedOut);
         Assert.Equal(succeeded, result.Succeeded);
         Assert.Equal(failed, result.Failed);
-        Assert.Equal(succeeded, result.Values.Count());
+        Assert.Equal(succeeded, result.Results.Count(r => r.Succeeded));
 
         FanOutMode mode = options.Mode;
         bool goal = mode.Kind switch

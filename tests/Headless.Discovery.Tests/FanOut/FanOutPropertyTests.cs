@@ -34,7 +34,7 @@ public sealed class FanOutPropertyTests
     /// <param name="HedgeTicks">For FirstSuccess: the hedge delay in ticks, 0 for failures only.</param>
     /// <param name="PerPodTicks">The per-pod timeout in ticks, 0 for none.</param>
     /// <param name="DeadlineTicks">The deadline in ticks, 0 for none.</param>
-    public sealed record Scenario(Behaviour[] Pods, int[] Ticks, FanOutModeKind Kind, int QuorumCount, int HedgeTicks, int MaxParallelism, int PerPodTicks, int DeadlineTicks)
+    internal sealed record Scenario(Behaviour[] Pods, int[] Ticks, FanOutModeKind Kind, int QuorumCount, int HedgeTicks, int MaxParallelism, int PerPodTicks, int DeadlineTicks)
     {
         public FanOutOptions Options() => new()
         {

@@ -47,7 +47,7 @@ public sealed class FanOutResultTests
         Assert.Equal("127.0.1.2:8080: Failed in 2 ms (pod 1 broke)", second.ToString());
         Assert.Equal("127.0.1.3:8080: Succeeded in 0 ms", third.ToString());
 
-        Assert.Equal([10, 12], result.Values);
+        Assert.Equal([10, 12], result.Results.Where(r => r.Succeeded).Select(r => r.Value));
         Assert.Equal((2, 1, false, false), (result.Succeeded, result.Failed, result.GoalMet, result.DeadlineExceeded));
         Assert.Equal(TimeSpan.FromMilliseconds(14.5), result.Elapsed);
         Assert.Same(FanOutMode.All, result.Mode);

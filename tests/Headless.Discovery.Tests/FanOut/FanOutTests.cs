@@ -103,7 +103,7 @@ public sealed class FanOutTests : IAsyncLifetime
         FakeHeadlessService service = await PodsAsync(PodBehavior.Healthy, PodBehavior.Healthy, PodBehavior.Healthy);
         FanOutResult<int> result = await service.FanOutAsync(GetAsync).WaitAsync(Generous);
         Assert.True(result.GoalMet);
-        Assert.Equal([200, 200, 200], result.Values);
+        Assert.Equal([200, 200, 200], result.Results.Where(r => r.Succeeded).Select(r => r.Value));
     }
 
     [Fact]
