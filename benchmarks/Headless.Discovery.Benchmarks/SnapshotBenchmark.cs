@@ -38,9 +38,9 @@ public class SnapshotBenchmark
         _service = new HeadlessService(Fixtures.Service, new ScriptedResolver(endpoints), Fixtures.QuietOptions());
         _interface = _service;
         EndpointSet set = await _service.RefreshAsync();
-        if (set.Count != EndpointCount)
+        if (set.Endpoints.Length != EndpointCount)
         {
-            throw new InvalidOperationException($"Expected {EndpointCount} endpoints, got {set.Count}.");
+            throw new InvalidOperationException($"Expected {EndpointCount} endpoints, got {set.Endpoints.Length}.");
         }
 
         _field = set;

@@ -167,7 +167,7 @@ try
 
     await Task.WhenAll(services.Select(s => s.GetEndpointsAsync().AsTask()));
     TimeSpan startup = Stopwatch.GetElapsedTime(started);
-    int resolvedFirst = services.Count(s => s.Current.Count == podCount && s.Current.Version == 1 && s.Current.LastError is null);
+    int resolvedFirst = services.Count(s => s.Current.Endpoints.Length == podCount && s.Current.Version == 1 && s.Current.LastError is null);
     long startupFailures = Interlocked.Read(ref failures);
     await Task.Delay(500); // the query log is written asynchronously
     int startupQueries = CountQueries(queryLog) - queriesBefore;
@@ -215,7 +215,7 @@ try
     }
 
     long steadyFailures = Interlocked.Read(ref failures) - failures0;
-    int stale = services.Count(s => s.Current.Count != podCount || s.Current.LastError is not null);
+    int stale = services.Count(s => s.Current.Endpoints.Length != podCount || s.Current.LastError is not null);
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
         {serviceCount} services x {podCount} pods, dnsmasq TTL {ttl} s, {Environment.ProcessorCount} cores, measured {wall.TotalSeconds:0.0} s

@@ -45,7 +45,7 @@ try
 {
     await foreach (EndpointSetChange change in service.WatchAsync(stop.Token))
     {
-        Console.WriteLine($"v{change.Current.Version}: {change.Current.Count} pod(s){(change.Current.IsStale ? " (stale)" : "")}, +{change.Added.Length} -{change.Removed.Length}");
+        Console.WriteLine($"v{change.Current.Version}: {change.Current.Endpoints.Length} pod(s){(change.Current.StaleSince is not null ? " (stale)" : "")}, +{change.Added.Length} -{change.Removed.Length}");
 
         // Fan out: one GET to every pod of this snapshot, in parallel.
         string[] answers = await Task.WhenAll(change.Current.Endpoints.Select(async pod =>

@@ -239,11 +239,11 @@ internal static class DemoCommand
                     while (_observed.Reader.TryRead(out EndpointSetChange? change))
                     {
                         EndpointSet current = change.Current;
-                        if (!current.IsStale && current.Count == expected.Count && current.Endpoints.All(e => expected.Contains(e.EndPoint)))
+                        if (current.StaleSince is null && current.Endpoints.Length == expected.Count && current.Endpoints.All(e => expected.Contains(e.EndPoint)))
                         {
                             await SayAsync(string.Create(
                                 CultureInfo.InvariantCulture,
-                                $"  -> the HeadlessService saw {what} {_time.GetElapsedTime(since).TotalMilliseconds:0} ms later: {TextOutput.Pods(current.Count)}, version {current.Version}.")).ConfigureAwait(false);
+                                $"  -> the HeadlessService saw {what} {_time.GetElapsedTime(since).TotalMilliseconds:0} ms later: {TextOutput.Pods(current.Endpoints.Length)}, version {current.Version}.")).ConfigureAwait(false);
                             return;
                         }
                     }
@@ -274,7 +274,7 @@ internal static class DemoCommand
                             string why = status.LastError is { } error ? $" ({error})" : string.Empty;
                             await SayAsync(string.Create(
                                 CultureInfo.InvariantCulture,
-                                $"  -> the HeadlessService saw {what} {_time.GetElapsedTime(since).TotalMilliseconds:0} ms later{why}: {change.Current.Available.Length} of {TextOutput.Pods(change.Current.Count)} available, version {change.Current.Version}.")).ConfigureAwait(false);
+                                $"  -> the HeadlessService saw {what} {_time.GetElapsedTime(since).TotalMilliseconds:0} ms later{why}: {change.Current.Available.Length} of {TextOutput.Pods(change.Current.Endpoints.Length)} available, version {change.Current.Version}.")).ConfigureAwait(false);
                             return;
                         }
                     }

@@ -58,16 +58,16 @@ internal static class JsonOutput
     public static string WatchLine(DateTimeOffset time, EndpointSetChange change)
     {
         EndpointSet current = change.Current;
-        var buffer = new ArrayBufferWriter<byte>(256 + (current.Count * 72) + ((change.Added.Length + change.Removed.Length) * 24));
+        var buffer = new ArrayBufferWriter<byte>(256 + (current.Endpoints.Length * 72) + ((change.Added.Length + change.Removed.Length) * 24));
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("time", time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             writer.WriteString("service", current.Service.Value);
             writer.WriteNumber("version", current.Version);
-            writer.WriteBoolean("stale", current.IsStale);
+            writer.WriteBoolean("stale", current.StaleSince is not null);
             writer.WriteStartArray("endpoints");
-            for (int i = 0; i < current.Count; i++)
+            for (int i = 0; i < current.Endpoints.Length; i++)
             {
                 writer.WriteStartObject();
                 WriteEndpointFields(writer, current.Endpoints[i]);

@@ -77,16 +77,17 @@ internal static class LiveTable
     /// </summary>
     internal static Table Build(EndpointSet set, ImmutableArray<EndpointStatus> details, DateTimeOffset now, int width = 200)
     {
-        string state = set.IsStale ? $" [yellow]{Markup.Escape(TextOutput.Stale(set))}[/]"
-            : set.Count == 0 ? $" [grey]({Markup.Escape(TextOutput.Empty(set))})[/]"
+        string state = set.StaleSince is not null ? $" [yellow]{Markup.Escape(TextOutput.Stale(set))}[/]"
+            : set.Endpoints.Length == 0 ? $" [grey]({Markup.Escape(TextOutput.Empty(set))})[/]"
             : string.Empty;
         string panic = set.IsPanic ? " [red]PANIC: too few available, selecting among all[/]" : string.Empty;
         bool wide = width >= WideWidth, latency = width >= NarrowWidth;
+        (int Healthy, int Unhealthy, int _) health = TextOutput.HealthCounts(set);
         var table = new Table()
             .Border(TableBorder.Rounded)
-            .Title(Markup.Escape($"{set.Service} v{set.Version}: {TextOutput.Pods(set.Count)}, {set.HealthyCount} healthy, {set.UnhealthyCount} unhealthy") + state + panic);
+            .Title(Markup.Escape($"{set.Service} v{set.Version}: {TextOutput.Pods(set.Endpoints.Length)}, {health.Healthy} healthy, {health.Unhealthy} unhealthy") + state + panic);
         var rows = new List<Cell[]>();
-        for (int i = 0; i < set.Count && i < MaxRows; i++)
+        for (int i = 0; i < set.Endpoints.Length && i < MaxRows; i++)
         {
             EndpointStatus status = i < details.Length && details[i].Endpoint.Equals(set.Endpoints[i]) ? details[i] : set.Statuses[i];
             PodEndpoint pod = set.Endpoints[i];
@@ -123,9 +124,9 @@ internal static class LiveTable
             table.AddRow([.. shown.Select((c, k) => row[c].Markup ?? (IRenderable)new Text(Fit(row[c].Text, wide && c == 6 ? int.MaxValue : widths[k])))]);
         }
 
-        if (set.Count > MaxRows)
+        if (set.Endpoints.Length > MaxRows)
         {
-            table.Caption(string.Create(CultureInfo.InvariantCulture, $"… and {set.Count - MaxRows} more pods"));
+            table.Caption(string.Create(CultureInfo.InvariantCulture, $"… and {set.Endpoints.Length - MaxRows} more pods"));
         }
 
         return table;

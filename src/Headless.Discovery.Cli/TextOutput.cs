@@ -53,22 +53,23 @@ internal static class TextOutput
             header.Append(CultureInfo.InvariantCulture, $" {current.Service}:");
         }
 
-        header.Append(CultureInfo.InvariantCulture, $" {Pods(current.Count)}");
+        header.Append(CultureInfo.InvariantCulture, $" {Pods(current.Endpoints.Length)}");
         if (change.Kind.HasFlag(EndpointSetChangeKind.Membership))
         {
             header.Append(CultureInfo.InvariantCulture, $" (+{change.Added.Length} -{change.Removed.Length})");
         }
 
-        if (current.HealthyCount + current.UnhealthyCount + current.EjectedCount > 0)
+        (int healthy, int unhealthy, int ejected) = HealthCounts(current);
+        if (healthy + unhealthy + ejected > 0)
         {
-            header.Append(CultureInfo.InvariantCulture, $", {current.HealthyCount} healthy, {current.UnhealthyCount} unhealthy");
+            header.Append(CultureInfo.InvariantCulture, $", {healthy} healthy, {unhealthy} unhealthy");
             if (current.IsPanic)
             {
                 header.Append(", PANIC: too few available, using all");
             }
         }
 
-        if (current.IsStale)
+        if (current.StaleSince is not null)
         {
             header.Append(' ').Append(Stale(current));
         }
@@ -76,7 +77,7 @@ internal static class TextOutput
         {
             header.Append(" fresh again");
         }
-        else if (current.Count == 0)
+        else if (current.Endpoints.Length == 0)
         {
             header.Append(" (").Append(Empty(current)).Append(')');
         }
@@ -121,11 +122,25 @@ internal static class TextOutput
     /// own only when the library gave no error.
     /// </summary>
     public static string Stale(EndpointSet set) =>
-        (set.Count > 0 ? "STALE (last known pods): " : "STALE: ") + (set.LastError is { } error ? ErrorText.Explain(error) : "DNS is failing");
+        (set.Endpoints.Length > 0 ? "STALE (last known pods): " : "STALE: ") + (set.LastError is { } error ? ErrorText.Explain(error) : "DNS is failing");
 
     /// <summary>Why a fresh set is empty, in the library's words; our own only when the library gave no error.</summary>
     public static string Empty(EndpointSet set) =>
         set.LastError is { } error ? ErrorText.Explain(error) : "no ready pods: the name does not exist or has no records";
+
+    /// <summary>How many pods of <paramref name="set"/> are probed healthy, unhealthy, and ejected.</summary>
+    public static (int Healthy, int Unhealthy, int Ejected) HealthCounts(EndpointSet set)
+    {
+        int healthy = 0, unhealthy = 0, ejected = 0;
+        foreach (EndpointStatus status in set.Statuses)
+        {
+            healthy += status.Health == EndpointHealth.Healthy ? 1 : 0;
+            unhealthy += status.Health == EndpointHealth.Unhealthy ? 1 : 0;
+            ejected += status.IsEjected ? 1 : 0;
+        }
+
+        return (healthy, unhealthy, ejected);
+    }
 
     public static string Pods(int count) =>
         count == 1 ? "1 pod" : string.Create(CultureInfo.InvariantCulture, $"{count} pods");

@@ -105,7 +105,7 @@ internal sealed partial class HeadlessResolver : Resolver
     private void Report(EndpointSet set)
     {
         // Nothing before the first resolution: the channel's calls wait for it (or for their deadline).
-        if (!set.IsInitialized)
+        if (set.Version == 0)
         {
             return;
         }
@@ -126,7 +126,7 @@ internal sealed partial class HeadlessResolver : Resolver
             ResolverResult result = !_hadPods && set.LastError is { } error
                 ? ResolverResult.ForFailure(new Status(StatusCode.Unavailable, string.Create(CultureInfo.InvariantCulture, $"headless service {set.Service}: no pod resolved: {error.Message}")))
                 : ResolverResult.ForResult(AddressesOf(set, _defaultPort));
-            LogReported(_logger, set.Service.Value, set.Version, set.Available.Length, set.Count);
+            LogReported(_logger, set.Service.Value, set.Version, set.Available.Length, set.Endpoints.Length);
             _listener(result);
         }
     }

@@ -51,16 +51,16 @@ internal sealed partial class HeadlessServiceHealthCheck(
             ["key"] = key,
             ["service"] = set.Service.Value,
             ["version"] = set.Version,
-            ["endpoints"] = set.Count,
+            ["endpoints"] = set.Endpoints.Length,
             ["usable"] = usable,
             ["healthy"] = counts.ProbedHealthy,
             ["unknown"] = counts.Unknown,
             ["unavailable"] = counts.Unavailable,
-            ["unhealthy"] = set.UnhealthyCount,
-            ["ejected"] = set.EjectedCount,
+            ["unhealthy"] = counts.Unhealthy,
+            ["ejected"] = counts.Ejected,
             ["minHealthy"] = options.MinHealthy,
             ["panic"] = set.IsPanic,
-            ["stale"] = set.IsStale,
+            ["stale"] = set.StaleSince is not null,
             ["staleForSeconds"] = staleFor is { } s ? Math.Round(s.TotalSeconds, 3) : 0d,
             ["ageSeconds"] = Math.Round((now - set.ResolvedAt).TotalSeconds, 3),
         };
@@ -85,15 +85,15 @@ internal sealed partial class HeadlessServiceHealthCheck(
         int usable = pods.Usable;
         string counts = string.Create(
             CultureInfo.InvariantCulture,
-            $"{set.Service}: {usable} of {set.Count} pod(s) usable (probed healthy {pods.ProbedHealthy}, not probed {pods.Unknown}{(pods.CountUnknown ? string.Empty : ": not counted")}, unavailable {pods.Unavailable}: unhealthy {set.UnhealthyCount}, ejected {set.EjectedCount}); at least {options.MinHealthy} required");
-        if (!set.IsInitialized && options.MinHealthy > 0)
+            $"{set.Service}: {usable} of {set.Endpoints.Length} pod(s) usable (probed healthy {pods.ProbedHealthy}, not probed {pods.Unknown}{(pods.CountUnknown ? string.Empty : ": not counted")}, unavailable {pods.Unavailable}: unhealthy {pods.Unhealthy}, ejected {pods.Ejected}); at least {options.MinHealthy} required");
+        if (set.Version == 0 && options.MinHealthy > 0)
         {
             return (failure, $"{set.Service}: not resolved yet.");
         }
 
         if (usable < options.MinHealthy)
         {
-            return (failure, counts + (set.IsStale ? " (stale)." : "."));
+            return (failure, counts + (set.StaleSince is not null ? " (stale)." : "."));
         }
 
         if (staleFor is { } age && options.MaxStaleAge != Timeout.InfiniteTimeSpan && age > options.MaxStaleAge)
@@ -101,12 +101,12 @@ internal sealed partial class HeadlessServiceHealthCheck(
             return (failure, string.Create(CultureInfo.InvariantCulture, $"{counts}; stale for {age.TotalSeconds:0.#} s, more than MaxStaleAge {options.MaxStaleAge.TotalSeconds:0.#} s."));
         }
 
-        if (set.IsStale)
+        if (set.StaleSince is not null)
         {
             return (HealthStatus.Degraded, string.Create(CultureInfo.InvariantCulture, $"{counts}; stale for {(staleFor ?? TimeSpan.Zero).TotalSeconds:0.#} s (DNS failing, last known pods kept)."));
         }
 
-        if (set.IsPanic || usable < set.Count)
+        if (set.IsPanic || usable < set.Endpoints.Length)
         {
             return (HealthStatus.Degraded, counts + (set.IsPanic ? "; panic mode (selecting among all pods)." : "."));
         }
@@ -123,21 +123,23 @@ internal sealed partial class HeadlessServiceHealthCheck(
 }
 
 /// <summary>A snapshot's pods by what is known of them; <see cref="Usable"/> counts unknown ones only when asked to.</summary>
-internal readonly record struct PodCounts(int ProbedHealthy, int Unknown, int Unavailable, bool CountUnknown)
+internal readonly record struct PodCounts(int ProbedHealthy, int Unknown, int Unavailable, int Unhealthy, int Ejected, bool CountUnknown)
 {
     public int Usable => ProbedHealthy + (CountUnknown ? Unknown : 0);
 
     /// <summary>Probed healthy, unknown (not probed: no probe, or not yet) and unavailable (unhealthy or ejected) pods of <paramref name="set"/>.</summary>
     public static PodCounts Of(EndpointSet set, bool countUnknown)
     {
-        int probedHealthy = 0, unknown = 0;
+        int probedHealthy = 0, unknown = 0, unhealthy = 0, ejected = 0;
         foreach (EndpointStatus status in set.Statuses)
         {
             probedHealthy += status.IsAvailable && status.Health == EndpointHealth.Healthy ? 1 : 0;
             unknown += status.IsAvailable && status.Health == EndpointHealth.Unknown ? 1 : 0;
+            unhealthy += status.Health == EndpointHealth.Unhealthy ? 1 : 0;
+            ejected += status.IsEjected ? 1 : 0;
         }
 
-        return new PodCounts(probedHealthy, unknown, set.Count - probedHealthy - unknown, countUnknown);
+        return new PodCounts(probedHealthy, unknown, set.Endpoints.Length - probedHealthy - unknown, unhealthy, ejected, countUnknown);
     }
 }
 

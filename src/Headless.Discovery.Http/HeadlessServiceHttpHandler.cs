@@ -89,7 +89,7 @@ internal sealed partial class HeadlessServiceHttpHandler : DelegatingHandler
             return lease;
         }
 
-        if (!_service.Current.IsInitialized)
+        if (_service.Current.Version == 0)
         {
             // The first request of a cold client: wait (bounded) for the first answer instead of failing at once.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -121,10 +121,10 @@ internal sealed partial class HeadlessServiceHttpHandler : DelegatingHandler
         }
 
         EndpointSet set = _service.Current;
-        Log.NoPod(_logger, set.Service.Value, set.Count);
-        string message = set.Count == 0
+        Log.NoPod(_logger, set.Service.Value, set.Endpoints.Length);
+        string message = set.Endpoints.Length == 0
             ? $"No pod of {set.Service} to send the request to: the service has no endpoints{(set.LastError is null ? string.Empty : " (" + set.LastError.Message + ")")}."
-            : $"No pod of {set.Service} to send the request to: all {set.Count} are unhealthy or ejected.";
+            : $"No pod of {set.Service} to send the request to: all {set.Endpoints.Length} are unhealthy or ejected.";
         throw new HttpRequestException(HttpRequestError.ConnectionError, message, noPod);
     }
 

@@ -66,11 +66,11 @@ internal sealed partial class HeadlessServiceEndpointProvider : IServiceEndpoint
         {
             // Thrown errors would fault service discovery's background refresh, which nobody awaits; an empty answer
             // lets later providers (pass-through) run and the token brings the pods in when they come back.
-            Log.NoPod(_logger, _key, snapshot.Service.Value, snapshot.Version, snapshot.Count);
+            Log.NoPod(_logger, _key, snapshot.Service.Value, snapshot.Version, snapshot.Endpoints.Length);
         }
         else
         {
-            Log.Populated(_logger, _key, snapshot.Available.Length, snapshot.Count, snapshot.Version, snapshot.IsPanic);
+            Log.Populated(_logger, _key, snapshot.Available.Length, snapshot.Endpoints.Length, snapshot.Version, snapshot.IsPanic);
         }
     }
 

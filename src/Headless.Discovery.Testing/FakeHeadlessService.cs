@@ -171,7 +171,7 @@ public sealed partial class FakeHeadlessService : IHeadlessService, IAsyncDispos
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The latest snapshot.</returns>
     public ValueTask<EndpointSet> GetEndpointsAsync(CancellationToken cancellationToken = default) =>
-        WaitAsync(static (set, _) => set.IsInitialized, 0, cancellationToken);
+        WaitAsync(static (set, _) => set.Version > 0, 0, cancellationToken);
 
     /// <summary>Waits until a published snapshot holds at least <paramref name="minCount"/> endpoints (as the real service).</summary>
     /// <param name="minCount">The least number of endpoints; 1 or more. Default: 1.</param>
@@ -180,7 +180,7 @@ public sealed partial class FakeHeadlessService : IHeadlessService, IAsyncDispos
     public ValueTask<EndpointSet> WaitForEndpointsAsync(int minCount = 1, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minCount, 1);
-        return WaitAsync(static (set, min) => set.Count >= min, minCount, cancellationToken);
+        return WaitAsync(static (set, min) => set.Endpoints.Length >= min, minCount, cancellationToken);
     }
 
     /// <summary>
@@ -200,7 +200,7 @@ public sealed partial class FakeHeadlessService : IHeadlessService, IAsyncDispos
                 yield break;
             }
 
-            if (_current.IsInitialized)
+            if (_current.Version > 0)
             {
                 watcher.Offer(_current);
             }

@@ -120,11 +120,11 @@ internal sealed partial class HeadlessDestinationResolver : IDestinationResolver
 
         if (pods.IsEmpty)
         {
-            Log.NoPod(_logger, name, key, set.Service.Value, set.Version, set.Count);
+            Log.NoPod(_logger, name, key, set.Service.Value, set.Version, set.Endpoints.Length);
         }
         else
         {
-            Log.Expanded(_logger, name, key, pods.Length, set.Count, set.Version);
+            Log.Expanded(_logger, name, key, pods.Length, set.Endpoints.Length, set.Version);
         }
     }
 

@@ -43,7 +43,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
     [Fact]
     public async Task Pods_lists_the_pods_in_the_watch_json_schema_and_follows_scaling()
     {
-        JsonElement pods = await PodsWhenAsync(s => s.Count == 3);
+        JsonElement pods = await PodsWhenAsync(s => s.Endpoints.Length == 3);
 
         Assert.Equal(["time", "service", "version", "stale", "endpoints", "added", "removed", "events"], pods.EnumerateObject().Select(p => p.Name));
         Assert.Equal(Name, pods.GetProperty("service").GetString());
@@ -54,19 +54,19 @@ public sealed class ExampleAppTests : IAsyncLifetime
 
         await _pods.ScaleAsync(5);
         _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
-        pods = await PodsWhenAsync(s => s.Count == 5);
+        pods = await PodsWhenAsync(s => s.Endpoints.Length == 5);
         Assert.Equal(RunningPodKeys(), Keys(pods));
 
         await _pods.ScaleAsync(2);
         _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
-        pods = await PodsWhenAsync(s => s.Count == 2);
+        pods = await PodsWhenAsync(s => s.Endpoints.Length == 2);
         Assert.Equal(RunningPodKeys(), Keys(pods));
     }
 
     [Fact]
     public async Task Healthz_is_200_with_pods_and_503_without()
     {
-        await PodsWhenAsync(s => s.Count == 3);
+        await PodsWhenAsync(s => s.Endpoints.Length == 3);
         using (HttpResponseMessage ok = await _client.GetAsync("/healthz").WaitAsync(Generous))
         {
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
@@ -78,7 +78,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
         // Every pod goes away (NXDOMAIN, confirmed over the default 3 answers): unhealthy.
         await _pods.ScaleAsync(0);
         _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
-        await PodsWhenAsync(s => s.Count == 0);
+        await PodsWhenAsync(s => s.Endpoints.Length == 0);
         using HttpResponseMessage unavailable = await _client.GetAsync("/healthz").WaitAsync(Generous);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.Contains("\"Unhealthy\"", await unavailable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -87,7 +87,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
     [Fact]
     public async Task Call_goes_through_the_HttpClient_integration_and_names_the_pod_that_answered()
     {
-        await PodsWhenAsync(s => s.Count == 3);
+        await PodsWhenAsync(s => s.Endpoints.Length == 3);
         var answered = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < 12; i++)
         {
@@ -107,7 +107,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
     [Fact]
     public async Task Fanout_gets_every_pod_and_reports_the_failing_one()
     {
-        await PodsWhenAsync(s => s.Count == 3);
+        await PodsWhenAsync(s => s.Endpoints.Length == 3);
         JsonElement all = await AppProbe.GetJsonAsync(_client, "/fanout?path=/");
 
         // The schema of `headless-discovery fanout --json`.
@@ -137,7 +137,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
     {
         await _pods.ScaleAsync(0);
         _pods.SyncToDns(_dns, Name, TimeSpan.FromSeconds(1));
-        await AppProbe.WaitForAsync(_app.Services, s => s.Count == 0);
+        await AppProbe.WaitForAsync(_app.Services, s => s.Endpoints.Length == 0);
         JsonElement call = await AppProbe.GetJsonAsync(_client, "/call?path=/", HttpStatusCode.BadGateway);
         Assert.Contains(Name, call.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
@@ -154,7 +154,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
             ["HeadlessDiscovery:Services:backend:ActiveHealth:UnhealthyThreshold"] = "1",
         });
         using HttpClient client = app.CreateClient();
-        await AppProbe.WaitForAsync(app.Services, s => s.Count == 3 && s.HealthyCount == 3);
+        await AppProbe.WaitForAsync(app.Services, s => s.Endpoints.Length == 3 && s.Statuses.Count(p => p.Health == EndpointHealth.Healthy) == 3);
         JsonElement healthy = await AppProbe.GetJsonAsync(client, "/healthz");
         Assert.Equal("Healthy", healthy.GetProperty("status").GetString());
         JsonElement pods = await AppProbe.GetJsonAsync(client, "/pods");
@@ -162,7 +162,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
 
         // One pod fails its probes: still enough usable pods, but Degraded (200).
         _pods.Pods[0].Behavior = PodBehavior.Status(500);
-        await AppProbe.WaitForAsync(app.Services, s => s.UnhealthyCount == 1);
+        await AppProbe.WaitForAsync(app.Services, s => s.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy) == 1);
         JsonElement degraded = await AppProbe.GetJsonAsync(client, "/healthz");
         Assert.Equal("Degraded", degraded.GetProperty("status").GetString());
         Assert.Equal(2, degraded.GetProperty("checks").GetProperty("headless-service:backend").GetProperty("data").GetProperty("usable").GetInt32());
@@ -173,7 +173,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
             pod.Behavior = PodBehavior.Status(500);
         }
 
-        await AppProbe.WaitForAsync(app.Services, s => s.UnhealthyCount == 3);
+        await AppProbe.WaitForAsync(app.Services, s => s.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy) == 3);
         JsonElement unhealthy = await AppProbe.GetJsonAsync(client, "/healthz", HttpStatusCode.ServiceUnavailable);
         Assert.Equal("Unhealthy", unhealthy.GetProperty("status").GetString());
 
@@ -183,7 +183,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
             pod.Behavior = PodBehavior.Healthy;
         }
 
-        await AppProbe.WaitForAsync(app.Services, s => s.HealthyCount == 3);
+        await AppProbe.WaitForAsync(app.Services, s => s.Statuses.Count(p => p.Health == EndpointHealth.Healthy) == 3);
         Assert.Equal("Healthy", (await AppProbe.GetJsonAsync(client, "/healthz")).GetProperty("status").GetString());
     }
 }

@@ -39,7 +39,7 @@ public sealed class ExampleAppThroughDnsmasqTests(DnsmasqFixture dnsmasq) : IAsy
 
     private async Task<JsonElement> PodsWhenAsync(int count)
     {
-        await AppProbe.WaitForAsync(_app.Services, s => s.Count == count && !s.IsStale);
+        await AppProbe.WaitForAsync(_app.Services, s => s.Endpoints.Length == count && s.StaleSince is null);
         return await AppProbe.GetJsonAsync(_client, "/pods");
     }
 
@@ -60,7 +60,7 @@ public sealed class ExampleAppThroughDnsmasqTests(DnsmasqFixture dnsmasq) : IAsy
         await _pods.RemovePodAsync(replaced);
         await _pods.AddPodAsync();
         await PublishAsync();
-        await AppProbe.WaitForAsync(_app.Services, s => s.Count == 5 && s.Endpoints.All(e => !e.Address.Equals(replaced.Address)));
+        await AppProbe.WaitForAsync(_app.Services, s => s.Endpoints.Length == 5 && s.Endpoints.All(e => !e.Address.Equals(replaced.Address)));
         pods = await AppProbe.GetJsonAsync(_client, "/pods");
         Assert.Equal(Running(), AppProbe.Keys(pods));
         Assert.DoesNotContain($"{replaced.Address}:{replaced.Port}", AppProbe.Keys(pods));

@@ -139,7 +139,7 @@ public sealed class GrpcResolverTests : IAsyncLifetime
         // The pod keeps serving: had a call gone to it, its count would show it.
         GrpcPod removed = _pods[2];
         PublishInDns(_pods.Take(2));
-        Task<EndpointSet> dropped = NextAsync(service, set => set.Count == 2);
+        Task<EndpointSet> dropped = NextAsync(service, set => set.Endpoints.Length == 2);
         await service.RefreshAsync();
         await dropped;
         int before = removed.Calls;
@@ -205,7 +205,7 @@ public sealed class GrpcResolverTests : IAsyncLifetime
 
         _pods.Clear();
         _dns.RemoveName(Name);
-        Task<EndpointSet> empty = NextAsync(service, set => set.Count == 0);
+        Task<EndpointSet> empty = NextAsync(service, set => set.Endpoints.Length == 0);
         await service.RefreshAsync();
         await empty;
         var failure = await Assert.ThrowsAsync<RpcException>(() => CallAsync(client));
@@ -219,7 +219,7 @@ public sealed class GrpcResolverTests : IAsyncLifetime
         }
 
         PublishInDns(_pods);
-        Task<EndpointSet> back = NextAsync(service, set => set.Count == 3);
+        Task<EndpointSet> back = NextAsync(service, set => set.Endpoints.Length == 3);
         await service.RefreshAsync();
         await back;
         await WarmUpAsync(client, _pods);
@@ -239,7 +239,7 @@ public sealed class GrpcResolverTests : IAsyncLifetime
         await WarmUpAsync(client, _pods);
         GrpcPod stopped = _pods[0];
         PublishInDns(_pods.Skip(1), TimeSpan.FromHours(1));
-        Task<EndpointSet> dropped = NextAsync(service, set => set.Count == 2);
+        Task<EndpointSet> dropped = NextAsync(service, set => set.Endpoints.Length == 2);
         await stopped.DisposeAsync();
         _pods.Remove(stopped);
 

@@ -94,7 +94,7 @@ public sealed class ManyServicesThroughDnsmasqTests(DnsmasqFixture dnsmasq)
             {
                 Assert.Equal(1, set.Version);
                 Assert.Null(set.LastError);
-                Assert.Equal(PodCount, set.Count);
+                Assert.Equal(PodCount, set.Endpoints.Length);
             });
         }
         finally
@@ -141,7 +141,7 @@ public sealed class ManyServicesThroughDnsmasqTests(DnsmasqFixture dnsmasq)
                 for (int s = 0; s < Count; s++)
                 {
                     string[] expected = Keys([.. Pods(s, PodCount - round, first: round), .. Pods(s, round, first: 250 - round)]);
-                    Assert.True(expected.SequenceEqual(Keys(sets[s])), $"Round {round}, service {s}: the refresh did not see the change ({sets[s].Count} pods, stale: {sets[s].IsStale}, error: {sets[s].LastError?.Message}).");
+                    Assert.True(expected.SequenceEqual(Keys(sets[s])), $"Round {round}, service {s}: the refresh did not see the change ({sets[s].Endpoints.Length} pods, stale: {sets[s].StaleSince is not null}, error: {sets[s].LastError?.Message}).");
                 }
 
                 AssertNoConnectionHeld($"after round {round}");

@@ -103,7 +103,7 @@ for (int h = 0; h < 3; h++)
         }
 
         last = change.Current.Version;
-        if (reports && change.Current.Count > 0 && change.Current.Version % 17 == 0)
+        if (reports && change.Current.Endpoints.Length > 0 && change.Current.Version % 17 == 0)
         {
             service.ReportOutcome(change.Current.Endpoints[0], false);
         }

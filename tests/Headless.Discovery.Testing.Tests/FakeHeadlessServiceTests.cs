@@ -14,7 +14,7 @@ public sealed class FakeHeadlessServiceTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
         var service = new FakeHeadlessService(ServiceName.Parse("db.prod.svc.cluster.local"), clock);
 
-        Assert.Equal((0L, 0, false), (service.Current.Version, service.Current.Count, service.Current.IsInitialized));
+        Assert.Equal((0L, 0, false), (service.Current.Version, service.Current.Endpoints.Length, service.Current.Version > 0));
         Assert.Equal("db.prod.svc.cluster.local", service.Name.ToString());
         Assert.Same(clock, service.TimeProvider);
         Assert.Same(TimeProvider.System, new FakeHeadlessService().TimeProvider);
@@ -88,7 +88,7 @@ public sealed class FakeHeadlessServiceTests
             [new EndpointStatus(Pod(3)), new EndpointStatus(Pod(1), EndpointHealth.Unhealthy), new EndpointStatus(Pod(2), isEjected: true)]);
         Assert.Equal<PodEndpoint>([Pod(1), Pod(2), Pod(3)], set.Endpoints);
         Assert.Equal<PodEndpoint>([Pod(3)], set.Available);
-        Assert.Equal((1, 1, false), (set.UnhealthyCount, set.EjectedCount, set.IsPanic));
+        Assert.Equal((1, 1, false), (set.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy), set.Statuses.Count(p => p.IsEjected), set.IsPanic));
 
         EndpointSet panic = service.Publish([new EndpointStatus(Pod(1), EndpointHealth.Unhealthy)], isPanic: true);
         Assert.Equal<PodEndpoint>([Pod(1)], panic.Available);

@@ -126,13 +126,13 @@ public sealed class EndpointSet
     public bool IsPanic { get; }
 
     /// <summary>Pods whose active health is <see cref="EndpointHealth.Healthy"/>.</summary>
-    public int HealthyCount { get; }
+    internal int HealthyCount { get; }
 
     /// <summary>Pods whose active health is <see cref="EndpointHealth.Unhealthy"/>.</summary>
-    public int UnhealthyCount { get; }
+    internal int UnhealthyCount { get; }
 
     /// <summary>Pods ejected by passive outlier detection.</summary>
-    public int EjectedCount { get; }
+    internal int EjectedCount { get; }
 
     /// <summary>The status of <paramref name="endpoint"/> in this snapshot, or <see langword="null"/> if it is not a member.</summary>
     /// <param name="endpoint">The pod.</param>
@@ -148,7 +148,7 @@ public sealed class EndpointSet
     internal int IndexOf(PodEndpoint endpoint) => Endpoints.BinarySearch(endpoint);
 
     /// <summary>Number of pods in <see cref="Endpoints"/>.</summary>
-    public int Count => Endpoints.Length;
+    internal int Count => Endpoints.Length;
 
     /// <summary>
     /// Monotonically increasing version; 0 for the placeholder before the first resolution, 1 for the first published snapshot.
@@ -169,7 +169,7 @@ public sealed class EndpointSet
     /// <see langword="true"/> when the latest refresh failed (or returned an unconfirmed empty answer) and these are the
     /// last known good endpoints kept in its place.
     /// </summary>
-    public bool IsStale { get; }
+    internal bool IsStale { get; }
 
     /// <summary>When the set first became stale, or <see langword="null"/> when it is fresh.</summary>
     public DateTimeOffset? StaleSince { get; }
@@ -178,7 +178,7 @@ public sealed class EndpointSet
     public Exception? LastError { get; }
 
     /// <summary><see langword="true"/> once at least one resolution attempt has completed (<see cref="Version"/> &gt; 0).</summary>
-    public bool IsInitialized => Version > 0;
+    internal bool IsInitialized => Version > 0;
 
     /// <summary>Creates a snapshot from unsorted endpoints (sorted and de-duplicated here); for tests and custom resolvers.</summary>
     /// <param name="service">The service name.</param>

@@ -39,7 +39,7 @@ public sealed class NoEndpointAvailableException : InvalidOperationException
     /// <summary>
     /// The snapshot the selector saw: its <see cref="EndpointSet.Service"/>, <see cref="EndpointSet.Version"/> (0: nothing
     /// resolved yet), pod count and health counts (<see cref="EndpointSet.Available"/>,
-    /// <see cref="EndpointSet.UnhealthyCount"/>, <see cref="EndpointSet.EjectedCount"/>). <see langword="null"/> only when
+    /// <see cref="EndpointSet.Statuses"/>). <see langword="null"/> only when
     /// the exception was created without one.
     /// </summary>
     public EndpointSet? Snapshot { get; }
