@@ -3,7 +3,8 @@ namespace Headless.Discovery;
 /// <summary>
 /// Recorded in <see cref="EndpointSet.LastError"/> while an empty answer (NXDOMAIN or NODATA) has not yet been
 /// confirmed by <see cref="HeadlessServiceOptions.EmptyAnswerConfirmations"/> consecutive empty answers, so the last
-/// known good endpoints are kept, marked stale. Built only by the library: read it, do not create it.
+/// known good endpoints are kept, marked stale. The message names the service, the answer and how many of the needed
+/// empty answers came in a row. Built only by the library: read it, do not create it.
 /// </summary>
 public sealed class EmptyAnswerException : Exception
 {
@@ -18,21 +19,9 @@ public sealed class EmptyAnswerException : Exception
             $"'{service}' answered {(outcome == ResolutionOutcome.NotFound ? "NXDOMAIN" : "NODATA")} ({consecutive} of {required} consecutive empty answers needed before the endpoints are dropped); keeping the last known endpoints.",
             innerException)
     {
-        Service = service;
         Outcome = outcome;
-        ConsecutiveEmptyAnswers = consecutive;
-        RequiredEmptyAnswers = required;
     }
-
-    /// <summary>The service.</summary>
-    public ServiceName Service { get; }
 
     /// <summary><see cref="ResolutionOutcome.NotFound"/> or <see cref="ResolutionOutcome.NoData"/>.</summary>
     public ResolutionOutcome Outcome { get; }
-
-    /// <summary>How many empty answers in a row so far.</summary>
-    public int ConsecutiveEmptyAnswers { get; }
-
-    /// <summary>How many are needed to accept an empty set.</summary>
-    public int RequiredEmptyAnswers { get; }
 }

@@ -22,24 +22,12 @@ internal static class DnsErrorText
         string message = describeQuery
             ? string.Create(CultureInfo.InvariantCulture, $"{Describe(query)} {what} (after {query.State.Attempts} attempt(s)).")
             : what + ".";
-        return new DnsResolutionException(
-            message,
-            inner,
-            query.State.Name,
-            query.State.Type.ToString(),
-            query.State.TriedServerList(),
-            query.State.Attempts,
-            responseCode,
-            false);
+        return new DnsResolutionException(message, inner, responseCode, false);
     }
 
     public static DnsResolutionException NoServers(string name, QueryType type) => new(
         $"Cannot resolve '{name}' ({type}): no DNS name servers are configured and none were found in the system configuration.",
         null,
-        name,
-        type.ToString(),
-        [],
-        0,
         null,
         false);
 
@@ -49,7 +37,7 @@ internal static class DnsErrorText
         string busy = string.Create(
             CultureInfo.InvariantCulture,
             $"DNS {type} query for '{name}' was not sent: {NameServerGate.MaxInFlight} queries from this process to {server} were in flight for {patience.TotalMilliseconds:0.###} ms (as long as this query's attempts could take); the server is slow or down.");
-        return new DnsResolutionException(busy, new TimeoutException(busy), name, type.ToString(), [server], 0, null, true);
+        return new DnsResolutionException(busy, new TimeoutException(busy), null, true);
     }
 
     /// <summary>Every attempt timed out.</summary>
@@ -58,8 +46,7 @@ internal static class DnsErrorText
         string message = string.Create(
             CultureInfo.InvariantCulture,
             $"DNS {state.Type} query for '{state.Name}' timed out: {state.Attempts} attempt(s) of {attemptTimeout.TotalMilliseconds:0.###} ms each to {state.TriedServers()} got no answer.");
-        return new DnsResolutionException(
-            message, new TimeoutException(message, rejection), state.Name, state.Type.ToString(), state.TriedServerList(), state.Attempts, null, true);
+        return new DnsResolutionException(message, new TimeoutException(message, rejection), null, true);
     }
 
     /// <summary>No SRV target yielded an address and at least one target's lookup failed.</summary>

@@ -3,8 +3,9 @@ namespace Headless.Discovery;
 /// <summary>
 /// Why a DNS resolution round failed (or came back empty), as carried in <see cref="ResolutionResult.Error"/> by
 /// <see cref="DnsEndpointResolver"/>. Never thrown by the resolver itself, and built only by the library (read it, do
-/// not create it: a custom <see cref="IEndpointResolver"/> reports its own exception type); the message names the service, the query
-/// type, the name server(s) asked and the number of attempts.
+/// not create it: a custom <see cref="IEndpointResolver"/> reports its own exception type). The message names the
+/// name queried, the query type, the name server(s) asked, in order, and the number of attempts (1 + retries; "not
+/// sent" when none was). What a program acts on is a property: the answer's error code, or a timeout.
 /// </summary>
 /// <remarks>
 /// For a timed-out round <see cref="IsTimeout"/> is <see langword="true"/> and <see cref="Exception.InnerException"/> is a
@@ -31,39 +32,14 @@ public sealed class DnsResolutionException : Exception
     internal DnsResolutionException(string message, Exception? innerException)
         : base(message, innerException)
     {
-        DnsServers = [];
     }
 
-    internal DnsResolutionException(
-        string message,
-        Exception? innerException,
-        string service,
-        string queryType,
-        IReadOnlyList<string> dnsServers,
-        int attempts,
-        int? responseCode,
-        bool isTimeout)
+    internal DnsResolutionException(string message, Exception? innerException, int? responseCode, bool isTimeout)
         : base(message, innerException)
     {
-        Service = service;
-        QueryType = queryType;
-        DnsServers = dnsServers;
-        Attempts = attempts;
         ResponseCode = responseCode;
         IsTimeout = isTimeout;
     }
-
-    /// <summary>The name that was queried (service, or SRV target for a follow-up lookup), or <see langword="null"/> when unknown.</summary>
-    public string? Service { get; }
-
-    /// <summary>The query type: <c>A</c>, <c>AAAA</c> or <c>SRV</c>; <see langword="null"/> when unknown.</summary>
-    public string? QueryType { get; }
-
-    /// <summary>The name servers (<c>ip:port</c>) that were asked, in order, without repeats; empty when unknown.</summary>
-    public IReadOnlyList<string> DnsServers { get; }
-
-    /// <summary>How many attempts the round made (1 + retries); 0 when no query was sent.</summary>
-    public int Attempts { get; }
 
     /// <summary>
     /// The DNS RCODE of the last answer when the server answered with an error (2 = SERVFAIL, 3 = NXDOMAIN, 5 = REFUSED),

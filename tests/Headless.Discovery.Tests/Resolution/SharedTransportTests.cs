@@ -192,7 +192,6 @@ public sealed class SharedTransportTests : IAsyncLifetime
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
         var error = Assert.IsType<DnsResolutionException>(result.Error);
         Assert.True(error.IsTimeout);
-        Assert.Equal(0, error.Attempts);
         Assert.Contains("was not sent: 16 queries from this process to", error.Message, StringComparison.Ordinal);
         Assert.Equal(NameServerGate.MaxInFlight, _dns.TotalQueries);
 
