@@ -33,7 +33,7 @@ public sealed class RedisReplicaSet : IAsyncDisposable
         _connections.Changed += (_, change) =>
         {
             // The primary's pod left (failover, scale-down): find it again on the next write.
-            if (!change.IsConnected && change.Endpoint.Equals(_primary))
+            if (change.Reason != ConnectionCloseReason.None && change.Endpoint.Equals(_primary))
             {
                 _primary = null;
             }

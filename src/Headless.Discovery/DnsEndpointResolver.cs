@@ -81,9 +81,6 @@ public sealed class DnsEndpointResolver : IEndpointResolver
         _resolver = new DnsResolver(options.ToResolverOptions(), loggerFactory, timeProvider);
     }
 
-    /// <summary>The name servers queried, as <c>ip:port</c>, in the order attempts use them. Fixed at construction.</summary>
-    public IReadOnlyList<string> DnsServers => _resolver.DnsServers;
-
     /// <inheritdoc/>
     /// <remarks>
     /// Returns <see cref="ResolutionOutcome.Failed"/> with a <see cref="DnsResolutionException"/> for timeouts, transport

@@ -73,9 +73,6 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         _reconnector = new Reconnector<TConnection>(connect, options, _time, random ?? Random.Shared, _logger, service.Name.Value, service.RequestRefresh);
     }
 
-    /// <summary>The service whose pods are connected.</summary>
-    public IHeadlessService Service => _service;
-
     /// <summary>The live connections, one per connected pod, in snapshot order. A volatile read; no lock, no allocation.</summary>
     public ImmutableArray<PodConnection<TConnection>> Connections => Volatile.Read(ref _published).Connections;
 
@@ -153,14 +150,10 @@ public sealed partial class ConnectionSet<TConnection> : IAsyncDisposable
         return false;
     }
 
-    /// <summary>Starts the set if needed and waits until at least <paramref name="count"/> connections are live.</summary>
-    /// <param name="count">The least number of live connections, 0 or more.</param>
-    /// <param name="cancellationToken">Cancels the wait (use a timeout token to bound it).</param>
-    /// <returns>The connections at that moment.</returns>
-    public ValueTask<ImmutableArray<PodConnection<TConnection>>> WaitForConnectionsAsync(int count, CancellationToken cancellationToken = default) =>
-        WaitAsync(c => c.Length >= count, cancellationToken);
-
-    /// <summary>Waits until the live connections satisfy <paramref name="condition"/> (checked after each change).</summary>
+    /// <summary>
+    /// Starts the set if needed and waits until the live connections satisfy <paramref name="condition"/> (checked now
+    /// and after each change), e.g. <c>c =&gt; c.Length &gt;= 3</c>.
+    /// </summary>
     /// <param name="condition">The condition over the current connections.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The connections at that moment.</returns>

@@ -34,8 +34,8 @@ public sealed class PodConnection<TConnection>
     /// <summary>The connection. Use it through <see cref="ConnectionSet{TConnection}.TryAcquire(PodEndpoint, out ConnectionLease{TConnection})"/> so it is not closed under you.</summary>
     public TConnection Connection { get; }
 
-    /// <summary>When the connection was made.</summary>
-    public DateTimeOffset ConnectedAt { get; }
+    /// <summary>When the connection was made (shown by <see cref="ToString"/>).</summary>
+    internal DateTimeOffset ConnectedAt { get; }
 
     /// <summary>The pod and connection time.</summary>
     public override string ToString() => $"{Endpoint} (connected {ConnectedAt:O})";
@@ -60,10 +60,13 @@ public sealed class ConnectionSetChange<TConnection>
     /// <summary>The connection that was made or let go.</summary>
     public TConnection Connection { get; }
 
-    /// <summary><see langword="true"/> for a new connection; <see langword="false"/> when one was taken out of the set (it is closed once in-flight uses end).</summary>
-    public bool IsConnected { get; }
+    /// <summary><see langword="true"/> for a new connection.</summary>
+    internal bool IsConnected { get; }
 
-    /// <summary>Why the connection was let go; <see cref="ConnectionCloseReason.None"/> for a new connection.</summary>
+    /// <summary>
+    /// <see cref="ConnectionCloseReason.None"/> for a new connection; otherwise why the connection was taken out of the
+    /// set (it is closed once in-flight uses end).
+    /// </summary>
     public ConnectionCloseReason Reason { get; }
 
     /// <summary>A short description.</summary>

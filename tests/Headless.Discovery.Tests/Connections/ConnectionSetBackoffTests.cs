@@ -89,7 +89,7 @@ public sealed class ConnectionSetBackoffTests
             clock.Advance(TimeSpan.FromTicks(1));
         }
 
-        PodConnection<object> live = Assert.Single(await set.WaitForConnectionsAsync(1).AsTask().WaitAsync(Generous));
+        PodConnection<object> live = Assert.Single(await set.WaitAsync(c => c.Length >= 1).AsTask().WaitAsync(Generous));
         Assert.Same(connection, live.Connection);
         Assert.Equal(5, attempts);
         Assert.Equal(

@@ -130,7 +130,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         Publish(pods[..3]);
         await using ConnectionSet<TestConnection> set = Create();
 
-        await set.WaitForConnectionsAsync(3).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 3).AsTask().WaitAsync(Generous);
         Assert.Equal(pods[..3].Select(EndpointOf).Order(), set.Connections.Select(c => c.Endpoint));
         Assert.All(pods[..3], p => Assert.Equal(1, p.OpenConnections));
 
@@ -161,7 +161,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         LoopbackPod[] pods = await StartPodsAsync(2);
         Publish(pods);
         await using ConnectionSet<TestConnection> set = Create();
-        await set.WaitForConnectionsAsync(2).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 2).AsTask().WaitAsync(Generous);
 
         Assert.True(set.TryAcquire(EndpointOf(pods[1]), out ConnectionLease<TestConnection> lease));
         TestConnection inUse = lease.Connection;
@@ -184,7 +184,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         LoopbackPod[] pods = await StartPodsAsync(1);
         Publish(pods);
         await using ConnectionSet<TestConnection> set = Create();
-        await set.WaitForConnectionsAsync(1).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 1).AsTask().WaitAsync(Generous);
         TestConnection first = set.Connections[0].Connection;
 
         ConnectionSetChange<TestConnection> reconnected = await NextChangeAsync(set, c => c.IsConnected, () =>
@@ -210,11 +210,11 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         await pods[1].StopAsync();
         Publish(pods);
         await using ConnectionSet<TestConnection> set = Create();
-        await set.WaitForConnectionsAsync(1).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 1).AsTask().WaitAsync(Generous);
         Assert.Equal(EndpointOf(pods[0]), Assert.Single(set.Connections).Endpoint);
 
         await pods[1].StartAsync();
-        await set.WaitForConnectionsAsync(2).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 2).AsTask().WaitAsync(Generous);
         Assert.Equal(1, pods[1].OpenConnections);
     }
 
@@ -225,7 +225,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         _service.Publish(pods.Select(p => (EndpointOf(p), EndpointHealth.Healthy, false)));
         var options = new ConnectionSetOptions();
         await using ConnectionSet<TestConnection> set = new(_service, ConnectAsync, options: options);
-        await set.WaitForConnectionsAsync(2).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 2).AsTask().WaitAsync(Generous);
 
         options.IncludeUnhealthy = true;
         options.MaxBackoff = TimeSpan.Zero;
@@ -252,14 +252,14 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         LoopbackPod[] pods = await StartPodsAsync(2);
         _service.Publish(pods.Select(p => (EndpointOf(p), EndpointHealth.Healthy, false)));
         await using ConnectionSet<TestConnection> set = Create();
-        await set.WaitForConnectionsAsync(2).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 2).AsTask().WaitAsync(Generous);
 
         _service.Publish(pods.Select(p => (EndpointOf(p), p == pods[0] ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, false)));
         await set.WaitAsync(c => c.Length == 1).AsTask().WaitAsync(Generous);
         await ServerSideClosedAsync(pods[0]);
 
         await using ConnectionSet<TestConnection> all = new(_service, ConnectAsync, options: new ConnectionSetOptions { IncludeUnhealthy = true });
-        await all.WaitForConnectionsAsync(2).AsTask().WaitAsync(Generous);
+        await all.WaitAsync(c => c.Length >= 2).AsTask().WaitAsync(Generous);
     }
 
     [Fact]
@@ -269,7 +269,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         Publish(pods);
         var random = new Random(1234);
         ConnectionSet<TestConnection> set = Create();
-        await set.WaitForConnectionsAsync(6).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 6).AsTask().WaitAsync(Generous);
         IEndpointSelector selector = EndpointSelectors.RoundRobin(_service);
 
         using var stop = new CancellationTokenSource();
@@ -330,7 +330,7 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         LoopbackPod[] pods = await StartPodsAsync(2);
         Publish(pods);
         ConnectionSet<TestConnection> set = Create();
-        await set.WaitForConnectionsAsync(2).AsTask().WaitAsync(Generous);
+        await set.WaitAsync(c => c.Length >= 2).AsTask().WaitAsync(Generous);
         Assert.True(set.TryAcquire(EndpointOf(pods[0]), out ConnectionLease<TestConnection> lease));
 
         Task disposing = set.DisposeAsync().AsTask();
