@@ -10,11 +10,13 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every source is injectable so tests can point at fake files and a fake environment. Missing or unreadable files
-/// and garbage lines are ignored, never thrown: an absent source simply contributes nothing.
+/// Every source can be given (a resolv.conf, a namespace file, an environment reader), e.g. to qualify names as a pod
+/// of another namespace would, or outside a pod; register the instance in DI and <c>AddHeadlessService</c> uses it.
+/// What was found is in <see cref="ToString"/>. Missing or unreadable files and garbage lines are ignored, never
+/// thrown: an absent source simply contributes nothing.
 /// </para>
 /// <para>
-/// The files and the environment variable are read once, on the first access to a parsed property, and cached for
+/// The files and the environment variable are read once, on first use, and cached for
 /// the lifetime of the instance (a pod's namespace and resolv.conf do not change while it runs). Thread-safe.
 /// </para>
 /// </remarks>
@@ -58,7 +60,7 @@ public sealed class KubernetesDnsEnvironment
     }
 
     /// <summary>The environment of this process, read from the default paths and the real environment variables (cached, shared).</summary>
-    public static KubernetesDnsEnvironment Default => s_default.Value;
+    internal static KubernetesDnsEnvironment Default => s_default.Value;
 
     /// <summary>The resolv.conf path this instance reads. Default: <c>/etc/resolv.conf</c>.</summary>
     internal string ResolvConfPath { get; }
@@ -71,19 +73,19 @@ public sealed class KubernetesDnsEnvironment
     /// content of the namespace file, else the <c>&lt;ns&gt;.svc.&lt;domain&gt;</c> entry of the search list;
     /// <see langword="null"/> when none of the three gives one.
     /// </summary>
-    public string? Namespace => _parsed.Value.Namespace;
+    internal string? Namespace => _parsed.Value.Namespace;
 
     /// <summary>
     /// The cluster domain (lower case, no trailing dot): <c>&lt;domain&gt;</c> from the <c>svc.&lt;domain&gt;</c> search entry
     /// (or from <c>&lt;ns&gt;.svc.&lt;domain&gt;</c>); <c>cluster.local</c> when the search list has neither.
     /// </summary>
-    public string ClusterDomain => _parsed.Value.ClusterDomain;
+    internal string ClusterDomain => _parsed.Value.ClusterDomain;
 
     /// <summary>The search list from resolv.conf (the last <c>search</c> or <c>domain</c> line wins, as in glibc), lower case, no trailing dots; invalid entries are skipped.</summary>
-    public IReadOnlyList<string> SearchDomains => _parsed.Value.SearchDomains;
+    internal IReadOnlyList<string> SearchDomains => _parsed.Value.SearchDomains;
 
     /// <summary>The <c>nameserver</c> entries from resolv.conf, port 53, in file order; entries that are not IP addresses are skipped.</summary>
-    public IReadOnlyList<IPEndPoint> DnsServers => _parsed.Value.DnsServers;
+    internal IReadOnlyList<IPEndPoint> DnsServers => _parsed.Value.DnsServers;
 
     /// <summary>A one-line description of the sources and what was found, for logs and error messages.</summary>
     public override string ToString() =>

@@ -49,7 +49,7 @@ public sealed class ConsistentHashSelector
     }
 
     /// <summary>The service the selector picks from.</summary>
-    public IHeadlessService Service { get; }
+    internal IHeadlessService Service { get; }
 
     /// <summary>
     /// The number of slots of the current lookup table (131 072, 524 288 or 1 048 576; 0 when no pod is available),
