@@ -196,4 +196,24 @@ public sealed class ProbeTests
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Generous));
     }
+
+    [Fact]
+    public async Task A_probe_that_fails_with_its_own_error_after_its_timeout_reports_that_error()
+    {
+        // The timeout fires while the probe runs (the fake clock moves inside it); the probe then fails with its own
+        // exception, not a cancellation: the result names that exception, not a timeout.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var endpoint = new PodEndpoint(IPAddress.Loopback, 1);
+        IEndpointProbe probe = EndpointProbes.FromDelegate((_, ct) =>
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            Assert.True(ct.IsCancellationRequested);
+            throw new InvalidOperationException("driver error");
+        });
+
+        ProbeResult result = await probe.ProbeAsync(endpoint, TimeSpan.FromSeconds(1), time);
+        Assert.False(result.Succeeded);
+        Assert.Equal("InvalidOperationException: driver error", result.Error);
+        Assert.Equal(TimeSpan.FromSeconds(2), result.Latency);
+    }
 }

@@ -126,7 +126,9 @@ public class EveryProblemAtOnceTests
 
         var http = new HttpProbeOptions { MaxHealthyStatus = 600 };
         Assert.Equal(["spec", "http.MaxHealthyStatus"], Assert.Throws<InvalidOptionsException>(() => EndpointProbes.Create("http:healthz", http)).Problems.Select(p => p.Path));
-        Assert.Equal(["spec"], Assert.Throws<InvalidOptionsException>(() => EndpointProbes.Create("none")).Problems.Select(p => p.Path));
+        OptionProblem none = Assert.Single(Assert.Throws<InvalidOptionsException>(() => EndpointProbes.Create("none")).Problems);
+        Assert.Equal("spec", none.Path);
+        Assert.StartsWith("'none' turns active checks off; it is not a probe", none.Message, StringComparison.Ordinal);
         Assert.Contains("not a probe", Assert.Throws<InvalidOptionsException>(() => EndpointProbes.Create("ftp:/x")).Message, StringComparison.Ordinal);
         Assert.Equal("tcp", EndpointProbes.Create("TCP").ToString());
         using (var made = (IDisposable)EndpointProbes.Create("https:/ready", http: new HttpProbeOptions { MaxHealthyStatus = 299 }))

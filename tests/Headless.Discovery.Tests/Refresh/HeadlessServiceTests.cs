@@ -265,7 +265,7 @@ public sealed class HeadlessServiceTests : IAsyncLifetime
         await TickAsync(service, _time.LastArmed);
         Assert.Equal(3, service.Current.Count);
         Assert.True(service.Current.IsStale);
-        Assert.Contains("(1 of 2 consecutive", Assert.IsType<EmptyAnswerException>(service.Current.LastError).Message, StringComparison.Ordinal);
+        Assert.Contains("answered NODATA (1 of 2 consecutive", Assert.IsType<EmptyAnswerException>(service.Current.LastError).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -41,6 +41,18 @@ public sealed class OrdinalSelectorTests
     }
 
     [Fact]
+    public void An_empty_set_names_the_ordinal_asked_for_and_an_unresolved_one_says_so()
+    {
+        var service = new FakeHeadlessService();
+        var ex = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.Ordinal(service, 2).Pick());
+        Assert.Contains("it has not been resolved yet", ex.Message, StringComparison.Ordinal);
+
+        service.Publish(Array.Empty<PodEndpoint>());
+        ex = Assert.Throws<NoEndpointAvailableException>(() => EndpointSelectors.Ordinal(service, "web", 2).Pick());
+        Assert.Contains("it has no ready pods, so none with ordinal 2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Pods_without_statefulset_hostnames_are_explained()
     {
         var service = new FakeHeadlessService(Pods(3));
