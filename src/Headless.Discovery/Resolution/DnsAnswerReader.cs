@@ -68,7 +68,7 @@ internal sealed class DnsAnswerReader(ILogger logger, int maxEndpoints)
         }
 
         ResolutionLog.CnameChainTooLong(logger, name, DnsResolver.MaxCnameChainLength);
-        error = DnsErrorText.Error(query, $"the answer's CNAME chain is longer than {DnsResolver.MaxCnameChainLength} links or loops", null);
+        error = DnsErrorText.Error(query, $"got an answer whose CNAME chain is longer than {DnsResolver.MaxCnameChainLength} links or loops", null);
         return false;
     }
 

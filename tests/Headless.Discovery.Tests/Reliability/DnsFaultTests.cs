@@ -215,7 +215,25 @@ public sealed class DnsFaultTests : IAsyncLifetime
         ]));
         ResolutionResult result = await Resolver(raw.NameServer).ResolveAsync(Svc).AsTask().WaitAsync(Generous);
         Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
-        Assert.Contains("CNAME", result.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            $"DNS A query for '{Name}' to {raw.NameServer} got an answer whose CNAME chain is longer than 8 links or loops (after 1 attempt(s)).",
+            result.Error!.Message);
+        Assert.Equal(1, raw.Queries);
+    }
+
+    [Theory]
+    [InlineData(1, "FORMERR")]
+    [InlineData(4, "NOTIMP")]
+    [InlineData(9, "RCODE 9")]
+    public async Task An_error_answer_is_named_by_its_code_and_not_retried(int rcode, string text)
+    {
+        await using var raw = new RawDnsServer(q => DnsWire.Response(q, rcode: rcode));
+        ResolutionResult result = await Resolver(raw.NameServer).ResolveAsync(Svc).AsTask().WaitAsync(Generous);
+
+        Assert.Equal(ResolutionOutcome.Failed, result.Outcome);
+        var error = Assert.IsType<DnsResolutionException>(result.Error);
+        Assert.Equal((rcode, false), (error.ResponseCode, error.IsTimeout));
+        Assert.Equal($"DNS A query for '{Name}' to {raw.NameServer} answered {text} after 1 attempt(s).", error.Message);
         Assert.Equal(1, raw.Queries);
     }
 

@@ -106,6 +106,8 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         Assert.Equal(1, _dns.TotalQueries);
         var error = Assert.IsType<DnsResolutionException>(result.Error);
         Assert.Equal(3, error.ResponseCode);
+        Assert.False(error.IsTimeout);
+        Assert.Equal($"DNS A query for '{Service}' to {_dns.NameServer} answered NXDOMAIN: '{Service}' does not exist.", error.Message);
     }
 
     [Fact]
@@ -144,6 +146,21 @@ public sealed class DnsEndpointResolverTests : IAsyncLifetime
         Assert.Equal(ResolutionOutcome.Success, result.Outcome);
         Assert.Equal(["10.0.0.1:0"], Keys(result));
         Assert.Equal(3, _dns.TotalQueries);
+    }
+
+    /// <summary>The message is where the name, the server and the attempts are read (the exception has no properties for them).</summary>
+    [Theory]
+    [InlineData(DnsFault.ServerFailure, 2, "SERVFAIL")]
+    [InlineData(DnsFault.Refused, 5, "REFUSED")]
+    public async Task A_persistent_error_answer_is_named_with_the_query_the_server_and_the_attempts(DnsFault fault, int code, string name)
+    {
+        _dns.SetAddresses(Service, Ips("10.0.0.1"));
+        _dns.InjectFault(fault);
+        ResolutionResult result = await Resolver(o => o.DnsRetryCount = 1).ResolveAsync(Name).AsTask().WaitAsync(Generous);
+
+        var error = Assert.IsType<DnsResolutionException>(result.Error);
+        Assert.Equal((code, false), (error.ResponseCode, error.IsTimeout));
+        Assert.Equal($"DNS A query for '{Service}' to {_dns.NameServer} answered {name} after 2 attempt(s).", error.Message);
     }
 
     [Fact]
