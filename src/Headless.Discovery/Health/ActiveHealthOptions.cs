@@ -163,17 +163,14 @@ public sealed class ActiveHealthOptions
             return CustomProbe;
         }
 
-        _ = TryParseProbe(Probe, out string kind, out string? path);
-        switch (kind)
+        _ = TryParseProbe(Probe, out string kind, out _);
+        if (kind == "none")
         {
-            case "tcp":
-                return new TcpConnectProbe();
-            case "http":
-            case "https":
-                owned = true;
-                return new HttpProbe(path!, kind == "https", Http);
-            default:
-                return null;
+            return null;
         }
+
+        IEndpointProbe probe = EndpointProbes.Create(Probe, Http);
+        owned = probe is IDisposable;
+        return probe;
     }
 }
