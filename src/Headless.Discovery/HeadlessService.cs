@@ -50,7 +50,7 @@ public sealed partial class HeadlessService : IHeadlessService
     /// <param name="options">What to resolve and how; copied and validated here (later changes to it have no effect).</param>
     /// <param name="timeProvider">The clock and timers. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">Logging. Default: no logging.</param>
-    /// <param name="environment">Where to read the pod's namespace and cluster domain from. Default: <see cref="KubernetesDnsEnvironment.Default"/>.</param>
+    /// <param name="environment">Where to read the pod's namespace and cluster domain from. Default: this pod's own (POD_NAMESPACE, the service-account namespace file, /etc/resolv.conf).</param>
     /// <param name="random">The source of jitter (refresh delays, failure backoff, probe intervals); pass a seeded one for reproducible schedules. Used under a lock. Default: <see cref="Random.Shared"/>.</param>
     /// <exception cref="ArgumentException">An option is missing or out of range (the message names it).</exception>
     /// <exception cref="InvalidOperationException">A short name needs a namespace and none could be found.</exception>

@@ -29,7 +29,7 @@ public sealed partial class ServiceName
     /// <para>Thread-safe.</para>
     /// </remarks>
     /// <param name="name">The name to qualify: <c>headless-nginx</c>, <c>headless-nginx.default</c>, <c>_http._tcp.web</c>, or a fully qualified name.</param>
-    /// <param name="environment">Where to read the namespace and cluster domain; <see langword="null"/> for <see cref="KubernetesDnsEnvironment.Default"/>.</param>
+    /// <param name="environment">Where to read the namespace and cluster domain; <see langword="null"/> for this pod's own (POD_NAMESPACE, the service-account namespace file, /etc/resolv.conf).</param>
     /// <returns>The fully qualified service name.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> (or its qualified form) is not a valid DNS name.</exception>
