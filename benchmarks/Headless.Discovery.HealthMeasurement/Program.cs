@@ -115,7 +115,7 @@ using (var allHealthy = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
 {
     await foreach (EndpointSetChange change in service.WatchAsync(allHealthy.Token))
     {
-        if (change.Current.Statuses.Count(s => s.Health == EndpointHealth.Healthy) == podCount)
+        if (change.Current.HealthyCount == podCount)
         {
             break;
         }
@@ -158,7 +158,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
     probe latency ms: p50 {P(0.50):0.00}  p90 {P(0.90):0.00}  p99 {P(0.99):0.00}  p99.9 {P(0.999):0.00}  max {P(1.0):0.00}
     max concurrent probes observed: {Volatile.Read(ref maxInFlight)} (bound {maxConcurrent})
     allocated: {allocated / Math.Max(1, sorted.Length)} B/probe; GCs gen0 {GC.CollectionCount(0) - gen0}, gen2 {GC.CollectionCount(2) - gen2}
-    snapshot: v{service.Current.Version}, healthy {service.Current.Statuses.Count(s => s.Health == EndpointHealth.Healthy)}/{service.Current.Endpoints.Length}
+    snapshot: v{service.Current.Version}, healthy {service.Current.HealthyCount}/{service.Current.Endpoints.Length}
     """));
 
 await child.StandardInput.WriteLineAsync("stop");

@@ -200,13 +200,14 @@ internal static class FanOutCommand
 
     private static IEnumerable<string> Text(ServiceName service, FanOutResult<int> result)
     {
+        string? notCalled = FanOutJson.NotCalledReason(result);
         yield return string.Create(
             CultureInfo.InvariantCulture,
-            $"{service}: {result.Mode}: {result.Succeeded} ok, {result.Failed} failed of {result.Results.Length} pod(s); goal {(result.GoalMet ? "met" : "NOT met")}{(FanOutJson.NotCalledReason(result) is { } why ? ": " + why : string.Empty)}");
+            $"{service}: {result.Mode}: {result.Succeeded} ok, {result.Failed} failed of {result.Results.Length} pod(s); goal {(result.GoalMet ? "met" : "NOT met")}{(notCalled is { } why ? ": " + why : string.Empty)}");
         foreach (FanOutPodResult<int> pod in result.Results)
         {
             string code = FanOutJson.HttpStatusOf(pod) is { } c ? c.ToString(CultureInfo.InvariantCulture) : "-";
-            string error = FanOutJson.ErrorOf(result, pod) is { } e ? "  " + e : string.Empty;
+            string error = FanOutJson.ErrorOf(notCalled, pod) is { } e ? "  " + e : string.Empty;
             yield return string.Create(
                 CultureInfo.InvariantCulture,
                 $"  {pod.Endpoint.Key,-22} {FanOutJson.StatusText(pod.Status),-9} {code,3} {pod.Latency.TotalMilliseconds,9:0.0} ms{error}");

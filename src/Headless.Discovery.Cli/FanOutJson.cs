@@ -44,16 +44,18 @@ internal static class FanOutJson
 
     /// <summary>
     /// Why a fan-out decided its goal without calling any pod (a quorum larger than the service), or
-    /// <see langword="null"/>. Every pod skipped with no deadline passed means the goal was out of reach from the start.
+    /// <see langword="null"/>. The CLI targets every pod (<see cref="FanOutOptions.IncludeUnhealthy"/>), so every pod
+    /// skipped with no deadline passed means the goal was out of reach from the start.
     /// </summary>
     public static string? NotCalledReason(FanOutResult<int> result) =>
         !result.GoalMet && !result.DeadlineExceeded && result.Results.Length > 0 && result.Results.All(r => r.Status == FanOutPodStatus.Skipped)
             ? string.Create(CultureInfo.InvariantCulture, $"not called: {result.Mode} cannot be met by the service's {result.Results.Length} pod(s)")
             : null;
 
-    public static string? ErrorOf(FanOutResult<int> fanOut, FanOutPodResult<int> result) => result.Status switch
+    /// <summary>A pod's error text; <paramref name="notCalled"/> is <see cref="NotCalledReason"/> of its fan-out.</summary>
+    public static string? ErrorOf(string? notCalled, FanOutPodResult<int> result) => result.Status switch
     {
-        FanOutPodStatus.Skipped => NotCalledReason(fanOut),
+        FanOutPodStatus.Skipped => notCalled,
         FanOutPodStatus.Succeeded => null,
         FanOutPodStatus.TimedOut => result.Exception is null ? "timed out" : "timed out: " + ErrorText.Explain(result.Exception),
         FanOutPodStatus.Cancelled => "cancelled: the mode's goal was decided without this pod",
@@ -62,6 +64,7 @@ internal static class FanOutJson
 
     public static string Write(ServiceName service, FanOutResult<int> result)
     {
+        string? notCalled = NotCalledReason(result);
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -87,7 +90,7 @@ internal static class FanOutJson
                 }
 
                 writer.WriteNumber("latencyMs", Math.Round(pod.Latency.TotalMilliseconds, 3));
-                if (ErrorOf(result, pod) is { } error)
+                if (ErrorOf(notCalled, pod) is { } error)
                 {
                     writer.WriteString("error", error);
                 }

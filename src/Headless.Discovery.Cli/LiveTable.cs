@@ -82,10 +82,9 @@ internal static class LiveTable
             : string.Empty;
         string panic = set.IsPanic ? " [red]PANIC: too few available, selecting among all[/]" : string.Empty;
         bool wide = width >= WideWidth, latency = width >= NarrowWidth;
-        (int Healthy, int Unhealthy, int _) health = TextOutput.HealthCounts(set);
         var table = new Table()
             .Border(TableBorder.Rounded)
-            .Title(Markup.Escape($"{set.Service} v{set.Version}: {TextOutput.Pods(set.Endpoints.Length)}, {health.Healthy} healthy, {health.Unhealthy} unhealthy") + state + panic);
+            .Title(Markup.Escape($"{set.Service} v{set.Version}: {TextOutput.Pods(set.Endpoints.Length)}, {set.HealthyCount} healthy, {set.UnhealthyCount} unhealthy") + state + panic);
         var rows = new List<Cell[]>();
         for (int i = 0; i < set.Endpoints.Length && i < MaxRows; i++)
         {

@@ -59,10 +59,9 @@ internal static class TextOutput
             header.Append(CultureInfo.InvariantCulture, $" (+{change.Added.Length} -{change.Removed.Length})");
         }
 
-        (int healthy, int unhealthy, int ejected) = HealthCounts(current);
-        if (healthy + unhealthy + ejected > 0)
+        if (current.HealthyCount + current.UnhealthyCount + current.EjectedCount > 0)
         {
-            header.Append(CultureInfo.InvariantCulture, $", {healthy} healthy, {unhealthy} unhealthy");
+            header.Append(CultureInfo.InvariantCulture, $", {current.HealthyCount} healthy, {current.UnhealthyCount} unhealthy");
             if (current.IsPanic)
             {
                 header.Append(", PANIC: too few available, using all");
@@ -127,20 +126,6 @@ internal static class TextOutput
     /// <summary>Why a fresh set is empty, in the library's words; our own only when the library gave no error.</summary>
     public static string Empty(EndpointSet set) =>
         set.LastError is { } error ? ErrorText.Explain(error) : "no ready pods: the name does not exist or has no records";
-
-    /// <summary>How many pods of <paramref name="set"/> are probed healthy, unhealthy, and ejected.</summary>
-    public static (int Healthy, int Unhealthy, int Ejected) HealthCounts(EndpointSet set)
-    {
-        int healthy = 0, unhealthy = 0, ejected = 0;
-        foreach (EndpointStatus status in set.Statuses)
-        {
-            healthy += status.Health == EndpointHealth.Healthy ? 1 : 0;
-            unhealthy += status.Health == EndpointHealth.Unhealthy ? 1 : 0;
-            ejected += status.IsEjected ? 1 : 0;
-        }
-
-        return (healthy, unhealthy, ejected);
-    }
 
     public static string Pods(int count) =>
         count == 1 ? "1 pod" : string.Create(CultureInfo.InvariantCulture, $"{count} pods");

@@ -56,8 +56,8 @@ internal sealed partial class HeadlessServiceHealthCheck(
             ["healthy"] = counts.ProbedHealthy,
             ["unknown"] = counts.Unknown,
             ["unavailable"] = counts.Unavailable,
-            ["unhealthy"] = counts.Unhealthy,
-            ["ejected"] = counts.Ejected,
+            ["unhealthy"] = set.UnhealthyCount,
+            ["ejected"] = set.EjectedCount,
             ["minHealthy"] = options.MinHealthy,
             ["panic"] = set.IsPanic,
             ["stale"] = set.StaleSince is not null,
@@ -85,7 +85,7 @@ internal sealed partial class HeadlessServiceHealthCheck(
         int usable = pods.Usable;
         string counts = string.Create(
             CultureInfo.InvariantCulture,
-            $"{set.Service}: {usable} of {set.Endpoints.Length} pod(s) usable (probed healthy {pods.ProbedHealthy}, not probed {pods.Unknown}{(pods.CountUnknown ? string.Empty : ": not counted")}, unavailable {pods.Unavailable}: unhealthy {pods.Unhealthy}, ejected {pods.Ejected}); at least {options.MinHealthy} required");
+            $"{set.Service}: {usable} of {set.Endpoints.Length} pod(s) usable (probed healthy {pods.ProbedHealthy}, not probed {pods.Unknown}{(pods.CountUnknown ? string.Empty : ": not counted")}, unavailable {pods.Unavailable}: unhealthy {set.UnhealthyCount}, ejected {set.EjectedCount}); at least {options.MinHealthy} required");
         if (set.Version == 0 && options.MinHealthy > 0)
         {
             return (failure, $"{set.Service}: not resolved yet.");
@@ -123,23 +123,21 @@ internal sealed partial class HeadlessServiceHealthCheck(
 }
 
 /// <summary>A snapshot's pods by what is known of them; <see cref="Usable"/> counts unknown ones only when asked to.</summary>
-internal readonly record struct PodCounts(int ProbedHealthy, int Unknown, int Unavailable, int Unhealthy, int Ejected, bool CountUnknown)
+internal readonly record struct PodCounts(int ProbedHealthy, int Unknown, int Unavailable, bool CountUnknown)
 {
     public int Usable => ProbedHealthy + (CountUnknown ? Unknown : 0);
 
     /// <summary>Probed healthy, unknown (not probed: no probe, or not yet) and unavailable (unhealthy or ejected) pods of <paramref name="set"/>.</summary>
     public static PodCounts Of(EndpointSet set, bool countUnknown)
     {
-        int probedHealthy = 0, unknown = 0, unhealthy = 0, ejected = 0;
+        int probedHealthy = 0, unknown = 0;
         foreach (EndpointStatus status in set.Statuses)
         {
             probedHealthy += status.IsAvailable && status.Health == EndpointHealth.Healthy ? 1 : 0;
             unknown += status.IsAvailable && status.Health == EndpointHealth.Unknown ? 1 : 0;
-            unhealthy += status.Health == EndpointHealth.Unhealthy ? 1 : 0;
-            ejected += status.IsEjected ? 1 : 0;
         }
 
-        return new PodCounts(probedHealthy, unknown, set.Endpoints.Length - probedHealthy - unknown, unhealthy, ejected, countUnknown);
+        return new PodCounts(probedHealthy, unknown, set.Endpoints.Length - probedHealthy - unknown, countUnknown);
     }
 }
 

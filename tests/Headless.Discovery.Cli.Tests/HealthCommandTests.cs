@@ -157,7 +157,7 @@ public sealed class HealthCommandTests : IAsyncLifetime
         using var settled = new CancellationTokenSource(LineWriter.DefaultTimeout);
         await foreach (EndpointSetChange change in live.WatchAsync(settled.Token))
         {
-            if (change.Current.Statuses.Count(p => p.Health == EndpointHealth.Healthy) == 2 && change.Current.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy) == 1)
+            if (change.Current.HealthyCount == 2 && change.Current.UnhealthyCount == 1)
             {
                 break;
             }

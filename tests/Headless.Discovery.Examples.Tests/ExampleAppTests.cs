@@ -154,7 +154,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
             ["HeadlessDiscovery:Services:backend:ActiveHealth:UnhealthyThreshold"] = "1",
         });
         using HttpClient client = app.CreateClient();
-        await AppProbe.WaitForAsync(app.Services, s => s.Endpoints.Length == 3 && s.Statuses.Count(p => p.Health == EndpointHealth.Healthy) == 3);
+        await AppProbe.WaitForAsync(app.Services, s => s.Endpoints.Length == 3 && s.HealthyCount == 3);
         JsonElement healthy = await AppProbe.GetJsonAsync(client, "/healthz");
         Assert.Equal("Healthy", healthy.GetProperty("status").GetString());
         JsonElement pods = await AppProbe.GetJsonAsync(client, "/pods");
@@ -162,7 +162,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
 
         // One pod fails its probes: still enough usable pods, but Degraded (200).
         _pods.Pods[0].Behavior = PodBehavior.Status(500);
-        await AppProbe.WaitForAsync(app.Services, s => s.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy) == 1);
+        await AppProbe.WaitForAsync(app.Services, s => s.UnhealthyCount == 1);
         JsonElement degraded = await AppProbe.GetJsonAsync(client, "/healthz");
         Assert.Equal("Degraded", degraded.GetProperty("status").GetString());
         Assert.Equal(2, degraded.GetProperty("checks").GetProperty("headless-service:backend").GetProperty("data").GetProperty("usable").GetInt32());
@@ -173,7 +173,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
             pod.Behavior = PodBehavior.Status(500);
         }
 
-        await AppProbe.WaitForAsync(app.Services, s => s.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy) == 3);
+        await AppProbe.WaitForAsync(app.Services, s => s.UnhealthyCount == 3);
         JsonElement unhealthy = await AppProbe.GetJsonAsync(client, "/healthz", HttpStatusCode.ServiceUnavailable);
         Assert.Equal("Unhealthy", unhealthy.GetProperty("status").GetString());
 
@@ -183,7 +183,7 @@ public sealed class ExampleAppTests : IAsyncLifetime
             pod.Behavior = PodBehavior.Healthy;
         }
 
-        await AppProbe.WaitForAsync(app.Services, s => s.Statuses.Count(p => p.Health == EndpointHealth.Healthy) == 3);
+        await AppProbe.WaitForAsync(app.Services, s => s.HealthyCount == 3);
         Assert.Equal("Healthy", (await AppProbe.GetJsonAsync(client, "/healthz")).GetProperty("status").GetString());
     }
 }

@@ -243,7 +243,7 @@ public sealed class ServiceDiscoveryBridgeTests : IAsyncLifetime
         });
         IHeadlessService backend = Backend(sp);
         backend.Start();
-        await WaitForAsync(backend, s => s.Endpoints.Length == 3 && s.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy) == 1 && s.Statuses.Count(p => p.Health == EndpointHealth.Healthy) == 2);
+        await WaitForAsync(backend, s => s.Endpoints.Length == 3 && s.UnhealthyCount == 1 && s.HealthyCount == 2);
 
         ServiceEndpointSource source = await ResolveAsync(sp);
         Assert.Equal(pods.Pods.Where(p => p != sick).Select(p => p.EndPoint).OrderBy(e => e.ToString()), EndPoints(source).Cast<IPEndPoint>().OrderBy(e => e.ToString()));

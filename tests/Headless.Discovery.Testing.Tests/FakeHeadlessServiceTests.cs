@@ -88,7 +88,7 @@ public sealed class FakeHeadlessServiceTests
             [new EndpointStatus(Pod(3)), new EndpointStatus(Pod(1), EndpointHealth.Unhealthy), new EndpointStatus(Pod(2), isEjected: true)]);
         Assert.Equal<PodEndpoint>([Pod(1), Pod(2), Pod(3)], set.Endpoints);
         Assert.Equal<PodEndpoint>([Pod(3)], set.Available);
-        Assert.Equal((1, 1, false), (set.Statuses.Count(p => p.Health == EndpointHealth.Unhealthy), set.Statuses.Count(p => p.IsEjected), set.IsPanic));
+        Assert.Equal((1, 1, false), (set.UnhealthyCount, set.EjectedCount, set.IsPanic));
 
         EndpointSet panic = service.Publish([new EndpointStatus(Pod(1), EndpointHealth.Unhealthy)], isPanic: true);
         Assert.Equal<PodEndpoint>([Pod(1)], panic.Available);

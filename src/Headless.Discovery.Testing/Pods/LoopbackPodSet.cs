@@ -181,7 +181,7 @@ public sealed partial class LoopbackPodSet : IAsyncDisposable
 
             // The highest ordinals leave DNS together (one endpoints update), then stop.
             LoopbackPod[] leaving = _pods[count..];
-            Volatile.Write(ref _pods, _pods[..Math.Min(count, _pods.Length)]);
+            Volatile.Write(ref _pods, _pods[..count]);
             Republish();
             foreach (LoopbackPod pod in leaving)
             {

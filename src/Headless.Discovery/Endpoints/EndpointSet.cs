@@ -126,13 +126,13 @@ public sealed class EndpointSet
     public bool IsPanic { get; }
 
     /// <summary>Pods whose active health is <see cref="EndpointHealth.Healthy"/>.</summary>
-    internal int HealthyCount { get; }
+    public int HealthyCount { get; }
 
     /// <summary>Pods whose active health is <see cref="EndpointHealth.Unhealthy"/>.</summary>
-    internal int UnhealthyCount { get; }
+    public int UnhealthyCount { get; }
 
     /// <summary>Pods ejected by passive outlier detection.</summary>
-    internal int EjectedCount { get; }
+    public int EjectedCount { get; }
 
     /// <summary>The status of <paramref name="endpoint"/> in this snapshot, or <see langword="null"/> if it is not a member.</summary>
     /// <param name="endpoint">The pod.</param>

@@ -177,8 +177,8 @@ internal sealed class DnsAttemptState(DnsQueryRunner owner, DnsQuestion question
     /// <summary>Bit <c>i</c> set: server <c>i</c> (mod 64) was asked.</summary>
     public ulong Tried { get; set; }
 
-    /// <summary>The servers asked, in configuration order; every server when none was asked yet.</summary>
-    public IReadOnlyList<string> TriedServerList()
+    /// <summary>The servers asked, in configuration order, comma-separated; every server when none was asked yet.</summary>
+    public string TriedServers()
     {
         string[] names = Owner.ServerNames;
         var list = new List<string>();
@@ -190,10 +190,8 @@ internal sealed class DnsAttemptState(DnsQueryRunner owner, DnsQuestion question
             }
         }
 
-        return list.Count == 0 ? names : list;
+        return string.Join(", ", list.Count == 0 ? names : list);
     }
-
-    public string TriedServers() => string.Join(", ", TriedServerList());
 }
 
 /// <summary>One query's end: the answer (any RCODE) or the error, with the state that says what was asked of whom.</summary>
