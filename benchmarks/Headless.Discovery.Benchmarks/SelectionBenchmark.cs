@@ -35,7 +35,7 @@ public class SelectionBenchmark
     private HeadlessService _service = null!;
     private IEndpointSelector _roundRobin = null!;
     private IEndpointSelector _random = null!;
-    private IEndpointSelector _p2c = null!;
+    private IEndpointSelector _leastRequest2 = null!;
     private ConsistentHashSelector _hash = null!;
     private ulong _keyHash;
     private IEndpointSelector _ordinal = null!;
@@ -65,7 +65,7 @@ public class SelectionBenchmark
 
         _roundRobin = EndpointSelectors.RoundRobin(_service);
         _random = EndpointSelectors.Random(_service);
-        _p2c = EndpointSelectors.PowerOfTwoChoices(_service);
+        _leastRequest2 = EndpointSelectors.LeastRequest(_service);
         _hash = EndpointSelectors.ConsistentHash(_service);
         _keyHash = StableHash.Hash(Key.AsSpan());
         _ordinal = EndpointSelectors.Ordinal(_service, ordinal: Endpoints - 1);
@@ -78,7 +78,7 @@ public class SelectionBenchmark
         // Build every table now: the first pick after a snapshot change pays for it, the benchmark measures the rest.
         _ = _roundRobin.Pick();
         _ = _random.Pick();
-        _ = _p2c.Pick();
+        _ = _leastRequest2.Pick();
         _ = _hash.Pick(_keyHash);
         _ = _pickFirst.Pick();
         _ = _subset.Pick();
@@ -206,22 +206,22 @@ public class SelectionBenchmark
         return last;
     }
 
-    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (pick)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(2) (pick)")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint PowerOfTwoChoices()
+    public PodEndpoint LeastRequest2()
     {
         PodEndpoint last = null!;
         for (int i = 0; i < Picks; i++)
         {
-            last = _p2c.Pick();
+            last = _leastRequest2.Pick();
         }
 
         return last;
     }
 
-    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (lease + dispose)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(2) (lease + dispose)")]
     [BenchmarkCategory(Single)]
-    public PodEndpoint PowerOfTwoChoicesLease()
+    public PodEndpoint LeastRequest2Lease()
     {
         PodEndpoint last = null!;
         for (int i = 0; i < Picks; i++)
@@ -234,7 +234,7 @@ public class SelectionBenchmark
 
     private PodEndpoint LeaseOnce()
     {
-        using EndpointLease lease = _p2c.Lease();
+        using EndpointLease lease = _leastRequest2.Lease();
         return lease.Endpoint;
     }
 
@@ -399,11 +399,11 @@ public class SelectionBenchmark
     [GlobalSetup(Target = nameof(RandomContended))]
     public Task SetupRandomContended() => SetupContended(() => _random.Pick());
 
-    [GlobalSetup(Target = nameof(PowerOfTwoChoicesLeaseContended))]
-    public Task SetupP2CContended() => SetupContended(() => LeaseOnce());
+    [GlobalSetup(Target = nameof(LeastRequest2LeaseContended))]
+    public Task SetupLeastRequest2LeaseContended() => SetupContended(() => LeaseOnce());
 
-    [GlobalSetup(Target = nameof(PowerOfTwoChoicesContended))]
-    public Task SetupP2CPickContended() => SetupContended(() => _p2c.Pick());
+    [GlobalSetup(Target = nameof(LeastRequest2Contended))]
+    public Task SetupLeastRequest2Contended() => SetupContended(() => _leastRequest2.Pick());
 
     [GlobalSetup(Target = nameof(ConsistentHashContended))]
     public Task SetupHashContended() => SetupContended(() => _hash.Pick(_keyHash));
@@ -475,22 +475,22 @@ public class SelectionBenchmark
         return last;
     }
 
-    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (pick)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(2) (pick)")]
     [BenchmarkCategory(Contended)]
-    public PodEndpoint PowerOfTwoChoicesContended()
+    public PodEndpoint LeastRequest2Contended()
     {
         PodEndpoint last = null!;
         for (int i = 0; i < Picks; i++)
         {
-            last = _p2c.Pick();
+            last = _leastRequest2.Pick();
         }
 
         return last;
     }
 
-    [Benchmark(OperationsPerInvoke = Picks, Description = "PowerOfTwoChoices (lease + dispose)")]
+    [Benchmark(OperationsPerInvoke = Picks, Description = "LeastRequest(2) (lease + dispose)")]
     [BenchmarkCategory(Contended)]
-    public PodEndpoint PowerOfTwoChoicesLeaseContended()
+    public PodEndpoint LeastRequest2LeaseContended()
     {
         PodEndpoint last = null!;
         for (int i = 0; i < Picks; i++)

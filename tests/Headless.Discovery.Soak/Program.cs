@@ -113,7 +113,7 @@ for (int h = 0; h < 3; h++)
 long picks = 0, fanOuts = 0;
 Task picker = Task.Run(async () =>
 {
-    IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service);
+    IEndpointSelector selector = EndpointSelectors.LeastRequest(service);
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
     while (!stop.IsCancellationRequested)
     {

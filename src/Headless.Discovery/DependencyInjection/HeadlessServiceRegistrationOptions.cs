@@ -10,8 +10,8 @@ public sealed class HeadlessServiceRegistrationOptions
 {
     /// <summary>
     /// The selector that picks a pod for the service's HTTP client and for the keyed <c>IEndpointSelector</c> (<c>[FromKeyedServices("key")]</c>):
-    /// <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c>, <c>LeastRequest</c> or <c>LeastRequest:&lt;choices&gt;</c>
-    /// (2 to 64 pods compared per pick, default 2), <c>PickFirst</c>,
+    /// <c>RoundRobin</c>, <c>Random</c>, <c>LeastRequest</c> or <c>LeastRequest:&lt;choices&gt;</c>
+    /// (2 to 64 pods compared per pick, default 2: power of two choices), <c>PickFirst</c>,
     /// <c>Ordinal</c> or <c>Ordinal:&lt;n&gt;</c> (a StatefulSet ordinal, default 0, in whichever StatefulSet has it),
     /// <c>Ordinal:&lt;set&gt;:&lt;n&gt;</c> (pod <c>&lt;set&gt;-&lt;n&gt;</c>, e.g. <c>Ordinal:db:0</c>), <c>Subset:&lt;size&gt;</c> (this
     /// client's stable subset of that many pods, keyed by the machine name). Case-insensitive. Default: <c>RoundRobin</c>. (Consistent hashing needs a key per
@@ -22,14 +22,14 @@ public sealed class HeadlessServiceRegistrationOptions
     /// <summary>
     /// The most outstanding leases one pod may hold through this service's selector (Envoy's per-host circuit breaking):
     /// a pod at the limit is skipped, and when every pod is, a lease fails naming the limit. Applies to the
-    /// least-request selectors (<c>LeastRequest</c>, <c>PowerOfTwoChoices</c>), which count leases. 1 to 1 000 000;
+    /// least-request selector (<c>LeastRequest</c>), which counts leases. 1 to 1 000 000;
     /// <see langword="null"/> (the default) for no limit.
     /// </summary>
     public int? MaxLeasesPerPod { get; set; }
 
     /// <summary>
     /// Slow start for pods that join later (keys <c>SlowStart:Window</c>, <c>SlowStart:Aggression</c>,
-    /// <c>SlowStart:MinWeightPercent</c>), for the <c>RoundRobin</c>, <c>Random</c>, <c>PowerOfTwoChoices</c> and
+    /// <c>SlowStart:MinWeightPercent</c>), for the <c>RoundRobin</c>, <c>Random</c> and
     /// <c>LeastRequest</c> selectors; <see langword="null"/> (the default) for none.
     /// </summary>
     public SlowStartOptions? SlowStart { get; set; }
@@ -61,7 +61,7 @@ public sealed class HeadlessServiceRegistrationOptions
         }
         else if (SlowStart is not null && !spec.Ramps)
         {
-            problems.Add(nameof(SlowStart), $"the {spec.Kind} selector does not ramp pods; slow start applies to RoundRobin, Random, PowerOfTwoChoices and LeastRequest.");
+            problems.Add(nameof(SlowStart), $"the {spec.Kind} selector does not ramp pods; slow start applies to RoundRobin, Random and LeastRequest.");
         }
 
         SlowStart?.Collect(problems.Under(nameof(SlowStart)));

@@ -89,7 +89,6 @@ internal sealed partial class HeadlessServiceRegistry : IHeadlessServiceRegistry
                 selector = spec.Kind switch
                 {
                     SelectorKind.Random => EndpointSelectors.Random(service, registration.SlowStart),
-                    SelectorKind.PowerOfTwoChoices => EndpointSelectors.LeastRequest(service, 2, registration.MaxLeasesPerPod, registration.SlowStart),
                     SelectorKind.LeastRequest => EndpointSelectors.LeastRequest(service, spec.Argument, registration.MaxLeasesPerPod, registration.SlowStart),
                     SelectorKind.PickFirst => EndpointSelectors.PickFirst(service),
                     SelectorKind.Ordinal when spec.StatefulSet is { } set => EndpointSelectors.Ordinal(service, set, spec.Argument),

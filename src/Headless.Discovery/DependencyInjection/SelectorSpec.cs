@@ -7,7 +7,6 @@ internal enum SelectorKind
 {
     RoundRobin,
     Random,
-    PowerOfTwoChoices,
     LeastRequest,
     PickFirst,
     Ordinal,
@@ -21,9 +20,9 @@ internal enum SelectorKind
 internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, string? StatefulSet = null)
 {
     /// <summary>Whether the selector can ramp joining pods (<see cref="SlowStartOptions"/>).</summary>
-    internal bool Ramps => Kind is SelectorKind.RoundRobin or SelectorKind.Random or SelectorKind.PowerOfTwoChoices or SelectorKind.LeastRequest;
+    internal bool Ramps => Kind is SelectorKind.RoundRobin or SelectorKind.Random or SelectorKind.LeastRequest;
 
-    internal const string Expected = "expected RoundRobin, Random, PowerOfTwoChoices, LeastRequest[:<choices>], PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>";
+    internal const string Expected = "expected RoundRobin, Random, LeastRequest[:<choices>], PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>";
 
     /// <summary>Parses a selector specification.</summary>
     /// <returns>An error message, or <see langword="null"/> when <paramref name="text"/> is valid.</returns>
@@ -41,7 +40,7 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, st
         string? argumentText = colon < 0 ? null : trimmed[(colon + 1)..].Trim();
         if (!Enum.TryParse(kindText, ignoreCase: true, out SelectorKind kind) || !Enum.IsDefined(kind) || int.TryParse(kindText, out _))
         {
-            return Expected + ".";
+            return IsPowerOfTwoChoices(kindText) ? "power of two choices is LeastRequest (two choices by default); " + Expected + "." : Expected + ".";
         }
 
         int argument = 0;
@@ -83,6 +82,10 @@ internal readonly record struct SelectorSpec(SelectorKind Kind, int Argument, st
         spec = new SelectorSpec(kind, argument, statefulSet);
         return null;
     }
+
+    /// <summary>Whether <paramref name="kind"/> is another library's name for <c>LeastRequest</c> with two choices.</summary>
+    private static bool IsPowerOfTwoChoices(string kind) =>
+        kind.Equals("PowerOfTwoChoices", StringComparison.OrdinalIgnoreCase) || kind.Equals("p2c", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The argument's range rule of <paramref name="kind"/>; a bare <c>LeastRequest</c> gets its default of 2 choices.</summary>
     private static string? RangeError(SelectorKind kind, bool bare, ref int argument)

@@ -8,15 +8,15 @@ namespace Headless.Discovery;
 /// pod's permutation once per snapshot, and a pick is one multiply and two array reads, O(1) in the pod count. With N
 /// pods available, one pod leaving or joining (DNS membership, passive ejection or active health) moves at most
 /// 1.5/N + 1 % of the keys, and at most 2 % of the keys whose pod stayed (tested over generated sets of 2 to 2 048
-/// pods, where the latter never exceeded 0.9 %). Each pod owns ⌊TableSize/N⌋ or ⌈TableSize/N⌉ slots, so its share of uniformly
-/// hashed keys is within 1/⌊TableSize/N⌋ of 1/N (under 1.6 % up to 2 048 pods).
+/// pods, where the latter never exceeded 0.9 %). Each pod owns ⌊M/N⌋ or ⌈M/N⌉ of the M slots, so its share of uniformly
+/// hashed keys is within 1/⌊M/N⌋ of 1/N (under 1.6 % up to 2 048 pods).
 /// </summary>
 /// <remarks>
 /// <para>
 /// The table size follows neither health nor small membership changes: it is 131 072 slots while the service has up to
 /// 2 048 pods (healthy or not), 524 288 up to 8 192 and 1 048 576 above, so every pod keeps at least 64 slots up to
 /// 16 384 pods. Crossing 2 048 or 8 192 pods moves nearly every key, once. A key hash h goes to slot
-/// ⌊h × <see cref="TableSize"/> / 2^64⌋.
+/// ⌊h × M / 2^64⌋ of a table of M slots.
 /// </para>
 /// <para>
 /// Every client that sees the same available pods, and the same size step, builds the same table, whatever the order of
@@ -55,7 +55,7 @@ public sealed class ConsistentHashSelector
     /// The number of slots of the current lookup table (131 072, 524 288 or 1 048 576; 0 when no pod is available),
     /// rebuilding it first if the snapshot changed.
     /// </summary>
-    public int TableSize => CurrentTable().Slots.Length;
+    internal int TableSize => CurrentTable().Slots.Length;
 
     /// <summary>
     /// Picks the pod for a key hash: the FNV-1a + SplitMix64 key hash described in the remarks (what

@@ -58,7 +58,7 @@ public struct EndpointLease : IDisposable
     public PodEndpoint Endpoint { get; }
 
     /// <summary><see langword="true"/> once the lease has ended (through <see cref="Complete"/> or <see cref="Dispose"/>).</summary>
-    public readonly bool IsEnded => _ended || _service is null;
+    internal readonly bool IsEnded => _ended || _service is null;
 
     /// <summary>Time since the lease was acquired, on the service's <see cref="IHeadlessService.TimeProvider"/>.</summary>
     public readonly TimeSpan Elapsed => _timeProvider?.GetElapsedTime(_startedAt) ?? TimeSpan.Zero;

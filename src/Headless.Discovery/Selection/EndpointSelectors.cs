@@ -30,17 +30,6 @@ public static class EndpointSelectors
         SlowStart.For(service, slowStart) is { } ramp ? new RampingSelector(service, roundRobin: false, ramp, seed) : new RandomSelector(service, seed);
 
     /// <summary>
-    /// Power of two choices (least outstanding requests): two random available pods, the one with fewer outstanding
-    /// leases wins. Only <see cref="IEndpointSelector.Lease"/> / <see cref="IEndpointSelector.TryLease"/> count as
-    /// outstanding work; plain picks do not. The same as <see cref="LeastRequest"/> with two choices and no limit.
-    /// </summary>
-    /// <param name="service">The service to pick from.</param>
-    /// <param name="seed">A seed for a reproducible single-threaded sequence (tests). Default: a per-thread random source.</param>
-    /// <returns>The selector.</returns>
-    public static IEndpointSelector PowerOfTwoChoices(IHeadlessService service, int? seed = null) =>
-        new LeastRequestSelector(service, 2, null, seed);
-
-    /// <summary>
     /// Least request (Envoy <c>LEAST_REQUEST</c> with <c>choice_count</c>): <paramref name="choiceCount"/> random available
     /// pods (two distinct ones for two choices, else drawn independently as in Envoy), the one with the fewest
     /// outstanding leases wins; with that many pods or fewer, all of them are
@@ -48,7 +37,8 @@ public static class EndpointSelectors
     /// per-host circuit breaking), a pod holding that many leases is skipped, and when every pod does,
     /// <see cref="IEndpointSelector.TryLease"/> returns <see langword="false"/> and <see cref="IEndpointSelector.Lease"/>
     /// throws a <see cref="NoEndpointAvailableException"/> that names the limit; the limit holds under concurrency.
-    /// Only leases count as outstanding; plain picks skip full pods but hold no slot.
+    /// Only leases count as outstanding; plain picks skip full pods but hold no slot. Two choices, the default, is
+    /// what other libraries call power of two choices (P2C).
     /// </summary>
     /// <param name="service">The service to pick from.</param>
     /// <param name="choiceCount">Pods compared per pick, 2 to 64. Default 2.</param>

@@ -59,10 +59,9 @@ internal sealed class LeastRequestSelector : EndpointSelectorBase
         return table.Endpoints[index];
     }
 
-    /// <summary><c>PowerOfTwoChoices over …</c>, or <c>LeastRequest(k, max L leases/pod) over …</c>.</summary>
-    public override string ToString() => _choiceCount == 2 && _limit == int.MaxValue && _slowStart is null
-        ? $"PowerOfTwoChoices over {Service.Name}"
-        : $"LeastRequest({_choiceCount}{(_limit == int.MaxValue ? string.Empty : $", max {_limit} leases/pod")}{(_slowStart is null ? string.Empty : ", " + _slowStart.Description)}) over {Service.Name}";
+    /// <summary><c>LeastRequest(k, max L leases/pod, slow start …) over …</c>, naming only what is set.</summary>
+    public override string ToString() =>
+        $"LeastRequest({_choiceCount}{(_limit == int.MaxValue ? string.Empty : $", max {_limit} leases/pod")}{(_slowStart is null ? string.Empty : ", " + _slowStart.Description)}) over {Service.Name}";
 
     protected override string? NoEndpointDetail(EndpointSet set) =>
         _limit != int.MaxValue && set.Available.Length > 0

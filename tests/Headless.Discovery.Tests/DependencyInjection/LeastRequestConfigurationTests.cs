@@ -21,11 +21,10 @@ public sealed class LeastRequestConfigurationTests
     }
 
     [Theory]
-    [InlineData("LeastRequest", null, "PowerOfTwoChoices over web.default.svc.cluster.local")]
+    [InlineData("LeastRequest", null, "LeastRequest(2) over web.default.svc.cluster.local")]
     [InlineData("leastrequest: 3", null, "LeastRequest(3) over web.default.svc.cluster.local")]
     [InlineData("LeastRequest:64", "10", "LeastRequest(64, max 10 leases/pod) over web.default.svc.cluster.local")]
-    [InlineData("PowerOfTwoChoices", "7", "LeastRequest(2, max 7 leases/pod) over web.default.svc.cluster.local")]
-    [InlineData("PowerOfTwoChoices", null, "PowerOfTwoChoices over web.default.svc.cluster.local")]
+    [InlineData("LeastRequest:2", "7", "LeastRequest(2, max 7 leases/pod) over web.default.svc.cluster.local")]
     public void Least_request_takes_a_choice_count_and_the_per_pod_limit(string spec, string? maxLeases, string expected) =>
         Assert.Equal(expected, SelectorFor(spec, maxLeases).ToString());
 
@@ -34,6 +33,8 @@ public sealed class LeastRequestConfigurationTests
     [InlineData("Selector", "LeastRequest:65", "HeadlessDiscovery:Services:backend:Selector: 'LeastRequest:65': LeastRequest compares 2 to 64 pods per pick")]
     [InlineData("Selector", "RoundRobin:2", "HeadlessDiscovery:Services:backend:Selector: 'RoundRobin:2': RoundRobin takes no argument")]
     [InlineData("MaxLeasesPerPod", "0", "HeadlessDiscovery:Services:backend:MaxLeasesPerPod:")]
+    [InlineData("Selector", "PowerOfTwoChoices", "HeadlessDiscovery:Services:backend:Selector: 'PowerOfTwoChoices': power of two choices is LeastRequest (two choices by default); expected RoundRobin, Random, LeastRequest[:<choices>], PickFirst")]
+    [InlineData("Selector", "p2c", "HeadlessDiscovery:Services:backend:Selector: 'p2c': power of two choices is LeastRequest (two choices by default); expected RoundRobin")]
     public void A_bad_value_names_its_key(string option, string value, string expected)
     {
         var config = new Dictionary<string, string?>

@@ -26,7 +26,7 @@ public sealed class SlowStartConfigurationTests
     [Theory]
     [InlineData("RoundRobin", "RoundRobin (slow start 45 s) over web.default.svc.cluster.local")]
     [InlineData("Random", "Random (slow start 45 s) over web.default.svc.cluster.local")]
-    [InlineData("PowerOfTwoChoices", "LeastRequest(2, slow start 45 s) over web.default.svc.cluster.local")]
+    [InlineData("LeastRequest", "LeastRequest(2, slow start 45 s) over web.default.svc.cluster.local")]
     [InlineData("LeastRequest:3", "LeastRequest(3, slow start 45 s) over web.default.svc.cluster.local")]
     public void The_section_ramps_the_configured_selector(string selector, string expected)
     {

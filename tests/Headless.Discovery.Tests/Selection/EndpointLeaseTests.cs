@@ -68,7 +68,7 @@ public sealed class EndpointLeaseTests
     {
         // Two pods, so the outstanding count shows in the picks: the busier pod loses every comparison.
         var service = new FakeHeadlessService(Pods(2));
-        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 2);
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, seed: 2);
         EndpointLease lease = selector.Lease();
         PodEndpoint other = Assert.Single(service.Current.Endpoints.Remove(lease.Endpoint));
         Assert.Equal([other], SelectorDistributionTests.Picked(selector));
@@ -91,7 +91,7 @@ public sealed class EndpointLeaseTests
         none.Dispose();
 
         var service = new FakeHeadlessService();
-        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service);
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service);
         Assert.False(selector.TryLease(out EndpointLease lease));
         Assert.Null(lease.Endpoint);
         Assert.Throws<NoEndpointAvailableException>(() => selector.Lease());

@@ -19,7 +19,7 @@ public sealed class SelectorAllocationTests
             EndpointSelectors.RoundRobin(service),
             EndpointSelectors.Random(service),
             EndpointSelectors.Random(service, seed: 1),
-            EndpointSelectors.PowerOfTwoChoices(service),
+            EndpointSelectors.LeastRequest(service),
             EndpointSelectors.PickFirst(service),
             EndpointSelectors.Subset(service, 10, "me"),
             EndpointSelectors.Ordinal(service),

@@ -187,7 +187,7 @@ public sealed class SelectorDistributionTests
     {
         const int Picks = 100_000;
         var service = new FakeHeadlessService(Pods(10));
-        var counts = Count(EndpointSelectors.PowerOfTwoChoices(service, seed: 7), Picks);
+        var counts = Count(EndpointSelectors.LeastRequest(service, seed: 7), Picks);
         Assert.All(service.Current.Endpoints, pod => Assert.InRange(counts.GetValueOrDefault(pod), 9_500, 10_500));
     }
 
@@ -195,7 +195,7 @@ public sealed class SelectorDistributionTests
     public void Power_of_two_choices_never_picks_the_busiest_pod_and_balances_held_leases()
     {
         var service = new FakeHeadlessService(Pods(10));
-        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 3);
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, seed: 3);
         var busy = new List<EndpointLease>();
         for (int i = 0; i < 5; i++)
         {
@@ -258,7 +258,7 @@ public sealed class SelectorDistributionTests
     public void Power_of_two_choices_avoids_a_pod_with_more_outstanding_work()
     {
         var service = new FakeHeadlessService(Pods(3));
-        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 11);
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, seed: 11);
         PodEndpoint slow = service.Current.Endpoints[1];
 
         // Hold leases only on the slow pod; release the others at once.
@@ -291,7 +291,7 @@ public sealed class SelectorDistributionTests
     public void Outstanding_counts_survive_a_refresh_that_keeps_the_pod()
     {
         var service = new FakeHeadlessService(Pods(2));
-        IEndpointSelector selector = EndpointSelectors.PowerOfTwoChoices(service, seed: 1);
+        IEndpointSelector selector = EndpointSelectors.LeastRequest(service, seed: 1);
         EndpointLease lease = selector.Lease();
         PodEndpoint pod = lease.Endpoint;
 

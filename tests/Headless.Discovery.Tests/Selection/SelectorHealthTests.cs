@@ -6,7 +6,7 @@ namespace Headless.Discovery.Tests.Selection;
 
 public sealed class SelectorHealthTests
 {
-    public static TheoryData<string> Kinds => ["RoundRobin", "Random", "PowerOfTwoChoices", "PickFirst", "Subset", "ConsistentHash", "Ordinal"];
+    public static TheoryData<string> Kinds => ["RoundRobin", "Random", "LeastRequest", "PickFirst", "Subset", "ConsistentHash", "Ordinal"];
 
     /// <summary>Every selector as a pick function, so one test covers them all.</summary>
     internal static Func<PodEndpoint> Picker(string kind, IHeadlessService service, out Func<(bool, PodEndpoint?)> tryPick)
@@ -35,7 +35,7 @@ public sealed class SelectorHealthTests
                 {
                     "RoundRobin" => EndpointSelectors.RoundRobin(service),
                     "Random" => EndpointSelectors.Random(service, seed: 1),
-                    "PowerOfTwoChoices" => EndpointSelectors.PowerOfTwoChoices(service, seed: 1),
+                    "LeastRequest" => EndpointSelectors.LeastRequest(service, seed: 1),
                     "PickFirst" => EndpointSelectors.PickFirst(service, seed: 1),
                     "Subset" => EndpointSelectors.Subset(service, 3, "client-a"),
                     _ => throw new ArgumentOutOfRangeException(nameof(kind)),
@@ -169,19 +169,19 @@ public sealed class SelectorHealthTests
         }
 
         // Selectors that spread picks reach every pod through TryPick too.
-        if (kind is "RoundRobin" or "Random" or "PowerOfTwoChoices")
+        if (kind is "RoundRobin" or "Random" or "LeastRequest")
         {
             Assert.Equal(4, seen.Count);
         }
     }
 
-    public static TheoryData<string> LeasingKinds => ["RoundRobin", "Random", "PowerOfTwoChoices", "PickFirst", "Subset"];
+    public static TheoryData<string> LeasingKinds => ["RoundRobin", "Random", "LeastRequest", "PickFirst", "Subset"];
 
     private static IEndpointSelector Create(string kind, IHeadlessService service) => kind switch
     {
         "RoundRobin" => EndpointSelectors.RoundRobin(service),
         "Random" => EndpointSelectors.Random(service, seed: 1),
-        "PowerOfTwoChoices" => EndpointSelectors.PowerOfTwoChoices(service, seed: 1),
+        "LeastRequest" => EndpointSelectors.LeastRequest(service, seed: 1),
         "PickFirst" => EndpointSelectors.PickFirst(service, seed: 1),
         "Subset" => EndpointSelectors.Subset(service, 3, "client-a"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
@@ -215,7 +215,7 @@ public sealed class SelectorHealthTests
         var service = new FakeHeadlessService(Pods(3));
         Assert.Equal("RoundRobin over web.default.svc.cluster.local", EndpointSelectors.RoundRobin(service).ToString());
         Assert.Equal("Random over web.default.svc.cluster.local", EndpointSelectors.Random(service).ToString());
-        Assert.Equal("PowerOfTwoChoices over web.default.svc.cluster.local", EndpointSelectors.PowerOfTwoChoices(service).ToString());
+        Assert.Equal("LeastRequest(2) over web.default.svc.cluster.local", EndpointSelectors.LeastRequest(service).ToString());
         Assert.Equal("LeastRequest(3) over web.default.svc.cluster.local", EndpointSelectors.LeastRequest(service, 3).ToString());
         Assert.Equal("LeastRequest(2, max 5 leases/pod) over web.default.svc.cluster.local", EndpointSelectors.LeastRequest(service, maxLeasesPerPod: 5).ToString());
         Assert.Equal("PickFirst over web.default.svc.cluster.local", EndpointSelectors.PickFirst(service).ToString());
