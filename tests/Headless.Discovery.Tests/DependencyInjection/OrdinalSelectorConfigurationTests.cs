@@ -45,4 +45,27 @@ public sealed class OrdinalSelectorConfigurationTests
         Assert.Contains("HeadlessDiscovery:Services:backend:Selector:", ex.Message, StringComparison.Ordinal);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, string> RefusedSpecs => new()
+    {
+        { " ", "expected RoundRobin, Random, LeastRequest[:<choices>], PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>." },
+        { "Ordinal:x", "'x' is not a whole number 0 or more (to name a StatefulSet, write Ordinal:<set>:<n>, e.g. Ordinal:db:0)." },
+        { "Ordinal:db:x", "'x' is not a whole number 0 or more." },
+        { "Subset:x", "'x' is not a whole number 0 or more." },
+        { "Subset:0", "Subset needs a size of 1 or more, e.g. Subset:3." },
+        { "Ordinal:web-:0", "'web-' is not a StatefulSet name (letters, digits and '-', not starting or ending with '-'); expected RoundRobin, Random, LeastRequest[:<choices>], PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>." },
+        { "Random:1", "Random takes no argument; expected RoundRobin, Random, LeastRequest[:<choices>], PickFirst, Ordinal[:<n>], Ordinal:<set>:<n> or Subset:<size>." },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedSpecs))]
+    public void A_refused_selector_value_says_what_is_wrong_and_what_is_expected(string spec, string reason)
+    {
+        Exception ex = Assert.ThrowsAny<Exception>(() => SelectorFor(spec));
+        Assert.Equal($"HeadlessDiscovery:Services:backend:Selector: '{spec}': {reason}", ex.Message);
+    }
+
+    [Fact]
+    public void A_subset_of_one_pod_is_a_valid_selector() =>
+        Assert.Equal("Subset over web.default.svc.cluster.local", SelectorFor("Subset:1").ToString());
 }
