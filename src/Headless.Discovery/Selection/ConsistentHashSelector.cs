@@ -52,12 +52,6 @@ public sealed class ConsistentHashSelector
     internal IHeadlessService Service { get; }
 
     /// <summary>
-    /// The number of slots of the current lookup table (131 072, 524 288 or 1 048 576; 0 when no pod is available),
-    /// rebuilding it first if the snapshot changed.
-    /// </summary>
-    internal int TableSize => CurrentTable().Slots.Length;
-
-    /// <summary>
     /// Picks the pod for a key hash: the FNV-1a + SplitMix64 key hash described in the remarks (what
     /// <see cref="Pick(ReadOnlySpan{char})"/> computes), or a well-mixed 64-bit hash you already have.
     /// </summary>

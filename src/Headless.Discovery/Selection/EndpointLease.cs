@@ -57,9 +57,6 @@ public struct EndpointLease : IDisposable
     /// <summary>The leased pod; <see langword="null"/> only for a <see langword="default"/> lease.</summary>
     public PodEndpoint Endpoint { get; }
 
-    /// <summary><see langword="true"/> once the lease has ended (through <see cref="Complete"/> or <see cref="Dispose"/>).</summary>
-    internal readonly bool IsEnded => _ended || _service is null;
-
     /// <summary>Time since the lease was acquired, on the service's <see cref="IHeadlessService.TimeProvider"/>.</summary>
     public readonly TimeSpan Elapsed => _timeProvider?.GetElapsedTime(_startedAt) ?? TimeSpan.Zero;
 

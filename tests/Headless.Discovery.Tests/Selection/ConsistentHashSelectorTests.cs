@@ -9,7 +9,7 @@ namespace Headless.Discovery.Tests.Selection;
 /// <summary>
 /// Consistent hashing with default options. Movement is measured over fixed key hashes spread over the whole 64-bit
 /// space; tables are read slot by slot through the documented key-to-slot rule (a key hash h goes to slot
-/// ⌊h × TableSize / 2^64⌋).
+/// ⌊h × M / 2^64⌋ of a table of M slots).
 /// </summary>
 public sealed class ConsistentHashSelectorTests
 {
@@ -30,10 +30,13 @@ public sealed class ConsistentHashSelectorTests
 
     internal static PodEndpoint[] Map(ConsistentHashSelector selector) => [.. Keys.Select(selector.Pick)];
 
-    /// <summary>Every slot of the current table, in slot order.</summary>
+    /// <summary>
+    /// Every slot of the current table, in slot order, read through picks: the table of a service of N pods has
+    /// <c>MaglevTable.SizeFor(N)</c> slots whatever their health (tested below).
+    /// </summary>
     private static PodEndpoint[] Table(ConsistentHashSelector selector)
     {
-        ulong size = (ulong)selector.TableSize;
+        ulong size = (ulong)MaglevTable.SizeFor(selector.Service.Current.Endpoints.Length);
         var slots = new PodEndpoint[size];
         for (ulong s = 0; s < size; s++)
         {
@@ -195,10 +198,7 @@ public sealed class ConsistentHashSelectorTests
             {
                 ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(new FakeHeadlessService(pods));
                 Dictionary<PodEndpoint, int> slots = Table(selector).CountBy(p => p).ToDictionary();
-                int floor = selector.TableSize / pods.Length;
-                int ceiling = floor + (selector.TableSize % pods.Length == 0 ? 0 : 1);
-                Assert.Equal(pods.Length, slots.Count);
-                Assert.All(slots.Values, count => Assert.InRange(count, floor, ceiling));
+                AssertEvenShares(slots, MaglevTable.SizeFor(pods.Length), pods.Length);
             },
             print: pods => $"{pods.Length} pods");
     }
@@ -226,13 +226,25 @@ public sealed class ConsistentHashSelectorTests
     [InlineData(8193, 1_048_576)]
     public void The_table_size_follows_only_the_pod_count_and_only_in_large_steps(int pods, int tableSize)
     {
+        Assert.Equal(tableSize, MaglevTable.SizeFor(pods));
         var service = new FakeHeadlessService(Pods(pods));
         ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
-        Assert.Equal(tableSize, selector.TableSize);
+        AssertEvenShares(Table(selector).CountBy(p => p).ToDictionary(), tableSize, pods);
 
-        // Health changes never resize the table, however many pods they take out (pod 0 stays available).
+        // Health changes never resize the table, however many pods they take out (pod 0 stays available): the table
+        // still splits evenly over the available pods at the pod count's size. Resized by the available pods instead
+        // (2049 → 683 pods: 131 072 slots, each read 4 times), every share would be a multiple of 4 and miss by up to 3.
         service.Publish(service.Current.Endpoints.Select((p, i) => (p, i % 2 == 1 ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, i % 3 == 2)));
-        Assert.Equal(tableSize, selector.TableSize);
+        AssertEvenShares(Table(selector).CountBy(p => p).ToDictionary(), tableSize, service.Current.Available.Length);
+    }
+
+    /// <summary>Each of <paramref name="available"/> pods owns ⌊size/available⌋ or ⌈size/available⌉ slots.</summary>
+    private static void AssertEvenShares(Dictionary<PodEndpoint, int> slots, int size, int available)
+    {
+        int floor = size / available;
+        int ceiling = floor + (size % available == 0 ? 0 : 1);
+        Assert.Equal(available, slots.Count);
+        Assert.All(slots.Values, count => Assert.InRange(count, floor, ceiling));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class EndpointLeaseTests
             Assert.Equal(TimeSpan.FromMilliseconds(250), lease.Elapsed);
             lease.Complete(true);
             lease.Complete(false);
-            Assert.True(lease.IsEnded);
+            Assert.Equal("10.0.0.1:80 (ended)", lease.ToString());
         }
 
         using (EndpointLease lease = selector.Lease())
@@ -86,9 +86,9 @@ public sealed class EndpointLeaseTests
     {
         EndpointLease none = default;
         Assert.Null(none.Endpoint);
-        Assert.True(none.IsEnded);
         none.Complete(false);
         none.Dispose();
+        Assert.Equal("(no endpoint)", none.ToString());
 
         var service = new FakeHeadlessService();
         IEndpointSelector selector = EndpointSelectors.LeastRequest(service);

@@ -192,7 +192,7 @@ public sealed class OrdinalSelectorTests
         service.Publish([StatefulPod(0)]);
         Assert.False(selector.TryLease(out EndpointLease none));
         Assert.Null(none.Endpoint);
-        Assert.True(none.IsEnded);
+        Assert.Equal(default, none);
         Assert.Contains("no pod has ordinal 1 (ordinals present: 0)", Assert.Throws<NoEndpointAvailableException>(() => selector.Lease()).Message, StringComparison.Ordinal);
     }
 

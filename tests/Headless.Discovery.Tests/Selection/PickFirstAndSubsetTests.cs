@@ -143,7 +143,7 @@ public sealed class PickFirstAndSubsetTests
         Assert.False(selector.TryPick(out _));
         Assert.False(selector.TryLease(out EndpointLease none));
         Assert.Null(none.Endpoint);
-        Assert.True(none.IsEnded);
+        Assert.Equal(default, none);
 
         service.Publish(pods);
         Assert.Equal(pods[0], selector.Pick());

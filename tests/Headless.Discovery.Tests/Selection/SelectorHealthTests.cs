@@ -197,13 +197,12 @@ public sealed class SelectorHealthTests
 
         Assert.False(selector.TryLease(out EndpointLease none));
         Assert.Null(none.Endpoint);
-        Assert.True(none.IsEnded);
+        Assert.Equal(default, none);
         Assert.Throws<NoEndpointAvailableException>(() => selector.Lease());
 
         service.Publish(Pods(2));
         Assert.True(selector.TryLease(out EndpointLease lease));
         Assert.Contains(lease.Endpoint, service.Current.Endpoints);
-        Assert.False(lease.IsEnded);
         time.Advance(TimeSpan.FromMilliseconds(40));
         lease.Complete(false);
         Assert.Equal((lease.Endpoint, false, TimeSpan.FromMilliseconds(40)), Assert.Single(service.Outcomes));
