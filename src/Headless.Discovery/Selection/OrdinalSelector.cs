@@ -13,8 +13,8 @@ namespace Headless.Discovery;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A lookup table indexed by ordinal is built once per snapshot, so a pick is O(1) in the pod count. Only available pods
-/// are picked (in panic mode every pod is). A pick never guesses: when two available pods carry the ordinal asked for
+/// The pod is found once per snapshot (one pass over the available pods), so a pick is one read, O(1) in the pod count.
+/// Only available pods are picked (in panic mode every pod is). A pick never guesses: when two available pods carry the ordinal asked for
 /// (pods of two StatefulSets and no set named, or one pod name at two addresses while an answer is in flux), it fails
 /// with <see cref="NoEndpointAvailableException"/> naming both pods, and <c>TryPick</c> returns
 /// <see langword="false"/>. When the ordinal is absent or unavailable the exception says which, and lists the ordinals
@@ -47,7 +47,7 @@ internal sealed class OrdinalSelector : IEndpointSelector
         }
 
         Service = service;
-        DefaultOrdinal = ordinal;
+        Ordinal = ordinal;
         _tables = new SnapshotTableCache<Table>(service.Current, Build);
     }
 
@@ -55,7 +55,7 @@ internal sealed class OrdinalSelector : IEndpointSelector
     public IHeadlessService Service { get; }
 
     /// <summary>The ordinal this selector picks.</summary>
-    internal int DefaultOrdinal { get; }
+    internal int Ordinal { get; }
 
     /// <summary>
     /// The StatefulSet whose pods this selector picks (lower case), or <see langword="null"/> for any StatefulSet behind
@@ -66,7 +66,7 @@ internal sealed class OrdinalSelector : IEndpointSelector
     /// <inheritdoc/>
     public bool TryPick([NotNullWhen(true)] out PodEndpoint? endpoint)
     {
-        endpoint = Lookup(CurrentTable(), DefaultOrdinal);
+        endpoint = CurrentTable().Pod;
         return endpoint is not null;
     }
 
@@ -74,31 +74,19 @@ internal sealed class OrdinalSelector : IEndpointSelector
     public PodEndpoint Pick()
     {
         Table table = CurrentTable();
-        return Lookup(table, DefaultOrdinal) ?? throw Missing(table, DefaultOrdinal);
+        return table.Pod ?? throw Missing(table);
     }
 
     /// <inheritdoc/>
-    public bool TryLease(out EndpointLease lease) => EndpointLease.TryStart(Service, Lookup(CurrentTable(), DefaultOrdinal), null, out lease);
+    public bool TryLease(out EndpointLease lease) => EndpointLease.TryStart(Service, CurrentTable().Pod, null, out lease);
 
     /// <inheritdoc/>
     public EndpointLease Lease() => new(Service, Pick(), null);
 
     /// <summary>Describes the selector.</summary>
     public override string ToString() => StatefulSetName is null
-        ? string.Create(CultureInfo.InvariantCulture, $"Ordinal {DefaultOrdinal} over {Service.Name}")
-        : string.Create(CultureInfo.InvariantCulture, $"Ordinal {StatefulSetName}-{DefaultOrdinal} over {Service.Name}");
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static PodEndpoint? Lookup(Table table, int ordinal)
-    {
-        PodEndpoint?[] byOrdinal = table.ByOrdinal;
-        if ((uint)ordinal < (uint)byOrdinal.Length)
-        {
-            return byOrdinal[ordinal];
-        }
-
-        return table.Sparse?.GetValueOrDefault(ordinal);
-    }
+        ? string.Create(CultureInfo.InvariantCulture, $"Ordinal {Ordinal} over {Service.Name}")
+        : string.Create(CultureInfo.InvariantCulture, $"Ordinal {StatefulSetName}-{Ordinal} over {Service.Name}");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Table CurrentTable() => _tables.Get(Service.Current);
@@ -106,68 +94,40 @@ internal sealed class OrdinalSelector : IEndpointSelector
     private bool Counts(PodEndpoint pod) =>
         pod.Ordinal.HasValue && (StatefulSetName is null || string.Equals(pod.StatefulSetName, StatefulSetName, StringComparison.Ordinal));
 
+    /// <summary>The one available pod with this ordinal; when two claim it, neither (a pick never guesses) and both for the error.</summary>
     private Table Build(EndpointSet current)
     {
-        // A dense array as long as the pod count, which holds the ordinals of every StatefulSet behind the service
-        // while its pods are all in the answer; ordinals beyond it (pods missing, odd naming) go to a dictionary.
-        int dense = current.Count;
-        var byOrdinal = new PodEndpoint?[dense];
-        Dictionary<int, PodEndpoint>? sparse = null;
-        Dictionary<int, (PodEndpoint First, PodEndpoint Second)>? ambiguous = null;
+        PodEndpoint? found = null;
         foreach (PodEndpoint pod in current.Available)
         {
-            if (!Counts(pod))
+            if (pod.Ordinal != Ordinal || !Counts(pod))
             {
                 continue;
             }
 
-            int ordinal = pod.Ordinal!.Value;
-            if (ambiguous?.ContainsKey(ordinal) == true)
+            if (found is not null)
             {
-                continue;
+                return new Table(current, null, (found, pod));
             }
 
-            PodEndpoint? first = ordinal < dense ? byOrdinal[ordinal] : sparse?.GetValueOrDefault(ordinal);
-            if (first is null)
-            {
-                if (ordinal < dense)
-                {
-                    byOrdinal[ordinal] = pod;
-                }
-                else
-                {
-                    (sparse ??= [])[ordinal] = pod;
-                }
-
-                continue;
-            }
-
-            // Two available pods claim the ordinal: the pick path finds nothing, the error path names both.
-            (ambiguous ??= [])[ordinal] = (first, pod);
-            if (ordinal < dense)
-            {
-                byOrdinal[ordinal] = null;
-            }
-            else
-            {
-                sparse!.Remove(ordinal);
-            }
+            found = pod;
         }
 
-        return new Table(current, byOrdinal, sparse, ambiguous);
+        return new Table(current, found, null);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private NoEndpointAvailableException Missing(Table table, int ordinal)
+    private NoEndpointAvailableException Missing(Table table)
     {
         EndpointSet set = table.Snapshot;
+        int ordinal = Ordinal;
         if (set.Count == 0)
         {
             return NoEndpointAvailableException.For(set, set.Version == 0 ? null : string.Create(CultureInfo.InvariantCulture, $"it has no ready pods, so none with ordinal {ordinal}"));
         }
 
         string pod = StatefulSetName is null ? "pod" : $"pod of StatefulSet '{StatefulSetName}'";
-        if (table.Ambiguous?.TryGetValue(ordinal, out (PodEndpoint First, PodEndpoint Second) pair) == true)
+        if (table.Ambiguous is { } pair)
         {
             string detail = string.Equals(pair.First.StatefulSetName, pair.Second.StatefulSetName, StringComparison.Ordinal)
                 ? string.Create(CultureInfo.InvariantCulture, $"ordinal {ordinal} is ambiguous: {pair.First} and {pair.Second} are both available under one pod name (an address change in flight?)")
@@ -195,9 +155,6 @@ internal sealed class OrdinalSelector : IEndpointSelector
         return NoEndpointAvailableException.For(set, reason);
     }
 
-    private sealed record Table(
-        EndpointSet Snapshot,
-        PodEndpoint?[] ByOrdinal,
-        Dictionary<int, PodEndpoint>? Sparse,
-        Dictionary<int, (PodEndpoint First, PodEndpoint Second)>? Ambiguous) : SnapshotTable(Snapshot);
+    /// <summary>What a pick reads for one snapshot: <paramref name="Pod"/>, or the two pods that make the ordinal <paramref name="Ambiguous"/>.</summary>
+    private sealed record Table(EndpointSet Snapshot, PodEndpoint? Pod, (PodEndpoint First, PodEndpoint Second)? Ambiguous) : SnapshotTable(Snapshot);
 }

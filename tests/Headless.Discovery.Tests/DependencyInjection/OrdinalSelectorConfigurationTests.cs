@@ -29,7 +29,7 @@ public sealed class OrdinalSelectorConfigurationTests
     {
         var selector = Assert.IsType<OrdinalSelector>(SelectorFor(spec));
         Assert.Equal(set, selector.StatefulSetName);
-        Assert.Equal(ordinal, selector.DefaultOrdinal);
+        Assert.Equal(ordinal, selector.Ordinal);
     }
 
     [Theory]
