@@ -18,10 +18,17 @@ public enum FanOutPodStatus
     /// </summary>
     TimedOut,
 
-    /// <summary>The pod was not called: excluded as unhealthy, or the goal was decided (or the deadline passed) first.</summary>
+    /// <summary>
+    /// The pod was not called (its operation never ran): excluded as unhealthy, or the goal was decided (or the deadline
+    /// passed) first, including while its call was queued but had no thread yet.
+    /// </summary>
     Skipped,
 
-    /// <summary>The call was in flight when the goal was decided without it (quorum reached or out of reach, first success); it was cancelled through its token.</summary>
+    /// <summary>
+    /// The call had its thread when the goal was decided without it (quorum reached or out of reach, first success): it
+    /// was cancelled through its token (an operation not yet begun is invoked with that token already cancelled), and
+    /// whatever it returns is discarded.
+    /// </summary>
     Cancelled,
 }
 

@@ -6,11 +6,17 @@ internal sealed partial class FanOutRun<T>
     /// <summary>One pod's call: queued to the thread pool, bounded by its per-pod timer, awaited to its end.</summary>
     private sealed class PodCall : IThreadPoolWorkItem
     {
+        private const int Queued = 0, Running = 1, Withdrawn = 2;
+
         private readonly FanOutRun<T> _run;
         private readonly int _index;
         private readonly PodEndpoint _endpoint;
         private readonly CancellationTokenSource? _source;
         private readonly ITimer? _timer;
+
+        // Queued until the call takes a thread and runs (Running) or the coordinator withdraws it first (Withdrawn):
+        // exactly one of the two wins, so a pod whose operation never ran is never reported as cancelled.
+        private int _state;
 
         internal PodCall(FanOutRun<T> run, int index, PodEndpoint endpoint, long startedAt)
         {
@@ -42,7 +48,7 @@ internal sealed partial class FanOutRun<T>
 
         private void Call()
         {
-            if (Volatile.Read(ref _run._results[_index]) is not null)
+            if (Volatile.Read(ref _run._results[_index]) is not null || Interlocked.CompareExchange(ref _state, Running, Queued) != Queued)
             {
                 // Timed out or given up before it got a thread: do not start work nobody waits for.
                 return;
@@ -128,14 +134,19 @@ internal sealed partial class FanOutRun<T>
             _run.Publish(_index, timedOut);
         }
 
-        /// <summary>The coordinator took this call's slot over: stop its timer and cancel its token.</summary>
-        internal void Abandon()
+        /// <summary>
+        /// The coordinator took this call's slot over: stop its timer and cancel its token. Returns whether the call was
+        /// withdrawn before it ran (its operation will never be invoked).
+        /// </summary>
+        internal bool Abandon()
         {
             _timer?.Dispose();
             if (_source is not null)
             {
                 CancelQuietly(_source);
             }
+
+            return Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued;
         }
     }
 }

@@ -225,20 +225,29 @@ internal sealed partial class FanOutRun<T>
         }
     }
 
-    /// <summary>Takes over every slot still open, then cancels those calls: from here on a late result is dropped.</summary>
+    /// <summary>
+    /// Takes over every slot still open, then cancels those calls: from here on a late result is dropped. A call still
+    /// waiting for a thread is withdrawn and never runs: its pod was not called.
+    /// </summary>
     private void GiveUpOpenCalls()
     {
-        int givenUp = 0;
+        bool running = false;
         for (int i = 0; i < _next; i++)
         {
             if (Interlocked.CompareExchange(ref _results[i], GivenUp, null) is null)
             {
-                givenUp++;
-                _calls[i]!.Abandon();
+                if (_calls[i]!.Abandon())
+                {
+                    _results[i] = Skipped(Target(i));
+                }
+                else
+                {
+                    running = true;
+                }
             }
         }
 
-        if (givenUp > 0 && _perPodTimeout is null)
+        if (running && _perPodTimeout is null)
         {
             CancelQuietly(_stop);
         }
@@ -265,7 +274,7 @@ internal sealed partial class FanOutRun<T>
         for (int i = 0; i < started; i++)
         {
             FanOutPodResult<T> result = _results[i]!;
-            if (!ReferenceEquals(result, GivenUp))
+            if (!ReferenceEquals(result, GivenUp) && result.Status != FanOutPodStatus.Skipped)
             {
                 succeeded += result.Succeeded ? 1 : 0;
                 failed += result.Succeeded ? 0 : 1;

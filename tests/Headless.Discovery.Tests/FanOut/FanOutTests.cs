@@ -19,6 +19,9 @@ public sealed class FanOutTests : IAsyncLifetime
     private int _maxInFlight;
     private readonly ConcurrentDictionary<PodEndpoint, TaskCompletionSource> _cancelled = new();
 
+    // What every pod that answers waits for before its request is sent (see AnswerOnlyOnceTheHangingPodsAreCalled).
+    private Task _answersWaitFor = Task.CompletedTask;
+
     public async Task InitializeAsync() => _pods = await LoopbackPodSet.StartAsync(0);
 
     public async Task DisposeAsync()
@@ -38,6 +41,19 @@ public sealed class FanOutTests : IAsyncLifetime
         return new FakeHeadlessService([.. _pods.Pods.Select(p => new PodEndpoint(p.Address, p.Port))]);
     }
 
+    /// <summary>
+    /// Holds back every answer until each hanging pod has received its request, so the goal is decided while those
+    /// calls are in flight (and they are cancelled), however late the thread pool runs them.
+    /// </summary>
+    private void AnswerOnlyOnceTheHangingPodsAreCalled() =>
+        _answersWaitFor = Task.WhenAll(_pods.Pods.Where(p => p.Behavior == PodBehavior.Hang).Select(p => p.WaitForRequestsAsync(1)));
+
+    /// <summary>Completes once <paramref name="endpoint"/>'s call has seen its token cancelled (the call may start after the fan-out returned).</summary>
+    private Task CancelledAsync(PodEndpoint endpoint) => Cancelled(endpoint).Task.WaitAsync(Generous);
+
+    private TaskCompletionSource Cancelled(PodEndpoint endpoint) =>
+        _cancelled.GetOrAdd(endpoint, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
     private LoopbackPod PodAt(PodEndpoint endpoint) => _pods.Pods.Single(p => p.Address.Equals(endpoint.Address));
 
     /// <summary>HTTP GET; a non-2xx status throws; tracks concurrency and records cancellation per pod.</summary>
@@ -45,10 +61,15 @@ public sealed class FanOutTests : IAsyncLifetime
     {
         int now = Interlocked.Increment(ref _inFlight);
         AtomicMax.Raise(ref _maxInFlight, now);
-        TaskCompletionSource cancelled = _cancelled.GetOrAdd(endpoint, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        TaskCompletionSource cancelled = Cancelled(endpoint);
         using CancellationTokenRegistration registration = cancellationToken.Register(() => cancelled.TrySetResult());
         try
         {
+            if (PodAt(endpoint).Behavior != PodBehavior.Hang)
+            {
+                await _answersWaitFor.WaitAsync(Generous, cancellationToken);
+            }
+
             using HttpResponseMessage response = await _http.GetAsync($"http://{endpoint.Key}/fan", cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
@@ -110,6 +131,7 @@ public sealed class FanOutTests : IAsyncLifetime
     public async Task Quorum_completes_once_k_succeed_and_cancels_the_rest()
     {
         FakeHeadlessService service = await PodsAsync(PodBehavior.Healthy, PodBehavior.Hang, PodBehavior.Healthy, PodBehavior.Hang);
+        AnswerOnlyOnceTheHangingPodsAreCalled();
 
         // No timeout of any kind: only the quorum rule can end this fan-out.
         FanOutResult<int> result = await service.FanOutAsync(GetAsync, new FanOutOptions { Mode = FanOutMode.Quorum(2) }).WaitAsync(Generous);
@@ -119,7 +141,7 @@ public sealed class FanOutTests : IAsyncLifetime
         foreach (LoopbackPod hung in new[] { _pods.Pods[1], _pods.Pods[3] })
         {
             Assert.Equal(FanOutPodStatus.Cancelled, ResultOf(result, hung).Status);
-            await _cancelled[ResultOf(result, hung).Endpoint].Task.WaitAsync(Generous);
+            await CancelledAsync(ResultOf(result, hung).Endpoint);
         }
 
         Assert.DoesNotContain(service.Outcomes, o => !o.Succeeded);
@@ -129,6 +151,7 @@ public sealed class FanOutTests : IAsyncLifetime
     public async Task Quorum_fails_fast_once_k_is_out_of_reach()
     {
         FakeHeadlessService service = await PodsAsync(PodBehavior.Status(500), PodBehavior.Hang, PodBehavior.Status(503), PodBehavior.Healthy);
+        AnswerOnlyOnceTheHangingPodsAreCalled();
 
         // 3 of 4 needed; two failures make it unreachable while the hung pod would never answer.
         FanOutResult<int> result = await service.FanOutAsync(GetAsync, new FanOutOptions { Mode = FanOutMode.Quorum(3) }).WaitAsync(Generous);
@@ -136,7 +159,7 @@ public sealed class FanOutTests : IAsyncLifetime
         Assert.False(result.GoalMet);
         Assert.Equal(2, result.Results.Count(r => r.Status == FanOutPodStatus.Failed));
         Assert.Equal(FanOutPodStatus.Cancelled, ResultOf(result, _pods.Pods[1]).Status);
-        await _cancelled[ResultOf(result, _pods.Pods[1]).Endpoint].Task.WaitAsync(Generous);
+        await CancelledAsync(ResultOf(result, _pods.Pods[1]).Endpoint);
     }
 
     [Fact]
@@ -180,7 +203,7 @@ public sealed class FanOutTests : IAsyncLifetime
         Assert.Equal(FanOutPodStatus.Succeeded, ResultOf(result, _pods.Pods[2]).Status);
         foreach (FanOutPodResult<int> hung in result.Results.Where(r => r.Status == FanOutPodStatus.Cancelled))
         {
-            await _cancelled[hung.Endpoint].Task.WaitAsync(Generous);
+            await CancelledAsync(hung.Endpoint);
         }
 
         Assert.All(result.Results.Where(r => !r.Succeeded), r => Assert.Contains(r.Status, new[] { FanOutPodStatus.Cancelled, FanOutPodStatus.Skipped }));
