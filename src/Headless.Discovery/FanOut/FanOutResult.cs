@@ -69,6 +69,9 @@ public sealed class FanOutPodResult<T>
     /// <summary><see langword="true"/> when <see cref="Status"/> is <see cref="FanOutPodStatus.Succeeded"/>.</summary>
     public bool Succeeded => Status == FanOutPodStatus.Succeeded;
 
+    /// <summary>Whether the pod counts against the goal: <see cref="FanOutPodStatus.Failed"/> or <see cref="FanOutPodStatus.TimedOut"/>.</summary>
+    internal bool IsFailure => Status is FanOutPodStatus.Failed or FanOutPodStatus.TimedOut;
+
     /// <summary>The pod, status and latency.</summary>
     public override string ToString() => $"{Endpoint}: {Status} in {Latency.TotalMilliseconds:0.#} ms{(Exception is null ? string.Empty : " (" + Exception.Message + ")")}";
 }
@@ -88,8 +91,8 @@ public sealed class FanOutResult<T>
         Elapsed = elapsed;
         foreach (FanOutPodResult<T> result in results)
         {
-            Succeeded += result.Status == FanOutPodStatus.Succeeded ? 1 : 0;
-            Failed += result.Status is FanOutPodStatus.Failed or FanOutPodStatus.TimedOut ? 1 : 0;
+            Succeeded += result.Succeeded ? 1 : 0;
+            Failed += result.IsFailure ? 1 : 0;
         }
 
         GoalMet = mode.Kind switch

@@ -273,12 +273,10 @@ internal sealed partial class FanOutRun<T>
         int succeeded = 0, failed = 0;
         for (int i = 0; i < started; i++)
         {
+            // Slots given up on (Cancelled) or withdrawn before their call ran (Skipped) count as neither.
             FanOutPodResult<T> result = _results[i]!;
-            if (!ReferenceEquals(result, GivenUp) && result.Status != FanOutPodStatus.Skipped)
-            {
-                succeeded += result.Succeeded ? 1 : 0;
-                failed += result.Succeeded ? 0 : 1;
-            }
+            succeeded += result.Succeeded ? 1 : 0;
+            failed += result.IsFailure ? 1 : 0;
         }
 
         // The deadline is exceeded only if it came before the settled calls decided the goal; calls the fan-out gave up

@@ -49,7 +49,7 @@ public sealed class ConsistentHashSelector
     }
 
     /// <summary>The service the selector picks from.</summary>
-    internal IHeadlessService Service { get; }
+    private IHeadlessService Service { get; }
 
     /// <summary>
     /// Picks the pod for a key hash: the FNV-1a + SplitMix64 key hash described in the remarks (what

@@ -34,9 +34,9 @@ public sealed class ConsistentHashSelectorTests
     /// Every slot of the current table, in slot order, read through picks: the table of a service of N pods has
     /// <c>MaglevTable.SizeFor(N)</c> slots whatever their health (tested below).
     /// </summary>
-    private static PodEndpoint[] Table(ConsistentHashSelector selector)
+    private static PodEndpoint[] Table(ConsistentHashSelector selector, IHeadlessService service)
     {
-        ulong size = (ulong)MaglevTable.SizeFor(selector.Service.Current.Endpoints.Length);
+        ulong size = (ulong)MaglevTable.SizeFor(service.Current.Endpoints.Length);
         var slots = new PodEndpoint[size];
         for (ulong s = 0; s < size; s++)
         {
@@ -169,7 +169,7 @@ public sealed class ConsistentHashSelectorTests
             c =>
             {
                 var plain = new FakeHeadlessService(c.Available);
-                PodEndpoint[] expected = Table(EndpointSelectors.ConsistentHash(plain));
+                PodEndpoint[] expected = Table(EndpointSelectors.ConsistentHash(plain), plain);
 
                 // Another client: the answer arrives in another order, after an earlier membership, with pods it
                 // sees as unhealthy or ejected (not in the first client's answer at all).
@@ -180,7 +180,7 @@ public sealed class ConsistentHashSelectorTests
                 new Random(c.Shuffle).Shuffle(shuffled);
                 other.Publish(shuffled.Select(p => (p, c.Unavailable[0] == p ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, c.Unavailable.Skip(1).Contains(p))));
 
-                Assert.Equal(expected, Table(selector));
+                Assert.Equal(expected, Table(selector, other));
             },
             print: c => $"{c.Available.Length} available pods");
     }
@@ -196,8 +196,8 @@ public sealed class ConsistentHashSelectorTests
             seed: 0x10010003UL,
             pods =>
             {
-                ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(new FakeHeadlessService(pods));
-                Dictionary<PodEndpoint, int> slots = Table(selector).CountBy(p => p).ToDictionary();
+                var service = new FakeHeadlessService(pods);
+                Dictionary<PodEndpoint, int> slots = Table(EndpointSelectors.ConsistentHash(service), service).CountBy(p => p).ToDictionary();
                 AssertEvenShares(slots, MaglevTable.SizeFor(pods.Length), pods.Length);
             },
             print: pods => $"{pods.Length} pods");
@@ -229,13 +229,13 @@ public sealed class ConsistentHashSelectorTests
         Assert.Equal(tableSize, MaglevTable.SizeFor(pods));
         var service = new FakeHeadlessService(Pods(pods));
         ConsistentHashSelector selector = EndpointSelectors.ConsistentHash(service);
-        AssertEvenShares(Table(selector).CountBy(p => p).ToDictionary(), tableSize, pods);
+        AssertEvenShares(Table(selector, service).CountBy(p => p).ToDictionary(), tableSize, pods);
 
         // Health changes never resize the table, however many pods they take out (pod 0 stays available): the table
         // still splits evenly over the available pods at the pod count's size. Resized by the available pods instead
         // (2049 → 683 pods: 131 072 slots, each read 4 times), every share would be a multiple of 4 and miss by up to 3.
         service.Publish(service.Current.Endpoints.Select((p, i) => (p, i % 2 == 1 ? EndpointHealth.Unhealthy : EndpointHealth.Healthy, i % 3 == 2)));
-        AssertEvenShares(Table(selector).CountBy(p => p).ToDictionary(), tableSize, service.Current.Available.Length);
+        AssertEvenShares(Table(selector, service).CountBy(p => p).ToDictionary(), tableSize, service.Current.Available.Length);
     }
 
     /// <summary>Each of <paramref name="available"/> pods owns ⌊size/available⌋ or ⌈size/available⌉ slots.</summary>
