@@ -75,11 +75,18 @@ public sealed class FanOutResultTests
         var time = new FakeTimeProvider();
         FakeHeadlessService service = FanOutPods.Service(2, time);
 
-        // The first call never answers; the deadline passes while it is in flight, so the second is never started.
+        // The first call never answers; the deadline passes while it is in flight (the clock moves only once it has
+        // started: a call still waiting for a thread would be skipped), so the second is never started.
         var never = new TaskCompletionSource<int>();
+        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(
-            (_, _) => new ValueTask<int>(never.Task),
+            (_, _) =>
+            {
+                called.TrySetResult();
+                return new ValueTask<int>(never.Task);
+            },
             new FanOutOptions { MaxParallelism = 1, Deadline = TimeSpan.FromMilliseconds(500) });
+        await called.Task.WaitAsync(Generous);
         time.Advance(TimeSpan.FromMilliseconds(500));
         FanOutResult<int> result = await fanOut.WaitAsync(Generous);
 
