@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Headless.Discovery.TestSupport;
 
 namespace Headless.Discovery.Testing.Tests;
 
@@ -23,6 +24,39 @@ public sealed class LoopbackPodTests
         });
         Assert.DoesNotContain(IPAddress.Loopback, addresses);
         Assert.Throws<ArgumentOutOfRangeException>(() => LoopbackAddressPool.Next(-1));
+    }
+
+    /// <summary>
+    /// A pod started on a thread whose synchronization context never runs posted work (a test framework's worker busy
+    /// with another test, a UI thread blocked on <c>.Result</c>) still accepts and answers: it runs on the thread pool.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_started_under_a_busy_synchronization_context_still_accepts_and_answers()
+    {
+        var held = new HeldSynchronizationContext();
+        Task<LoopbackPod> starting = held.Run(() => LoopbackPod.StartTcpAsync(LoopbackAddressPool.Next()));
+        await using LoopbackPod pod = await starting.WaitAsync(Generous);
+        try
+        {
+            using var client = new Socket(pod.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            using var timeout = new CancellationTokenSource(Generous);
+            await client.ConnectAsync(pod.EndPoint, timeout.Token);
+            await client.SendAsync("ping"u8.ToArray(), SocketFlags.None, timeout.Token);
+            var echo = new byte[4];
+            int read = 0;
+            while (read < echo.Length)
+            {
+                read += await client.ReceiveAsync(echo.AsMemory(read), SocketFlags.None, timeout.Token);
+            }
+
+            Assert.Equal("ping"u8.ToArray(), echo);
+            Assert.Equal(0, held.Posted);
+        }
+        finally
+        {
+            // Lets anything that was held finish, so the pod can stop.
+            held.Release();
+        }
     }
 
     [Fact]

@@ -314,8 +314,9 @@ public sealed class LoopbackPod : IAsyncDisposable
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
     {
-        // Yield so that StartAsync returns before the first accept completes.
-        await Task.Yield();
+        // Yield so that StartAsync returns before the first accept completes, to the thread pool: never to the caller's
+        // synchronization context, whose thread (a test framework's worker, a UI thread) may be busy or blocked.
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket client;
@@ -345,7 +346,7 @@ public sealed class LoopbackPod : IAsyncDisposable
     private async Task HandleConnectionAsync(Socket client, CancellationToken cancellationToken)
     {
         // Handlers never throw: every socket error means the peer or StopAsync closed the connection.
-        await Task.Yield();
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         try
         {
             if (Behavior.Kind == PodBehaviorKind.Reset)

@@ -10,7 +10,9 @@ public sealed partial class ConnectionSet<TConnection>
     /// </summary>
     private async Task RunSlotAsync(Slot slot)
     {
-        await Task.Yield();
+        // Off the caller's stack, onto the thread pool: never onto the caller's synchronization context (a UI thread or a
+        // test framework's worker may be blocked waiting for this very set).
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         while (TryGetToken(slot, out CancellationToken token))
         {
             TConnection connection;

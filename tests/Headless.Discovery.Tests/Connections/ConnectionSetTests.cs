@@ -155,6 +155,36 @@ public sealed class ConnectionSetTests : IAsyncLifetime
         Assert.All(pods, p => Assert.Equal(1, p.AcceptedConnections));
     }
 
+    /// <summary>
+    /// A set built and started on a thread whose synchronization context never runs posted work (a UI thread blocked on
+    /// <c>.Result</c>, a test framework's busy worker) still connects: its slots run on the thread pool, and nothing is
+    /// posted to the caller's context.
+    /// </summary>
+    [Fact]
+    public async Task A_set_started_under_a_busy_synchronization_context_still_connects()
+    {
+        LoopbackPod[] pods = await StartPodsAsync(2);
+        Publish(pods);
+        var held = new HeldSynchronizationContext();
+        ConnectionSet<TestConnection> set = held.Run(() =>
+        {
+            ConnectionSet<TestConnection> built = Create();
+            built.Start();
+            return built;
+        });
+        try
+        {
+            await set.WaitAsync(c => c.Length == 2).AsTask().WaitAsync(Generous);
+            Assert.Equal(0, held.Posted);
+        }
+        finally
+        {
+            // Lets anything that was held finish, so the set can be disposed.
+            held.Release();
+            await set.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task A_removed_pods_connection_closes_only_after_its_in_flight_use_ends()
     {
