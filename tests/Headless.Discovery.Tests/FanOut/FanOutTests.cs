@@ -84,6 +84,23 @@ public sealed class FanOutTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Waits until every pod has received its request; if one never does, says how far each pod and the fan-out got.</summary>
+    private async Task CalledAsync(Task<FanOutResult<int>> fanOut)
+    {
+        try
+        {
+            await Task.WhenAll(_pods.Pods.Select(p => p.WaitForRequestsAsync(1))).WaitAsync(Generous);
+        }
+        catch (TimeoutException)
+        {
+            string pods = string.Join("; ", _pods.Pods.Select(p => $"{p}: {p.AcceptedConnections} accepted, {p.OpenConnections} open, {p.RequestCount} requests, call cancelled {_cancelled.ContainsKey(new PodEndpoint(p.Address, p.Port))}"));
+            string outcome = fanOut.Status == TaskStatus.RanToCompletion
+                ? string.Join("; ", fanOut.Result.Results)
+                : fanOut.Status.ToString();
+            Assert.Fail($"Not every pod received its request within {Generous}. Pods: {pods}. Fan-out: {outcome}. Thread pool: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} pending.");
+        }
+    }
+
     private static FanOutPodResult<int> ResultOf(FanOutResult<int> result, LoopbackPod pod) =>
         result.Results.Single(r => r.Endpoint.Address.Equals(pod.Address));
 
@@ -256,7 +273,7 @@ public sealed class FanOutTests : IAsyncLifetime
         FakeHeadlessService service = await PodsAsync(PodBehavior.Hang, PodBehavior.Hang);
         using var cts = new CancellationTokenSource();
         Task<FanOutResult<int>> fanOut = service.FanOutAsync(GetAsync, null, cts.Token);
-        await Task.WhenAll(_pods.Pods.Select(p => p.WaitForRequestsAsync(1))).WaitAsync(Generous);
+        await CalledAsync(fanOut);
 
         await cts.CancelAsync();
 
