@@ -30,6 +30,33 @@ public sealed class EmbeddedDnsServerTests
         Assert.Equal($"127.0.0.1:{server.EndPoint.Port}", server.NameServer);
     }
 
+    /// <summary>
+    /// A server started on a thread whose synchronization context never runs posted work (a test framework's busy
+    /// worker) still answers over UDP and TCP: it serves from the thread pool.
+    /// </summary>
+    [Fact]
+    public async Task A_server_started_under_a_busy_synchronization_context_still_answers()
+    {
+        var held = new HeldSynchronizationContext();
+        Task<EmbeddedDnsServer> starting = held.Run(() => EmbeddedDnsServer.StartAsync());
+        await using EmbeddedDnsServer server = await starting.WaitAsync(Generous);
+        try
+        {
+            server.SetAddresses(Service, [Ip1]);
+
+            var udp = await DnsTestClient.Create(server).QueryAsync(Service, QueryType.A).WaitAsync(Generous);
+            var tcp = await DnsTestClient.Create(server, useTcpOnly: true).QueryAsync(Service, QueryType.A).WaitAsync(Generous);
+
+            Assert.Equal([Ip1], udp.Addresses());
+            Assert.Equal([Ip1], tcp.Addresses());
+            Assert.Equal(0, held.Posted);
+        }
+        finally
+        {
+            held.Release();
+        }
+    }
+
     [Fact]
     public async Task Splits_addresses_into_A_and_AAAA_with_default_ttl()
     {

@@ -1,4 +1,5 @@
 using Headless.Discovery.Testing;
+using Headless.Discovery.TestSupport;
 using Headless.Discovery.Tests.Refresh;
 
 namespace Headless.Discovery.Tests.Health;
@@ -61,6 +62,26 @@ public sealed class HealthWithRealPodsTests : IAsyncLifetime
 
     private static Task<EndpointSet> WaitAllHealthyAsync(HeadlessService service) =>
         service.WaitAsync(s => s.Count > 0 && s.HealthyCount == s.Count, CancellationToken.None).AsTask().WaitAsync(Generous);
+
+    /// <summary>
+    /// A service started on a thread whose synchronization context never runs posted work (a UI thread blocked on
+    /// <c>.Result</c>, a test framework's busy worker) still resolves and probes: nothing is posted to that context.
+    /// </summary>
+    [Fact]
+    public async Task A_service_started_under_a_busy_synchronization_context_still_resolves_and_probes()
+    {
+        var held = new HeldSynchronizationContext();
+        HeadlessService service = held.Run(() => Start("http:/healthz"));
+        try
+        {
+            await WaitAllHealthyAsync(service);
+            Assert.Equal(0, held.Posted);
+        }
+        finally
+        {
+            held.Release();
+        }
+    }
 
     [Theory]
     [InlineData("http:/healthz")]
