@@ -32,10 +32,11 @@ public sealed class WatchHealthThroughDnsmasqTests(DnsmasqFixture dnsmasq, ITest
 
     private string Key(LoopbackPod pod) => string.Create(CultureInfo.InvariantCulture, $"{pod.Address}:{_pods.Port}");
 
+    /// <summary>Its DNS attempts expect answers, so their timeout is generous; only the probes are meant to fail.</summary>
     private BackgroundRun StartWatch(string name) => new(
         CliServices.Default,
         "watch", name, "--dns-server", dnsmasq.NameServer, "--port", _pods.Port.ToString(CultureInfo.InvariantCulture),
-        "--min-refresh-interval", "200ms", "--max-refresh-interval", "1s", "--dns-attempt-timeout", "300ms", "--dns-retry-count", "0", "--json",
+        "--min-refresh-interval", "200ms", "--max-refresh-interval", "1s", "--dns-attempt-timeout", "5s", "--dns-retry-count", "0", "--json",
         "--probe", "http:/", "--probe-interval", DurationParser.Format(Interval), "--probe-timeout", DurationParser.Format(ProbeTimeout),
         "--unhealthy-threshold", UnhealthyThreshold.ToString(CultureInfo.InvariantCulture),
         "--healthy-threshold", HealthyThreshold.ToString(CultureInfo.InvariantCulture));
